@@ -1,0 +1,171 @@
+"""The console chat: type as a person, see replies and proactive posts as they are delivered.
+
+Lines are commands (``/skillshare offer``), free text (``done``), button presses (``!2``) or
+console directives:
+
+``:as EMAIL``        speak as someone else      ``:join [EMAIL]``   simulate a new member
+``:run-job NAME``    run a scheduled job now    ``:clock WHEN``     move the demo clock
+``:wait``            deliver what is queued     ``:help``           this list
+``:quit``
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shlex
+import sys
+from collections.abc import Callable, Iterable
+
+import dateparser
+
+from adapters.console.deliverer import ConsoleDeliverer
+from adapters.console.render import render
+from bot.clock import ManualClock
+from bot.core import Learnbot
+from bot.events import (
+    Actor,
+    ButtonPressed,
+    CommandInvoked,
+    Conversation,
+    Event,
+    MemberJoined,
+    MessageReceived,
+)
+from scheduler.delivery import DeliveryWorker, WorkerSettings
+from scheduler.jobs import UnknownJob, find_schedule
+
+logger = logging.getLogger(__name__)
+
+DIRECTIVES = __doc__.split("Lines are", 1)[1] if __doc__ else ""
+
+
+class ConsoleChat:
+    def __init__(self, app: Learnbot, email: str, write: Callable[[str], None]) -> None:
+        self.app = app
+        self.email = email.lower()
+        self.write = write
+        self.buttons: list[tuple[str, str]] = []
+        self.deliverer = ConsoleDeliverer(write, self.buttons)
+        policy = app.config.outbox
+        self.worker = DeliveryWorker(
+            app.sessions, {"console": self.deliverer}, app.clock,
+            WorkerSettings(max_attempts=policy.max_attempts, resend_when_in_doubt=True),
+            name="console",
+        )
+
+    def actor(self, email: str | None = None) -> Actor:
+        email = (email or self.email).lower()
+        return Actor(platform="console", user_id=email, email=email,
+                     display_name=email.split("@")[0].replace(".", " ").title())
+
+    def _conversation(self) -> Conversation:
+        return Conversation(id=f"dm:{self.email}", is_direct=True)
+
+    async def line(self, text: str) -> bool:
+        """Handle one typed line; False means the person asked to quit."""
+        text = text.strip()
+        if not text or text.startswith("#"):
+            return True
+        if text.startswith(":"):
+            return await self._directive(text)
+        event: Event
+        if text.startswith("!") and text[1:].isdigit():
+            index = int(text[1:]) - 1
+            if not 0 <= index < len(self.buttons):
+                self.write(f"(there is no button !{index + 1})")
+                return True
+            action_id, value = self.buttons[index]
+            event = ButtonPressed(actor=self.actor(), conversation=self._conversation(),
+                                  action_id=action_id, value=value)
+        elif text.startswith("/"):
+            name, _, rest = text[1:].partition(" ")
+            event = CommandInvoked(actor=self.actor(), conversation=self._conversation(),
+                                   name=name, text=rest)
+        else:
+            event = MessageReceived(actor=self.actor(), conversation=self._conversation(), text=text)
+        for reply in await self.app.handle(event):
+            self.write(render(reply, self.buttons))
+        await self.worker.drain()
+        return True
+
+    async def _directive(self, text: str) -> bool:
+        try:
+            words = shlex.split(text[1:])
+        except ValueError as exc:
+            self.write(f"(could not read that directive: {exc})")
+            return True
+        name, args = (words[0].lower(), words[1:]) if words else ("help", [])
+        if name in {"quit", "exit", "q"}:
+            return False
+        if name == "as" and args:
+            self.email = args[0].lower()
+            self.write(f"(you are now {self.email})")
+        elif name == "join":
+            email = args[0] if args else self.email
+            event = MemberJoined(actor=self.actor(email), conversation=self._conversation())
+            for reply in await self.app.handle(event):
+                self.write(render(reply, self.buttons))
+        elif name in {"run-job", "run"} and args:
+            try:
+                job, job_args = find_schedule(self.app, args[0])
+                self.write(f"(job {args[0]}: {await self.app.run_job(job, job_args)})")
+            except UnknownJob as exc:
+                self.write(f"({exc})")
+        elif name == "clock" and args:
+            self._set_clock(" ".join(args))
+        elif name == "wait":
+            self.write(f"(delivered {await self.worker.drain()} message(s))")
+        else:
+            self.write(f"Console directives:{DIRECTIVES}")
+            return True
+        await self.worker.drain()
+        return True
+
+    def _set_clock(self, when: str) -> None:
+        clock = self.app.clock
+        if not isinstance(clock, ManualClock):
+            self.write("(the clock can only be moved in --script mode or with --clock)")
+            return
+        moment = dateparser.parse(when, settings={"RETURN_AS_TIMEZONE_AWARE": True,
+                                                  "TIMEZONE": "UTC", "RELATIVE_BASE": clock.now().replace(tzinfo=None)})
+        if moment is None:
+            self.write(f"(could not read '{when}' as a time; try 2026-12-01 09:00)")
+            return
+        clock.set(moment)
+        self.write(f"(clock set to {clock.now():%Y-%m-%d %H:%M} UTC)")
+
+    async def run_script(self, lines: Iterable[str]) -> None:
+        for raw in lines:
+            text = raw.rstrip("\n")
+            if not text.strip():
+                continue
+            self.write(f"> {text}")
+            if not await self.line(text):
+                break
+
+    async def run_interactive(self) -> None:
+        """Read lines from the terminal while the outbox worker prints what it delivers."""
+        self.write(f"Learnbot console — you are {self.email}. Type `help`, or :help for "
+                   "console directives, :quit to leave.")
+        background = asyncio.create_task(self.worker.run_forever(self.app.outbox_ready, 1.0))
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                try:
+                    text = await loop.run_in_executor(None, _prompt)
+                except EOFError:
+                    break
+                if not await self.line(text):
+                    break
+        finally:
+            background.cancel()
+
+
+def _prompt() -> str:
+    sys.stdout.write("> ")
+    sys.stdout.flush()
+    line = sys.stdin.readline()
+    if not line:
+        raise EOFError
+    return line

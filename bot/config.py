@@ -1,0 +1,279 @@
+"""The deployment's configuration, read from ``app.yaml`` and validated with pydantic.
+
+Every section is a strict model (unknown keys are errors), so a typo such as ``timzone``
+is reported with its path instead of being silently ignored. Secrets never live here: tokens
+and passwords come from environment variables (see :mod:`bot.settings`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from datetime import time
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import yaml
+from apscheduler.triggers.cron import CronTrigger
+from dateutil.relativedelta import relativedelta
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_RECURRENCE = re.compile(r"^every\s+(?:(\d+)\s+)?(day|week|month|year)s?$")
+
+
+class ConfigError(Exception):
+    """``app.yaml`` is invalid; ``problems`` holds one ``path: what is wrong`` line each."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source} is not valid:\n" + "\n".join(f"  {p}" for p in problems))
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        close = difflib.get_close_matches(value, sorted(available_timezones()), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else " (use an IANA name such as 'Africa/Nairobi')"
+        raise ValueError(f"unknown time zone '{value}'{hint}") from None
+    return value
+
+
+def parse_recurrence(text: str) -> relativedelta | None:
+    """``"every 2 years"`` -> ``relativedelta(years=2)``; ``"once"`` -> ``None``."""
+    cleaned = text.strip().lower()
+    if cleaned in {"once", "never", ""}:
+        return None
+    aliases = {"yearly": "every year", "annually": "every year", "monthly": "every month",
+               "weekly": "every week", "daily": "every day"}
+    cleaned = aliases.get(cleaned, cleaned)
+    match = _RECURRENCE.match(cleaned)
+    if not match:
+        raise ValueError(f"'{text}' is not a recurrence; write e.g. 'every 2 years', 'yearly' or 'once'")
+    count = int(match.group(1) or 1)
+    return relativedelta(**{f"{match.group(2)}s": count})
+
+
+class WorkingHours(Strict):
+    start: time = time(9, 0)
+    end: time = time(17, 0)
+    weekend: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = ["sat", "sun"]
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> WorkingHours:
+        if self.start >= self.end:
+            raise ValueError("start must be before end")
+        return self
+
+
+class Channel(Strict):
+    """An office channel. Give its id on each platform it exists on."""
+
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str = ""
+    slack: str | None = None
+    teams: str | None = None
+    weekly_picks: bool = True
+    learning_days: bool = True
+
+
+class Office(Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str
+    timezone: str = "UTC"
+    locale: str = "en"
+    learning_managers: list[str] = []
+    channels: list[Channel] = []
+    working_hours: WorkingHours = WorkingHours()
+
+    _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
+
+    @field_validator("learning_managers")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        for email in value:
+            if "@" not in email:
+                raise ValueError(f"'{email}' is not an email address")
+        return [email.lower() for email in value]
+
+
+class Course(Strict):
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    title: str
+    url: str = ""
+    recurrence: str = "once"
+    mandatory: bool = True
+
+    @field_validator("recurrence")
+    @classmethod
+    def _recurrence(cls, value: str) -> str:
+        parse_recurrence(value)
+        return value
+
+
+class Feed(Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    url: str = Field(pattern=r"^https?://")
+    kind: Literal["talk", "article"] = "article"
+    name: str = ""
+
+
+class Schedule(Strict):
+    """A job run on a cron expression in a time zone (e.g. ``0 9 * * mon``)."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    job: str
+    cron: str
+    timezone: str = "UTC"
+    args: dict[str, Any] = {}
+
+    _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
+
+    @model_validator(mode="after")
+    def _cron(self) -> Schedule:
+        try:
+            CronTrigger.from_crontab(self.cron, timezone=self.timezone)
+        except ValueError as exc:
+            raise ValueError(f"cron '{self.cron}' is not valid: {exc}") from None
+        return self
+
+
+class NudgePolicy(Strict):
+    first_reminder_days_before: int = Field(default=7, ge=0, le=365)
+    remind_on_due_day: bool = True
+    overdue_every_days: int = Field(default=7, ge=1, le=365)
+    max_overdue_reminders: int = Field(default=4, ge=0, le=100)
+    max_messages_per_person_per_day: int = Field(default=1, ge=1, le=20)
+
+
+class ImportColumns(Strict):
+    """How an LMS export's columns map to Learnbot's fields."""
+
+    email: str = "email"
+    course: str = "course"
+    due: str = "due"
+    completed: str = "completed"
+    date_formats: list[str] = ["%Y-%m-%d", "%d/%m/%Y"]
+
+
+class OutboxPolicy(Strict):
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    lease_seconds: float = Field(default=60, gt=0)
+    poll_seconds: float = Field(default=1.0, gt=0)
+
+
+class AppConfig(Strict):
+    bot_name: str = "Learnbot"
+    default_office: str | None = None
+    offices: list[Office] = Field(min_length=1)
+    courses: list[Course] = []
+    feeds: list[Feed] = []
+    schedules: list[Schedule] = []
+    nudges: NudgePolicy = NudgePolicy()
+    lms_import: ImportColumns = ImportColumns()
+    outbox: OutboxPolicy = OutboxPolicy()
+    dialog_idle_minutes: int = Field(default=60, ge=1)
+
+    @model_validator(mode="after")
+    def _references(self) -> AppConfig:
+        office_ids = [office.id for office in self.offices]
+        if len(set(office_ids)) != len(office_ids):
+            raise ValueError(f"office ids must be unique, got {office_ids}")
+        if self.default_office is not None and self.default_office not in office_ids:
+            raise ValueError(f"default_office '{self.default_office}' is not one of {office_ids}")
+        for section, ids in (("courses", [c.id for c in self.courses]),
+                             ("feeds", [f.id for f in self.feeds]),
+                             ("schedules", [s.name for s in self.schedules])):
+            if len(set(ids)) != len(ids):
+                raise ValueError(f"{section}: ids must be unique, got {ids}")
+        return self
+
+    # -- look-ups used across the core -------------------------------------------------
+    def office(self, office_id: str | None) -> Office:
+        """The office with this id, or the default (first) office."""
+        for office in self.offices:
+            if office.id == office_id:
+                return office
+        for office in self.offices:
+            if office.id == self.default_office:
+                return office
+        return self.offices[0]
+
+    def is_learning_manager(self, email: str | None) -> bool:
+        if not email:
+            return False
+        return any(email.lower() in office.learning_managers for office in self.offices)
+
+    def course(self, course_id: str) -> Course | None:
+        return next((c for c in self.courses if c.id == course_id), None)
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part.startswith("function-") or part in {"function-after", "function-before"}:
+            continue
+        else:
+            path += f".{part}" if path else part
+    return path or "(top level)"
+
+
+def _describe(error: dict[str, Any], model_fields: dict[str, list[str]]) -> str:
+    loc = error["loc"]
+    where = _location(loc)
+    if error["type"] == "extra_forbidden":
+        parent = ".".join(str(p) for p in loc[:-1] if isinstance(p, str))
+        choices = model_fields.get(parent, [])
+        close = difflib.get_close_matches(str(loc[-1]), choices, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return f"{where}: unknown key{hint}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message}"
+
+
+def _known_fields(model: type[BaseModel], prefix: str = "", out: dict[str, list[str]] | None = None
+                  ) -> dict[str, list[str]]:
+    """Map a dotted path (list indexes dropped) to the keys allowed there, for "did you mean"."""
+    out = {} if out is None else out
+    out[prefix] = list(model.model_fields)
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        for candidate in (annotation, *getattr(annotation, "__args__", ())):
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                _known_fields(candidate, f"{prefix}.{name}" if prefix else name, out)
+    return out
+
+
+def parse_config(data: Any, source: str = "app.yaml") -> AppConfig:
+    if not isinstance(data, dict):
+        raise ConfigError(source, ["(top level): expected a mapping of sections such as 'offices:'"])
+    try:
+        return AppConfig.model_validate(data)
+    except ValidationError as exc:
+        fields = _known_fields(AppConfig)
+        raise ConfigError(source, [_describe(e, fields) for e in exc.errors()]) from None  # type: ignore[arg-type]
+
+
+def load_config(path: str | Path) -> AppConfig:
+    """Read and validate a YAML file, raising :class:`ConfigError` with every problem found."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), ["file not found (set LEARNBOT_CONFIG or pass --config)"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise ConfigError(str(path), [f"{where}not valid YAML ({getattr(exc, 'problem', exc)})"]) from None
+    return parse_config(data, str(path))

@@ -1,0 +1,227 @@
+"""The core's one entry point, :meth:`Learnbot.handle`, and the services features share.
+
+Adapters construct neutral events and call ``await app.handle(event)``; they get neutral
+:class:`~bot.messages.Message` replies back and render them. Scheduled work calls
+:meth:`Learnbot.run_job`. Nothing here knows which chat platform is on the other side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from types import ModuleType
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import dialogs
+from bot.clock import Clock, SystemClock
+from bot.config import AppConfig
+from bot.errors import UserError
+from bot.events import (
+    ButtonPressed,
+    CommandInvoked,
+    Event,
+    HomeOpened,
+    MemberJoined,
+    MessageReceived,
+)
+from bot.messages import Message, plain
+from bot.outbox import Destination, Planned, enqueue
+from bot.people import resolve_actor
+from bot.router import Context, Reply, Router
+from storage.models import SeenEvent
+
+logger = logging.getLogger(__name__)
+
+SORRY = ("Sorry, something went wrong on my side and nothing was changed. "
+         "Please try again in a minute.")
+HELP_WORDS = {"help", "?", "hi", "hello", "hey", "menu", "commands"}
+
+
+def default_features() -> list[ModuleType]:
+    from bot.features import FEATURES
+
+    return list(FEATURES)
+
+
+class Learnbot:
+    """The bot: configuration, a session factory, a clock, the enabled platforms and the router.
+
+    ``platforms`` are the chat platforms this process can deliver to (``slack``, ``teams``,
+    ``console``); the outbox plans each proactive message for one of them.
+    """
+
+    def __init__(
+        self,
+        config: AppConfig,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        clock: Clock | None = None,
+        platforms: Sequence[str] = ("console",),
+        features: Iterable[ModuleType] | None = None,
+    ) -> None:
+        self.config = config
+        self.sessions = sessions
+        self.clock: Clock = clock or SystemClock()
+        self.platforms = tuple(platforms)
+        self.router = Router()
+        self.outbox_ready = asyncio.Event()
+        for feature in default_features() if features is None else features:
+            feature.register(self.router)
+
+    # -- proactive messages -----------------------------------------------------------------
+    async def plan(self, session: AsyncSession, *, destination: Destination, message: Message,
+                   key: str, not_before: datetime | None = None) -> list[Planned]:
+        planned = await enqueue(session, self.config, self.platforms, key=key,
+                                destination=destination, message=message,
+                                now=self.clock.now(), not_before=not_before)
+        self.outbox_ready.set()
+        return planned
+
+    # -- jobs -------------------------------------------------------------------------------
+    async def run_job(self, name: str, args: dict[str, Any] | None = None) -> str:
+        job = self.router.jobs.get(name)
+        if job is None:
+            known = ", ".join(sorted(self.router.jobs)) or "none"
+            raise KeyError(f"no job named '{name}' (known jobs: {known})")
+        async with self.sessions() as session, session.begin():
+            summary = await job(self, session, dict(args or {}))
+        logger.info("job %s: %s", name, summary)
+        return summary
+
+    # -- inbound events ---------------------------------------------------------------------
+    async def handle(self, event: Event) -> list[Message]:
+        """Handle one inbound event and return the replies for the conversation it came from."""
+        async with self.sessions() as session:
+            try:
+                if event.event_id and not await self._first_time(session, event):
+                    logger.info("event %s from %s already handled", event.event_id,
+                                event.actor.platform)
+                    return []
+                person = await resolve_actor(session, self.config, event.actor, self.clock.now())
+                ctx = Context(app=self, event=event, session=session, person=person)
+                reply = await self._dispatch(ctx)
+                await session.commit()
+            except UserError as refusal:
+                await session.rollback()
+                return [plain(refusal.message)]
+            except IntegrityError:
+                await session.rollback()
+                if event.event_id:
+                    logger.info("event %s handled concurrently elsewhere", event.event_id)
+                    return []
+                logger.exception("conflict while handling %s", type(event).__name__)
+                return [plain(SORRY)]
+            except Exception:
+                await session.rollback()
+                logger.exception("failed to handle %s", type(event).__name__)
+                return [plain(SORRY)]
+        return _as_list(reply)
+
+    async def _first_time(self, session: AsyncSession, event: Event) -> bool:
+        assert event.event_id
+        existing = await session.get(SeenEvent, (event.actor.platform, event.event_id))
+        if existing is not None:
+            return False
+        session.add(SeenEvent(platform=event.actor.platform, event_id=event.event_id,
+                              seen_at=self.clock.now()))
+        await session.flush()
+        return True
+
+    async def _dispatch(self, ctx: Context) -> Reply:
+        event = ctx.event
+        if isinstance(event, CommandInvoked):
+            return await self.command(ctx, event.name, event.text)
+        if isinstance(event, MessageReceived):
+            return await self._message(ctx, event.text)
+        if isinstance(event, ButtonPressed):
+            handler = self.router.actions.get(event.action_id)
+            if handler is None:
+                return plain("That button no longer does anything. Type `help` to see what I can do.")
+            return await handler(ctx, event.value)
+        if isinstance(event, MemberJoined):
+            replies: list[Message] = []
+            for join_handler in self.router.join_handlers:
+                replies.extend(_as_list(await join_handler(ctx)))
+            return replies
+        if isinstance(event, HomeOpened):
+            return await self.home(ctx)
+        raise TypeError(f"unknown event type {type(event).__name__}")
+
+    async def home(self, ctx: Context) -> list[Message]:
+        sections: list[Message] = []
+        for _order, section in self.router.home_sections:
+            sections.extend(await section(ctx))
+        return sections
+
+    async def command(self, ctx: Context, name: str, text: str) -> Reply:
+        name = name.lstrip("/").lower()
+        if name not in self.router.commands:
+            return self.help_message(ctx, note=f"I don't know the command `/{name}`.")
+        sub, args = self.router.find(name, text)
+        if sub is None:
+            word = text.strip().split(" ", 1)[0]
+            if word.lower() in {"help", ""}:
+                return self.help_message(ctx, command=name)
+            return self.help_message(ctx, command=name, note=f"I don't know `/{name} {word}`.")
+        if sub.managers_only and not ctx.is_learning_manager:
+            managers = ", ".join(ctx.config.office(ctx.person.office_id).learning_managers)
+            ask = f" Your learning manager ({managers}) can do it for you." if managers else ""
+            return plain(f"Sorry, only a learning manager can use `/{name} {sub.name}`.{ask}")
+        return await sub.handler(ctx, args)
+
+    async def _message(self, ctx: Context, text: str) -> Reply:
+        text = text.strip()
+        first = text.split(" ", 1)[0].lower()
+        if text.startswith("/") or first in self.router.commands:
+            name, _, rest = text.lstrip("/").partition(" ")
+            return await self.command(ctx, name, rest)
+        state = await dialogs.current(ctx.session, ctx.person.id)
+        if state is not None:
+            dialog = self.router.dialogs.get(state.dialog)
+            if dialog is None or state.expires_at <= self.clock.now():
+                await dialogs.finish(ctx.session, ctx.person.id)
+                note = self.expiry_note(state.dialog)
+                return [note, *_as_list(await self._free_text(ctx, text))]
+            if text.lower() in {"cancel", "stop", "quit", "exit"}:
+                await dialogs.finish(ctx.session, ctx.person.id)
+                return plain(f"Cancelled {dialog.topic}; nothing was saved.")
+            return await dialog.on_text(ctx, state, text)
+        return await self._free_text(ctx, text)
+
+    async def _free_text(self, ctx: Context, text: str) -> Reply:
+        if text.lower().strip("!. ") in HELP_WORDS:
+            return self.help_message(ctx)
+        for _priority, _name, interpreter in self.router.interpreters:
+            reply = await interpreter(ctx, text)
+            if reply is not None:
+                return reply
+        return self.help_message(ctx, note="Sorry, I didn't understand that.")
+
+    def expiry_note(self, dialog_name: str) -> Message:
+        dialog = self.router.dialogs.get(dialog_name)
+        if dialog is None:
+            return plain("Our earlier conversation has ended.")
+        minutes = self.config.dialog_idle_minutes
+        return plain(f"We hadn't talked for {minutes} minutes, so I set {dialog.topic} aside "
+                     f"(nothing was saved). {dialog.restart_hint}")
+
+    def help_message(self, ctx: Context | None, *, command: str | None = None,
+                     note: str = "") -> Message:
+        from bot.features.basics import help_text
+
+        manager = bool(ctx and ctx.is_learning_manager)
+        return help_text(self.router, self.config.bot_name, command=command, note=note,
+                         manager=manager)
+
+
+def _as_list(reply: Reply) -> list[Message]:
+    if reply is None:
+        return []
+    if isinstance(reply, Message):
+        return [reply]
+    return list(reply)

@@ -1,0 +1,86 @@
+"""Neutral inbound events.
+
+Adapters translate platform payloads (Slack events, Teams activities, console lines) into
+these small dataclasses; the core never reads a raw payload. ``raw`` may ride along for
+logging and debugging only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who did something, as the platform knows them.
+
+    ``platform`` is ``"slack"``, ``"teams"`` or ``"console"``; ``user_id`` is the platform's own
+    id (a Slack ``U…`` id, a Teams AAD object id, or the email in the console). The profile
+    fields are filled in when the adapter knows them; the core links the actor to one person
+    record across platforms by email.
+    """
+
+    platform: str
+    user_id: str
+    email: str | None = None
+    display_name: str | None = None
+    timezone: str | None = None
+    locale: str | None = None
+    workspace_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """Where an event happened: a direct message with the bot or a channel."""
+
+    id: str
+    is_direct: bool = True
+    channel_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Base of every inbound event.
+
+    ``event_id`` is the platform's id for this delivery (Slack ``event_id``, Teams activity id);
+    when set, the core handles each id once, so a platform retry does nothing the second time.
+    """
+
+    actor: Actor
+    conversation: Conversation
+    event_id: str | None = None
+    raw: Any = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommandInvoked(Event):
+    """A command such as ``/skillshare offer Excel`` (``name="skillshare"``, ``text="offer Excel"``)."""
+
+    name: str
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageReceived(Event):
+    """Free text typed to the bot (a DM, or an @mention in a channel)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ButtonPressed(Event):
+    """A button click (Slack block_actions, Teams Action.Submit/Execute, ``!N`` in the console)."""
+
+    action_id: str
+    value: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberJoined(Event):
+    """Someone joined a workspace/team the bot is in, or installed the bot."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HomeOpened(Event):
+    """The person opened the bot's home (Slack App Home; other platforms may reuse it)."""

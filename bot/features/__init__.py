@@ -1,0 +1,5 @@
+"""Feature modules. Each has ``register(router)`` and is listed here once."""
+
+from bot.features import basics
+
+FEATURES = [basics]

@@ -1,0 +1,117 @@
+"""The neutral outbound message model.
+
+A message is plain ``text`` (the notification/fallback text every platform needs) plus a few
+simple blocks that each adapter renders natively (Block Kit, Adaptive Cards, terminal text).
+Messages are stored in the outbox as JSON, so every block is a plain dataclass that pydantic's
+``TypeAdapter`` can (de)serialise with the ``kind`` discriminator.
+
+User-provided text is kept verbatim here; escaping is the renderer's job because each platform
+escapes differently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, TypeAdapter
+
+
+@dataclass(slots=True)
+class Header:
+    text: str
+    kind: Literal["header"] = "header"
+
+
+@dataclass(slots=True)
+class Text:
+    """A paragraph. ``markdown`` allows *bold*, _italic_ and links written by the bot itself."""
+
+    text: str
+    markdown: bool = True
+    kind: Literal["text"] = "text"
+
+
+@dataclass(slots=True)
+class LinkCard:
+    """A titled link with an optional one-line description and image (weekly picks, courses)."""
+
+    title: str
+    url: str
+    description: str = ""
+    source: str = ""
+    image_url: str = ""
+    kind: Literal["link"] = "link"
+
+
+@dataclass(slots=True)
+class Fields:
+    """Label/value pairs shown compactly (a summary, a report row)."""
+
+    items: list[tuple[str, str]]
+    kind: Literal["fields"] = "fields"
+
+
+@dataclass(slots=True)
+class Button:
+    """A button: ``action_id`` routes the press in the core, ``value`` carries its argument."""
+
+    label: str
+    action_id: str
+    value: str = ""
+    style: Literal["default", "primary", "danger"] = "default"
+    url: str = ""
+
+
+@dataclass(slots=True)
+class Buttons:
+    buttons: list[Button]
+    kind: Literal["buttons"] = "buttons"
+
+
+@dataclass(slots=True)
+class Divider:
+    kind: Literal["divider"] = "divider"
+
+
+@dataclass(slots=True)
+class Note:
+    """Small print under a message (a hint, a source, a timestamp); Slack calls it "context"."""
+
+    text: str
+    kind: Literal["context"] = "context"
+
+
+Block = Annotated[
+    Header | Text | LinkCard | Fields | Buttons | Divider | Note, Field(discriminator="kind")
+]
+
+
+@dataclass(slots=True)
+class Message:
+    """What the bot says.
+
+    ``dm`` asks the adapter to deliver a reply in the person's direct conversation with the bot
+    even when the command was typed in a channel (multi-turn conversations happen in a DM).
+    ``attachments`` holds named files such as an ``.ics`` invitation (name -> text content).
+    """
+
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+    dm: bool = False
+    attachments: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return _MESSAGE_ADAPTER.dump_python(self, mode="json")  # type: ignore[no-any-return]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Message:
+        return _MESSAGE_ADAPTER.validate_python(data)
+
+
+_MESSAGE_ADAPTER: TypeAdapter[Message] = TypeAdapter(Message)
+
+
+def plain(text: str, *, dm: bool = False) -> Message:
+    """A message that is just a paragraph of text."""
+    return Message(text=text, blocks=[Text(text)], dm=dm)

@@ -1,0 +1,124 @@
+"""Planning proactive messages: one outbox row per destination and platform.
+
+The core decides *what* to say and to *whom*; the delivery worker in ``scheduler/`` sends it.
+Writing the row is idempotent: the same ``key`` for the same platform is planned once, however
+many times a job or a replica runs, so a nudge can never be queued twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import AppConfig
+from bot.messages import Message
+from storage.models import OutboxMessage, Person, PlatformAccount
+
+logger = logging.getLogger(__name__)
+
+CONSOLE = "console"
+
+
+@dataclass(frozen=True, slots=True)
+class ToPerson:
+    person_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ToChannel:
+    """An office channel by its ``key`` in ``app.yaml``."""
+
+    key: str
+
+
+Destination = ToPerson | ToChannel
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """Result of planning: ``created`` is False when the key was already planned."""
+
+    platform: str
+    created: bool
+    reachable: bool
+
+
+async def person_platform(session: AsyncSession, person_id: int, platforms: Sequence[str]) -> str | None:
+    """The enabled platform where this person was seen most recently (console reaches all)."""
+    if CONSOLE in platforms:
+        return CONSOLE
+    account = await session.scalar(
+        select(PlatformAccount)
+        .where(PlatformAccount.person_id == person_id, PlatformAccount.platform.in_(platforms))
+        .order_by(PlatformAccount.last_seen_at.desc())
+        .limit(1)
+    )
+    return account.platform if account else None
+
+
+def channel_platforms(config: AppConfig, key: str, platforms: Sequence[str]) -> list[str]:
+    for office in config.offices:
+        for channel in office.channels:
+            if channel.key == key:
+                found = [p for p in platforms if p == CONSOLE or getattr(channel, p, None)]
+                return found
+    raise KeyError(f"no channel with key '{key}' in app.yaml")
+
+
+async def enqueue(
+    session: AsyncSession,
+    config: AppConfig,
+    platforms: Sequence[str],
+    *,
+    key: str,
+    destination: Destination,
+    message: Message,
+    now: datetime,
+    not_before: datetime | None = None,
+) -> list[Planned]:
+    """Plan ``message`` for ``destination`` under idempotency ``key``.
+
+    A person reachable on no enabled platform still gets a row, recorded as failed with the
+    reason, so "not reachable" is visible to the learning manager instead of silently skipped.
+    """
+    payload = message.to_json()
+    rows: list[tuple[str, str, str, int | None, str, str | None]] = []
+    if isinstance(destination, ToPerson):
+        person = await session.get_one(Person, destination.person_id)
+        platform = await person_platform(session, person.id, platforms)
+        if platform is None:
+            names = " or ".join(p.capitalize() for p in platforms) or "any platform"
+            rows.append(("none", "person", str(person.id), person.id, "failed",
+                         f"not reachable in {names}: {person.name} has no linked account there yet"))
+        else:
+            rows.append((platform, "person", str(person.id), person.id, "pending", None))
+    else:
+        for platform in channel_platforms(config, destination.key, platforms):
+            rows.append((platform, "channel", destination.key, None, "pending", None))
+
+    planned: list[Planned] = []
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    for platform, kind, dest_key, person_id, status, error in rows:
+        statement = insert(OutboxMessage).values(
+            idempotency_key=key, platform=platform, destination_kind=kind,
+            destination_key=dest_key, person_id=person_id, payload=payload, status=status,
+            attempts=0, created_at=now, next_attempt_at=not_before or now, last_error=error,
+        ).on_conflict_do_nothing(index_elements=["idempotency_key", "platform"])
+        result = await session.execute(statement)
+        created = bool(result.rowcount)  # type: ignore[attr-defined]
+        planned.append(Planned(platform=platform, created=created, reachable=status == "pending"))
+        if error and created:
+            logger.warning("outbox %s: %s", key, error)
+    return planned
+
+
+async def already_planned(session: AsyncSession, key: str) -> bool:
+    return (await session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)
+                                 .limit(1))) is not None

@@ -1,0 +1,160 @@
+"""The command router: features register commands, button actions, free-text interpreters,
+dialogs and jobs here, and :class:`bot.core.Learnbot` dispatches neutral events to them.
+
+Handlers have explicit signatures (``handler(ctx, args)``), no argument injection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.dialogs import Dialog
+from bot.events import Event
+from bot.messages import Message
+from bot.outbox import Destination, Planned, enqueue
+from storage.models import Person
+
+if TYPE_CHECKING:
+    from bot.core import Learnbot
+
+Reply = Message | list[Message] | None
+CommandHandler = Callable[["Context", str], Awaitable[Reply]]
+ActionHandler = Callable[["Context", str], Awaitable[Reply]]
+Interpreter = Callable[["Context", str], Awaitable[Reply]]
+"""Free-text interpreter: returns a reply if the text was meant for it, ``None`` otherwise."""
+JoinHandler = Callable[["Context"], Awaitable[Reply]]
+HomeSection = Callable[["Context"], Awaitable[list[Message]]]
+Job = Callable[["Learnbot", AsyncSession, dict[str, Any]], Awaitable[str]]
+"""A scheduled job: gets the app, a session and its ``args`` from app.yaml; returns a summary."""
+
+
+@dataclass(slots=True)
+class Context:
+    """Everything a handler may use for one event: the event, the person, a session (committed
+    by the core after the handler returns) and the app's services."""
+
+    app: Learnbot
+    event: Event
+    session: AsyncSession
+    person: Person
+
+    @property
+    def now(self) -> Any:
+        return self.app.clock.now()
+
+    @property
+    def config(self) -> Any:
+        return self.app.config
+
+    @property
+    def is_learning_manager(self) -> bool:
+        return self.app.config.is_learning_manager(self.person.email)
+
+    async def send(self, destination: Destination, message: Message, key: str) -> list[Planned]:
+        """Plan a proactive message through the outbox (delivered after this event commits)."""
+        return await self.app.plan(self.session, destination=destination, message=message, key=key)
+
+
+@dataclass(frozen=True, slots=True)
+class Subcommand:
+    command: str
+    name: str
+    handler: CommandHandler
+    help: str
+    usage: str = ""
+    managers_only: bool = False
+
+
+@dataclass(slots=True)
+class Router:
+    commands: dict[str, dict[str, Subcommand]] = field(default_factory=dict)
+    command_help: dict[str, str] = field(default_factory=dict)
+    actions: dict[str, ActionHandler] = field(default_factory=dict)
+    interpreters: list[tuple[int, str, Interpreter]] = field(default_factory=list)
+    dialogs: dict[str, Dialog] = field(default_factory=dict)
+    join_handlers: list[JoinHandler] = field(default_factory=list)
+    home_sections: list[tuple[int, HomeSection]] = field(default_factory=list)
+    jobs: dict[str, Job] = field(default_factory=dict)
+
+    def describe(self, command: str, text: str) -> None:
+        """One line about a top-level command, shown in the general help."""
+        self.command_help[command] = text
+        self.commands.setdefault(command, {})
+
+    def command(self, command: str, name: str, *, help: str, usage: str = "",
+                managers_only: bool = False) -> Callable[[CommandHandler], CommandHandler]:
+        """Register ``/command name ...``. ``name=""`` handles the bare command."""
+
+        def register(handler: CommandHandler) -> CommandHandler:
+            subs = self.commands.setdefault(command, {})
+            if name in subs:
+                raise ValueError(f"/{command} {name} is registered twice")
+            subs[name] = Subcommand(command, name, handler, help, usage, managers_only)
+            return handler
+
+        return register
+
+    def action(self, action_id: str) -> Callable[[ActionHandler], ActionHandler]:
+        """Register a button ``action_id`` (exact match, e.g. ``"nudge.done"``)."""
+
+        def register(handler: ActionHandler) -> ActionHandler:
+            if action_id in self.actions:
+                raise ValueError(f"action {action_id} is registered twice")
+            self.actions[action_id] = handler
+            return handler
+
+        return register
+
+    def interpreter(self, name: str, priority: int = 50) -> Callable[[Interpreter], Interpreter]:
+        """Register a free-text interpreter; lower priority numbers are asked first."""
+
+        def register(handler: Interpreter) -> Interpreter:
+            self.interpreters.append((priority, name, handler))
+            self.interpreters.sort(key=lambda item: (item[0], item[1]))
+            return handler
+
+        return register
+
+    def dialog(self, dialog: Dialog) -> Dialog:
+        if dialog.name in self.dialogs:
+            raise ValueError(f"dialog {dialog.name} is registered twice")
+        self.dialogs[dialog.name] = dialog
+        return dialog
+
+    def on_member_joined(self, handler: JoinHandler) -> JoinHandler:
+        self.join_handlers.append(handler)
+        return handler
+
+    def home_section(self, order: int) -> Callable[[HomeSection], HomeSection]:
+        """A section of the person's home (Slack App Home, ``/learning home`` elsewhere)."""
+
+        def register(handler: HomeSection) -> HomeSection:
+            self.home_sections.append((order, handler))
+            self.home_sections.sort(key=lambda item: item[0])
+            return handler
+
+        return register
+
+    def job(self, name: str) -> Callable[[Job], Job]:
+        def register(handler: Job) -> Job:
+            if name in self.jobs:
+                raise ValueError(f"job {name} is registered twice")
+            self.jobs[name] = handler
+            return handler
+
+        return register
+
+    def find(self, command: str, text: str) -> tuple[Subcommand | None, str]:
+        """The subcommand for ``text`` and the rest of the text as its arguments."""
+        subs = self.commands.get(command, {})
+        first, _, rest = text.strip().partition(" ")
+        sub = subs.get(first.lower())
+        if sub is not None:
+            return sub, rest.strip()
+        if not text.strip() and "" in subs:
+            return subs[""], ""
+        return None, text.strip()

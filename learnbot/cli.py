@@ -1,0 +1,215 @@
+"""The ``learnbot`` command: one tool, a subcommand per job, ``--help`` on each."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.clock import Clock, ManualClock
+from bot.config import ConfigError, load_config
+from learnbot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+EXTRA_COMMAND_MODULES: tuple[str, ...] = ()
+"""Modules that add subcommands: each has ``add_commands(subparsers)`` setting ``func``."""
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings.from_env()
+    if getattr(args, "config", None):
+        from dataclasses import replace
+
+        settings = replace(settings, config_path=args.config)
+    return settings
+
+
+# -- subcommands -------------------------------------------------------------------------------
+def cmd_start(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve when platform credentials are set, otherwise open the console chat."""
+    if settings.any_platform:
+        return cmd_serve(args, settings)
+    print("No Slack or Teams credentials are set, so Learnbot starts in the console "
+          "(see README: 'Run it in Slack' / 'Run it in Teams').", file=sys.stderr)
+    args.as_email, args.script, args.clock = args.as_email, None, None
+    return cmd_chat(args, settings)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from learnbot.server import serve
+
+    if args.port:
+        from dataclasses import replace
+
+        settings = replace(settings, port=args.port)
+    load_config(settings.config_path)
+    serve(settings)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.console.chat import ConsoleChat
+    from learnbot.runtime import build_runtime
+
+    clock: Clock | None = None
+    if args.clock or args.script:
+        start = datetime.fromisoformat(args.clock) if args.clock else datetime.now(UTC)
+        clock = ManualClock(start if start.tzinfo else start.replace(tzinfo=UTC))
+
+    async def run() -> None:
+        runtime = await build_runtime(settings, ["console"], clock=clock)
+        try:
+            chat = ConsoleChat(runtime.app, args.as_email, lambda line: print(line, flush=True))
+            if args.script:
+                lines = sys.stdin if args.script == "-" else Path(args.script).read_text(encoding="utf-8").splitlines()
+                await chat.run_script(lines)
+            else:
+                await chat.run_interactive()
+        finally:
+            await runtime.close()
+
+    asyncio.run(run())
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.db import create_engine
+    from storage.migrate import current_revisions, upgrade
+
+    async def run() -> set[str]:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+            return await current_revisions(engine)
+        finally:
+            await engine.dispose()
+
+    revisions = asyncio.run(run())
+    print(f"database is at {', '.join(sorted(revisions))}")
+    return 0
+
+
+def cmd_config_check(args: argparse.Namespace, settings: Settings) -> int:
+    path = args.file or settings.config_path
+    config = load_config(path)
+    from bot.core import Learnbot
+    from scheduler.jobs import check_jobs
+    from storage.db import create_engine, session_factory
+
+    engine = create_engine("sqlite+aiosqlite:///:memory:")
+    check_jobs(Learnbot(config, session_factory(engine)))
+    channels = sum(len(office.channels) for office in config.offices)
+    print(f"{path} is valid: {len(config.offices)} office(s), {channels} channel(s), "
+          f"{len(config.courses)} course(s), {len(config.feeds)} feed(s), "
+          f"{len(config.schedules)} schedule(s)")
+    return 0
+
+
+def cmd_run_job(args: argparse.Namespace, settings: Settings) -> int:
+    """Run a job now and deliver what it planned through the configured platforms."""
+    from learnbot.platforms import configured_platforms
+    from learnbot.runtime import build_runtime
+    from scheduler.jobs import find_schedule
+
+    async def run() -> str:
+        plugins = configured_platforms(settings)
+        names = [plugin.NAME for plugin in plugins] or ["console"]
+        runtime = await build_runtime(settings, names)
+        try:
+            job, job_args = find_schedule(runtime.app, args.name)
+            summary = await runtime.app.run_job(job, job_args)
+            if not plugins:
+                from adapters.console.deliverer import ConsoleDeliverer
+                from scheduler.delivery import DeliveryWorker
+
+                worker = DeliveryWorker(runtime.app.sessions,
+                                        {"console": ConsoleDeliverer(print)}, runtime.app.clock,
+                                        runtime.worker_settings(resend_when_in_doubt=True))
+                await worker.drain()
+            else:
+                summary += " (queued; the running server delivers it)"
+            return summary
+        finally:
+            await runtime.close()
+
+    print(asyncio.run(run()))
+    return 0
+
+
+# -- parser ------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="learnbot",
+        description="Learnbot: weekly picks, course nudges, learning days and skillshare, in chat.",
+        epilog="Settings come from the environment: DATABASE_URL (default: SQLite learnbot.db), "
+               "LEARNBOT_CONFIG (default: app.yaml), SLACK_* and MICROSOFT_APP_* credentials.",
+    )
+    parser.add_argument("--config", help="path to app.yaml (default: $LEARNBOT_CONFIG or app.yaml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    start = sub.add_parser("start", help="run the bot: serve with credentials, else the console chat")
+    start.add_argument("--as", dest="as_email", default="you@example.org",
+                       help="console: who you are (an email)")
+    start.add_argument("--port", type=int, help="serve: port (default: $PORT or 3000)")
+    start.set_defaults(func=cmd_start)
+
+    serve = sub.add_parser("serve", help="run the HTTP server for Slack and Teams, with /healthz")
+    serve.add_argument("--port", type=int, help="port (default: $PORT or 3000)")
+    serve.set_defaults(func=cmd_serve)
+
+    chat = sub.add_parser("chat", help="chat with Learnbot in the terminal")
+    chat.add_argument("--as", dest="as_email", default="you@example.org", help="who you are (an email)")
+    chat.add_argument("--script", metavar="FILE", help="read lines from FILE ('-' for stdin) instead of the keyboard")
+    chat.add_argument("--clock", metavar="ISO", help="start a demo clock at this time (e.g. 2026-12-01T09:00:00+00:00)")
+    chat.set_defaults(func=cmd_chat)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_sub.add_parser("upgrade", help="apply migrations up to the newest").set_defaults(func=cmd_db_upgrade)
+
+    config = sub.add_parser("config", help="configuration")
+    config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    check = config_sub.add_parser("check", help="validate app.yaml and say what is wrong, by key")
+    check.add_argument("file", nargs="?", help="file to check (default: the configured one)")
+    check.set_defaults(func=cmd_config_check)
+
+    run_job = sub.add_parser("run-job", help="run a scheduled job now (a schedule or job name)")
+    run_job.add_argument("name")
+    run_job.set_defaults(func=cmd_run_job)
+
+    for module_name in EXTRA_COMMAND_MODULES:
+        importlib.import_module(module_name).add_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = _settings(args)
+        handler: Handler = args.func
+        return handler(args, settings)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except (ValueError, KeyError, FileNotFoundError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        print(f"learnbot: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

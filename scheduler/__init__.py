@@ -1,0 +1,1 @@
+"""Scheduled jobs (APScheduler) and the durable outbox's delivery worker."""

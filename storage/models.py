@@ -1,0 +1,145 @@
+"""The core tables every feature builds on.
+
+Feature tables live in their own modules under ``storage/`` and share :class:`Base`;
+``storage.registry`` imports them all so Alembic and ``create_all`` see the whole schema.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.ext.asyncio import AsyncAttrs
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import JSONType, UTCDateTime
+
+# Named constraints so Alembic migrations are identical on SQLite (batch mode) and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(AsyncAttrs, DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONType()}
+
+
+class Person(Base):
+    """One human, whatever platforms they use (linked by email)."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    locale: Mapped[str | None] = mapped_column(String(16))
+    office_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    accounts: Mapped[list[PlatformAccount]] = relationship(back_populates="person")
+
+    @property
+    def name(self) -> str:
+        return self.display_name or (self.email or f"person {self.id}")
+
+
+class PlatformAccount(Base):
+    """A person's account on one platform (a Slack user in a workspace, a Teams user)."""
+
+    __tablename__ = "platform_accounts"
+    __table_args__ = (UniqueConstraint("platform", "workspace_id", "external_id",
+                                       name="uq_platform_accounts_identity"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    workspace_id: Mapped[str] = mapped_column(String(128), default="")
+    external_id: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+
+    person: Mapped[Person] = relationship(back_populates="accounts")
+
+
+class ConversationRef(Base):
+    """How to reach a person or a channel later, per platform (a Teams conversation reference,
+    a Slack DM channel id). Kept in the database so proactive messages survive restarts and work
+    from any replica."""
+
+    __tablename__ = "conversation_refs"
+    __table_args__ = (UniqueConstraint("platform", "owner_kind", "owner_key",
+                                       name="uq_conversation_refs_owner"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    owner_kind: Mapped[str] = mapped_column(String(16))  # "person" or "channel"
+    owner_key: Mapped[str] = mapped_column(String(256))
+    reference: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """One proactive message to deliver, exactly once.
+
+    ``idempotency_key`` names the *reason* for the message (``nudge:<assignment>:<stage>``), so
+    planning the same message twice is a no-op. Status moves pending -> sending -> sent/failed;
+    a row left in ``sending`` by a crash is reconciled with the platform before any resend.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("idempotency_key", "platform", name="uq_outbox_key_platform"),
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(300))
+    platform: Mapped[str] = mapped_column(String(16))
+    destination_kind: Mapped[str] = mapped_column(String(16))  # "person" or "channel"
+    destination_key: Mapped[str] = mapped_column(String(256))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"),
+                                                  index=True)
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    platform_message_id: Mapped[str | None] = mapped_column(String(256))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class DialogState(Base):
+    """Where a person is in a multi-turn conversation (one at a time per person).
+
+    Stored, not kept in memory, so a restart or another replica can continue it."""
+
+    __tablename__ = "dialog_states"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    dialog: Mapped[str] = mapped_column(String(64))
+    step: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class SeenEvent(Base):
+    """Inbound platform events already handled, so a platform retry is handled once."""
+
+    __tablename__ = "seen_events"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(index=True)
