@@ -51,14 +51,25 @@ def parse_recurrence(text: str) -> relativedelta | None:
     cleaned = text.strip().lower()
     if cleaned in {"once", "never", ""}:
         return None
-    aliases = {"yearly": "every year", "annually": "every year", "monthly": "every month",
-               "weekly": "every week", "daily": "every day"}
+    aliases = {
+        "yearly": "every year",
+        "annually": "every year",
+        "monthly": "every month",
+        "weekly": "every week",
+        "daily": "every day",
+    }
     cleaned = aliases.get(cleaned, cleaned)
     match = _RECURRENCE.match(cleaned)
     if not match:
         raise ValueError(f"'{text}' is not a recurrence; write e.g. 'every 2 years', 'yearly' or 'once'")
     count = int(match.group(1) or 1)
-    return relativedelta(**{f"{match.group(2)}s": count})
+    unit = match.group(2)
+    return relativedelta(
+        days=count if unit == "day" else 0,
+        weeks=count if unit == "week" else 0,
+        months=count if unit == "month" else 0,
+        years=count if unit == "year" else 0,
+    )
 
 
 class WorkingHours(Strict):
@@ -188,9 +199,11 @@ class AppConfig(Strict):
             raise ValueError(f"office ids must be unique, got {office_ids}")
         if self.default_office is not None and self.default_office not in office_ids:
             raise ValueError(f"default_office '{self.default_office}' is not one of {office_ids}")
-        for section, ids in (("courses", [c.id for c in self.courses]),
-                             ("feeds", [f.id for f in self.feeds]),
-                             ("schedules", [s.name for s in self.schedules])):
+        for section, ids in (
+            ("courses", [c.id for c in self.courses]),
+            ("feeds", [f.id for f in self.feeds]),
+            ("schedules", [s.name for s in self.schedules]),
+        ):
             if len(set(ids)) != len(ids):
                 raise ValueError(f"{section}: ids must be unique, got {ids}")
         return self
@@ -240,8 +253,9 @@ def _describe(error: dict[str, Any], model_fields: dict[str, list[str]]) -> str:
     return f"{where}: {message}"
 
 
-def _known_fields(model: type[BaseModel], prefix: str = "", out: dict[str, list[str]] | None = None
-                  ) -> dict[str, list[str]]:
+def _known_fields(
+    model: type[BaseModel], prefix: str = "", out: dict[str, list[str]] | None = None
+) -> dict[str, list[str]]:
     """Map a dotted path (list indexes dropped) to the keys allowed there, for "did you mean"."""
     out = {} if out is None else out
     out[prefix] = list(model.model_fields)

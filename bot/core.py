@@ -37,8 +37,7 @@ from storage.models import SeenEvent
 
 logger = logging.getLogger(__name__)
 
-SORRY = ("Sorry, something went wrong on my side and nothing was changed. "
-         "Please try again in a minute.")
+SORRY = "Sorry, something went wrong on my side and nothing was changed. Please try again in a minute."
 HELP_WORDS = {"help", "?", "hi", "hello", "hey", "menu", "commands"}
 
 
@@ -74,11 +73,25 @@ class Learnbot:
             feature.register(self.router)
 
     # -- proactive messages -----------------------------------------------------------------
-    async def plan(self, session: AsyncSession, *, destination: Destination, message: Message,
-                   key: str, not_before: datetime | None = None) -> list[Planned]:
-        planned = await enqueue(session, self.config, self.platforms, key=key,
-                                destination=destination, message=message,
-                                now=self.clock.now(), not_before=not_before)
+    async def plan(
+        self,
+        session: AsyncSession,
+        *,
+        destination: Destination,
+        message: Message,
+        key: str,
+        not_before: datetime | None = None,
+    ) -> list[Planned]:
+        planned = await enqueue(
+            session,
+            self.config,
+            self.platforms,
+            key=key,
+            destination=destination,
+            message=message,
+            now=self.clock.now(),
+            not_before=not_before,
+        )
         self.outbox_ready.set()
         return planned
 
@@ -99,8 +112,7 @@ class Learnbot:
         async with self.sessions() as session:
             try:
                 if event.event_id and not await self._first_time(session, event):
-                    logger.info("event %s from %s already handled", event.event_id,
-                                event.actor.platform)
+                    logger.info("event %s from %s already handled", event.event_id, event.actor.platform)
                     return []
                 person = await resolve_actor(session, self.config, event.actor, self.clock.now())
                 ctx = Context(app=self, event=event, session=session, person=person)
@@ -127,8 +139,9 @@ class Learnbot:
         existing = await session.get(SeenEvent, (event.actor.platform, event.event_id))
         if existing is not None:
             return False
-        session.add(SeenEvent(platform=event.actor.platform, event_id=event.event_id,
-                              seen_at=self.clock.now()))
+        session.add(
+            SeenEvent(platform=event.actor.platform, event_id=event.event_id, seen_at=self.clock.now())
+        )
         await session.flush()
         return True
 
@@ -207,16 +220,16 @@ class Learnbot:
         if dialog is None:
             return plain("Our earlier conversation has ended.")
         minutes = self.config.dialog_idle_minutes
-        return plain(f"We hadn't talked for {minutes} minutes, so I set {dialog.topic} aside "
-                     f"(nothing was saved). {dialog.restart_hint}")
+        return plain(
+            f"We hadn't talked for {minutes} minutes, so I set {dialog.topic} aside "
+            f"(nothing was saved). {dialog.restart_hint}"
+        )
 
-    def help_message(self, ctx: Context | None, *, command: str | None = None,
-                     note: str = "") -> Message:
+    def help_message(self, ctx: Context | None, *, command: str | None = None, note: str = "") -> Message:
         from bot.features.basics import help_text
 
         manager = bool(ctx and ctx.is_learning_manager)
-        return help_text(self.router, self.config.bot_name, command=command, note=note,
-                         manager=manager)
+        return help_text(self.router, self.config.bot_name, command=command, note=note, manager=manager)
 
 
 def _as_list(reply: Reply) -> list[Message]:

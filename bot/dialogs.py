@@ -39,13 +39,26 @@ async def current(session: AsyncSession, person_id: int) -> DialogState | None:
     return await session.get(DialogState, person_id)
 
 
-async def save(session: AsyncSession, person_id: int, dialog: str, step: str,
-               data: dict[str, Any], now: datetime, idle: timedelta) -> DialogState:
+async def save(
+    session: AsyncSession,
+    person_id: int,
+    dialog: str,
+    step: str,
+    data: dict[str, Any],
+    now: datetime,
+    idle: timedelta,
+) -> DialogState:
     """Start or advance a dialog. Starting one replaces any other open dialog."""
     state = await session.get(DialogState, person_id)
     if state is None:
-        state = DialogState(person_id=person_id, dialog=dialog, step=step, data=dict(data),
-                            updated_at=now, expires_at=now + idle)
+        state = DialogState(
+            person_id=person_id,
+            dialog=dialog,
+            step=step,
+            data=dict(data),
+            updated_at=now,
+            expires_at=now + idle,
+        )
         session.add(state)
     else:
         state.dialog, state.step, state.data = dialog, step, dict(data)
@@ -63,7 +76,6 @@ async def finish(session: AsyncSession, person_id: int) -> None:
 
 async def expired(session: AsyncSession, now: datetime, limit: int = 500) -> list[DialogState]:
     result = await session.scalars(
-        select(DialogState).where(DialogState.expires_at <= now).order_by(DialogState.expires_at)
-        .limit(limit)
+        select(DialogState).where(DialogState.expires_at <= now).order_by(DialogState.expires_at).limit(limit)
     )
     return list(result)

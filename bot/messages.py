@@ -82,9 +82,7 @@ class Note:
     kind: Literal["context"] = "context"
 
 
-Block = Annotated[
-    Header | Text | LinkCard | Fields | Buttons | Divider | Note, Field(discriminator="kind")
-]
+Block = Annotated[Header | Text | LinkCard | Fields | Buttons | Divider | Note, Field(discriminator="kind")]
 
 
 @dataclass(slots=True)
@@ -102,7 +100,7 @@ class Message:
     attachments: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return _MESSAGE_ADAPTER.dump_python(self, mode="json")  # type: ignore[no-any-return]
+        return _MESSAGE_ADAPTER.dump_python(self, mode="json")
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Message:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AppConfig
 from bot.messages import Message
+from storage.db import dialect_name
 from storage.models import OutboxMessage, Person, PlatformAccount
 
 logger = logging.getLogger(__name__)
@@ -95,8 +96,16 @@ async def enqueue(
         platform = await person_platform(session, person.id, platforms)
         if platform is None:
             names = " or ".join(p.capitalize() for p in platforms) or "any platform"
-            rows.append(("none", "person", str(person.id), person.id, "failed",
-                         f"not reachable in {names}: {person.name} has no linked account there yet"))
+            rows.append(
+                (
+                    "none",
+                    "person",
+                    str(person.id),
+                    person.id,
+                    "failed",
+                    f"not reachable in {names}: {person.name} has no linked account there yet",
+                )
+            )
         else:
             rows.append((platform, "person", str(person.id), person.id, "pending", None))
     else:
@@ -104,13 +113,25 @@ async def enqueue(
             rows.append((platform, "channel", destination.key, None, "pending", None))
 
     planned: list[Planned] = []
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
     for platform, kind, dest_key, person_id, status, error in rows:
-        statement = insert(OutboxMessage).values(
-            idempotency_key=key, platform=platform, destination_kind=kind,
-            destination_key=dest_key, person_id=person_id, payload=payload, status=status,
-            attempts=0, created_at=now, next_attempt_at=not_before or now, last_error=error,
-        ).on_conflict_do_nothing(index_elements=["idempotency_key", "platform"])
+        statement = (
+            insert(OutboxMessage)
+            .values(
+                idempotency_key=key,
+                platform=platform,
+                destination_kind=kind,
+                destination_key=dest_key,
+                person_id=person_id,
+                payload=payload,
+                status=status,
+                attempts=0,
+                created_at=now,
+                next_attempt_at=not_before or now,
+                last_error=error,
+            )
+            .on_conflict_do_nothing(index_elements=["idempotency_key", "platform"])
+        )
         result = await session.execute(statement)
         created = bool(result.rowcount)  # type: ignore[attr-defined]
         planned.append(Planned(platform=platform, created=created, reachable=status == "pending"))
@@ -120,5 +141,6 @@ async def enqueue(
 
 
 async def already_planned(session: AsyncSession, key: str) -> bool:
-    return (await session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)
-                                 .limit(1))) is not None
+    return (
+        await session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key).limit(1))
+    ) is not None

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AppConfig
 from bot.events import Actor
-from storage.models import PlatformAccount, Person
+from storage.models import Person, PlatformAccount
 
 logger = logging.getLogger(__name__)
 
@@ -29,12 +29,18 @@ async def person_by_email(session: AsyncSession, email: str) -> Person | None:
     return await session.scalar(select(Person).where(func.lower(Person.email) == email.lower()))
 
 
-async def get_or_create_by_email(session: AsyncSession, config: AppConfig, email: str,
-                                 now: datetime, display_name: str = "") -> Person:
+async def get_or_create_by_email(
+    session: AsyncSession, config: AppConfig, email: str, now: datetime, display_name: str = ""
+) -> Person:
     person = await person_by_email(session, email)
     if person is None:
-        person = Person(email=email.lower(), display_name=display_name,
-                        office_id=office_for_email(config, email), created_at=now, updated_at=now)
+        person = Person(
+            email=email.lower(),
+            display_name=display_name,
+            office_id=office_for_email(config, email),
+            created_at=now,
+            updated_at=now,
+        )
         session.add(person)
         await session.flush()
     return person
@@ -53,13 +59,12 @@ async def resolve_actor(session: AsyncSession, config: AppConfig, actor: Actor, 
             PlatformAccount.external_id == actor.user_id,
         )
     )
+    person: Person | None
     if account is not None:
         person = await session.get_one(Person, account.person_id)
         account.last_seen_at = now
     else:
-        person = None
-        if actor.email:
-            person = await person_by_email(session, actor.email)
+        person = await person_by_email(session, actor.email) if actor.email else None
         if person is None:
             person = Person(
                 email=actor.email.lower() if actor.email else None,
@@ -71,9 +76,16 @@ async def resolve_actor(session: AsyncSession, config: AppConfig, actor: Actor, 
             session.add(person)
             await session.flush()
             logger.info("new person %s from %s", person.id, actor.platform)
-        session.add(PlatformAccount(person_id=person.id, platform=actor.platform,
-                                    workspace_id=workspace, external_id=actor.user_id,
-                                    created_at=now, last_seen_at=now))
+        session.add(
+            PlatformAccount(
+                person_id=person.id,
+                platform=actor.platform,
+                workspace_id=workspace,
+                external_id=actor.user_id,
+                created_at=now,
+                last_seen_at=now,
+            )
+        )
     _fill_blanks(person, actor, now)
     await session.flush()
     return person
@@ -81,9 +93,12 @@ async def resolve_actor(session: AsyncSession, config: AppConfig, actor: Actor, 
 
 def _fill_blanks(person: Person, actor: Actor, now: datetime) -> None:
     changed = False
-    for attribute, value in (("display_name", actor.display_name), ("timezone", actor.timezone),
-                             ("locale", actor.locale),
-                             ("email", actor.email.lower() if actor.email else None)):
+    for attribute, value in (
+        ("display_name", actor.display_name),
+        ("timezone", actor.timezone),
+        ("locale", actor.locale),
+        ("email", actor.email.lower() if actor.email else None),
+    ):
         if value and not getattr(person, attribute):
             setattr(person, attribute, value)
             changed = True

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.dialogs import Dialog
 from bot.events import Event
 from bot.messages import Message
-from bot.outbox import Destination, Planned, enqueue
+from bot.outbox import Destination, Planned
 from storage.models import Person
 
 if TYPE_CHECKING:
@@ -85,8 +85,9 @@ class Router:
         self.command_help[command] = text
         self.commands.setdefault(command, {})
 
-    def command(self, command: str, name: str, *, help: str, usage: str = "",
-                managers_only: bool = False) -> Callable[[CommandHandler], CommandHandler]:
+    def command(
+        self, command: str, name: str, *, help: str, usage: str = "", managers_only: bool = False
+    ) -> Callable[[CommandHandler], CommandHandler]:
         """Register ``/command name ...``. ``name=""`` handles the bare command."""
 
         def register(handler: CommandHandler) -> CommandHandler:

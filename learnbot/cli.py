@@ -37,8 +37,11 @@ def cmd_start(args: argparse.Namespace, settings: Settings) -> int:
     """Serve when platform credentials are set, otherwise open the console chat."""
     if settings.any_platform:
         return cmd_serve(args, settings)
-    print("No Slack or Teams credentials are set, so Learnbot starts in the console "
-          "(see README: 'Run it in Slack' / 'Run it in Teams').", file=sys.stderr)
+    print(
+        "No Slack or Teams credentials are set, so Learnbot starts in the console "
+        "(see README: 'Run it in Slack' / 'Run it in Teams').",
+        file=sys.stderr,
+    )
     args.as_email, args.script, args.clock = args.as_email, None, None
     return cmd_chat(args, settings)
 
@@ -64,13 +67,17 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
         start = datetime.fromisoformat(args.clock) if args.clock else datetime.now(UTC)
         clock = ManualClock(start if start.tzinfo else start.replace(tzinfo=UTC))
 
+    script_lines: list[str] | None = None
+    if args.script:
+        source = sys.stdin.read() if args.script == "-" else Path(args.script).read_text(encoding="utf-8")
+        script_lines = source.splitlines()
+
     async def run() -> None:
         runtime = await build_runtime(settings, ["console"], clock=clock)
         try:
             chat = ConsoleChat(runtime.app, args.as_email, lambda line: print(line, flush=True))
-            if args.script:
-                lines = sys.stdin if args.script == "-" else Path(args.script).read_text(encoding="utf-8").splitlines()
-                await chat.run_script(lines)
+            if script_lines is not None:
+                await chat.run_script(script_lines)
             else:
                 await chat.run_interactive()
         finally:
@@ -107,9 +114,11 @@ def cmd_config_check(args: argparse.Namespace, settings: Settings) -> int:
     engine = create_engine("sqlite+aiosqlite:///:memory:")
     check_jobs(Learnbot(config, session_factory(engine)))
     channels = sum(len(office.channels) for office in config.offices)
-    print(f"{path} is valid: {len(config.offices)} office(s), {channels} channel(s), "
-          f"{len(config.courses)} course(s), {len(config.feeds)} feed(s), "
-          f"{len(config.schedules)} schedule(s)")
+    print(
+        f"{path} is valid: {len(config.offices)} office(s), {channels} channel(s), "
+        f"{len(config.courses)} course(s), {len(config.feeds)} feed(s), "
+        f"{len(config.schedules)} schedule(s)"
+    )
     return 0
 
 
@@ -130,9 +139,12 @@ def cmd_run_job(args: argparse.Namespace, settings: Settings) -> int:
                 from adapters.console.deliverer import ConsoleDeliverer
                 from scheduler.delivery import DeliveryWorker
 
-                worker = DeliveryWorker(runtime.app.sessions,
-                                        {"console": ConsoleDeliverer(print)}, runtime.app.clock,
-                                        runtime.worker_settings(resend_when_in_doubt=True))
+                worker = DeliveryWorker(
+                    runtime.app.sessions,
+                    {"console": ConsoleDeliverer(print)},
+                    runtime.app.clock,
+                    runtime.worker_settings(resend_when_in_doubt=True),
+                )
                 await worker.drain()
             else:
                 summary += " (queued; the running server delivers it)"
@@ -150,15 +162,16 @@ def build_parser() -> argparse.ArgumentParser:
         prog="learnbot",
         description="Learnbot: weekly picks, course nudges, learning days and skillshare, in chat.",
         epilog="Settings come from the environment: DATABASE_URL (default: SQLite learnbot.db), "
-               "LEARNBOT_CONFIG (default: app.yaml), SLACK_* and MICROSOFT_APP_* credentials.",
+        "LEARNBOT_CONFIG (default: app.yaml), SLACK_* and MICROSOFT_APP_* credentials.",
     )
     parser.add_argument("--config", help="path to app.yaml (default: $LEARNBOT_CONFIG or app.yaml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     start = sub.add_parser("start", help="run the bot: serve with credentials, else the console chat")
-    start.add_argument("--as", dest="as_email", default="you@example.org",
-                       help="console: who you are (an email)")
+    start.add_argument(
+        "--as", dest="as_email", default="you@example.org", help="console: who you are (an email)"
+    )
     start.add_argument("--port", type=int, help="serve: port (default: $PORT or 3000)")
     start.set_defaults(func=cmd_start)
 
@@ -168,8 +181,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", help="chat with Learnbot in the terminal")
     chat.add_argument("--as", dest="as_email", default="you@example.org", help="who you are (an email)")
-    chat.add_argument("--script", metavar="FILE", help="read lines from FILE ('-' for stdin) instead of the keyboard")
-    chat.add_argument("--clock", metavar="ISO", help="start a demo clock at this time (e.g. 2026-12-01T09:00:00+00:00)")
+    chat.add_argument(
+        "--script", metavar="FILE", help="read lines from FILE ('-' for stdin) instead of the keyboard"
+    )
+    chat.add_argument(
+        "--clock", metavar="ISO", help="start a demo clock at this time (e.g. 2026-12-01T09:00:00+00:00)"
+    )
     chat.set_defaults(func=cmd_chat)
 
     db = sub.add_parser("db", help="database maintenance")
@@ -194,8 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     try:
         settings = _settings(args)
         handler: Handler = args.func

@@ -33,13 +33,20 @@ class Runtime:
         from datetime import timedelta
 
         policy = self.config.outbox
-        return WorkerSettings(max_attempts=policy.max_attempts,
-                              lease=timedelta(seconds=policy.lease_seconds),
-                              resend_when_in_doubt=resend_when_in_doubt)
+        return WorkerSettings(
+            max_attempts=policy.max_attempts,
+            lease=timedelta(seconds=policy.lease_seconds),
+            resend_when_in_doubt=resend_when_in_doubt,
+        )
 
 
-async def build_runtime(settings: Settings, platforms: Sequence[str], *,
-                        clock: Clock | None = None, config: AppConfig | None = None) -> Runtime:
+async def build_runtime(
+    settings: Settings,
+    platforms: Sequence[str],
+    *,
+    clock: Clock | None = None,
+    config: AppConfig | None = None,
+) -> Runtime:
     config = config or load_config(settings.config_path)
     engine = create_engine(settings.database_url)
     await upgrade(engine)

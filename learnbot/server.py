@@ -30,8 +30,13 @@ async def healthz(request: web.Request) -> web.Response:
     try:
         async with runtime.app.sessions() as session:
             await session.execute(text("SELECT 1"))
-            counts = dict((await session.execute(
-                select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))).all())
+            counts = dict(
+                (
+                    await session.execute(
+                        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+                    )
+                ).all()
+            )
         body["database"] = "ok"
         body["outbox"] = {status: counts.get(status, 0) for status in ("pending", "sending", "failed")}
     except Exception as exc:
@@ -41,8 +46,13 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
-async def build_server(settings: Settings, *, clock: Clock | None = None,
-                       runtime: Runtime | None = None, start_background: bool = True) -> web.Application:
+async def build_server(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    runtime: Runtime | None = None,
+    start_background: bool = True,
+) -> web.Application:
     """The aiohttp application with ``/healthz`` and each configured platform's routes.
 
     With ``start_background`` the scheduler and the delivery worker start and stop with it.
@@ -57,17 +67,22 @@ async def build_server(settings: Settings, *, clock: Clock | None = None,
     attached: list[Attached] = [await plugin.attach(web_app, runtime) for plugin in plugins]
 
     if start_background:
+
         async def background(app: web.Application) -> Any:
             scheduler = build_scheduler(runtime.app)
-            worker = DeliveryWorker(runtime.app.sessions,
-                                    {a.deliverer.platform: a.deliverer for a in attached},
-                                    runtime.app.clock, runtime.worker_settings())
+            worker = DeliveryWorker(
+                runtime.app.sessions,
+                {a.deliverer.platform: a.deliverer for a in attached},
+                runtime.app.clock,
+                runtime.worker_settings(),
+            )
             for item in attached:
                 for start in item.on_start:
                     await start()
             scheduler.start()
-            task = asyncio.create_task(worker.run_forever(runtime.app.outbox_ready,
-                                                          runtime.config.outbox.poll_seconds))
+            task = asyncio.create_task(
+                worker.run_forever(runtime.app.outbox_ready, runtime.config.outbox.poll_seconds)
+            )
             yield
             task.cancel()
             scheduler.shutdown(wait=False)

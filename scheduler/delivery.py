@@ -19,6 +19,7 @@ message that did not arrive is sent again, so nothing is lost and nothing is sen
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import uuid
@@ -33,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.messages import Message
 from scheduler.ratelimit import Limit, RateLimiter
+from storage.db import dialect_name
 from storage.models import OutboxMessage, Person
 
 logger = logging.getLogger(__name__)
@@ -179,10 +181,8 @@ class DeliveryWorker:
                 await asyncio.sleep(poll_seconds)
                 continue
             wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), timeout=poll_seconds)
-            except TimeoutError:
-                pass
 
     # -- claiming ---------------------------------------------------------------------------
     async def _claim(self) -> tuple[str, list[int]]:
@@ -193,11 +193,13 @@ class DeliveryWorker:
         )
         platforms = list(self.deliverers)
         async with self.sessions() as session, session.begin():
-            query = (select(OutboxMessage.id)
-                     .where(due, OutboxMessage.platform.in_(platforms))
-                     .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-                     .limit(self.settings.batch_size))
-            if session.bind.dialect.name == "postgresql":
+            query = (
+                select(OutboxMessage.id)
+                .where(due, OutboxMessage.platform.in_(platforms))
+                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                .limit(self.settings.batch_size)
+            )
+            if dialect_name(session) == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             ids = list(await session.scalars(query))
             if not ids:
@@ -208,13 +210,16 @@ class DeliveryWorker:
             await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_(ids), due)
-                .values(status="sending", claimed_by=token,
-                        lease_until=now + self.settings.lease)
+                .values(status="sending", claimed_by=token, lease_until=now + self.settings.lease)
                 .execution_options(synchronize_session=False)
             )
-            return token, list(await session.scalars(
-                select(OutboxMessage.id).where(OutboxMessage.claimed_by == token,
-                                               OutboxMessage.status == "sending")))
+            return token, list(
+                await session.scalars(
+                    select(OutboxMessage.id).where(
+                        OutboxMessage.claimed_by == token, OutboxMessage.status == "sending"
+                    )
+                )
+            )
 
     # -- delivering -------------------------------------------------------------------------
     async def _deliver(self, row_id: int) -> None:
@@ -224,9 +229,13 @@ class DeliveryWorker:
                 person = await session.get(Person, row.person_id) if row.person_id else None
                 in_doubt = row.attempts > 0 and row.last_error == _IN_FLIGHT
                 delivery = Delivery(
-                    outbox_id=row.id, key=row.idempotency_key, platform=row.platform,
-                    destination_kind=row.destination_kind, destination_key=row.destination_key,
-                    message=Message.from_json(row.payload), attempt=row.attempts + 1,
+                    outbox_id=row.id,
+                    key=row.idempotency_key,
+                    platform=row.platform,
+                    destination_kind=row.destination_kind,
+                    destination_key=row.destination_key,
+                    message=Message.from_json(row.payload),
+                    attempt=row.attempts + 1,
                     person_email=person.email if person else None,
                     person_name=person.name if person else "",
                     previously_claimed_at=row.next_attempt_at if in_doubt else None,
@@ -259,8 +268,9 @@ class DeliveryWorker:
                 await self._after_send(delivery)
             await self._record(row_id, status="sent", message_id=message_id)
 
-    async def _already_arrived(self, session: AsyncSession, row: OutboxMessage,
-                               deliverer: Deliverer, delivery: Delivery) -> bool:
+    async def _already_arrived(
+        self, session: AsyncSession, row: OutboxMessage, deliverer: Deliverer, delivery: Delivery
+    ) -> bool:
         """A previous attempt may have sent this before crashing: ask the platform."""
         try:
             arrived = await deliverer.reconcile(delivery)
@@ -278,15 +288,18 @@ class DeliveryWorker:
             return True
         if arrived is None and not self.settings.resend_when_in_doubt:
             row.status, row.lease_until = "failed", None
-            row.last_error = ("in doubt: a crash interrupted the send and the platform cannot say "
-                              "whether it arrived; not resent to avoid a duplicate")
+            row.last_error = (
+                "in doubt: a crash interrupted the send and the platform cannot say "
+                "whether it arrived; not resent to avoid a duplicate"
+            )
             await session.commit()
             logger.warning("outbox %s: %s", row.idempotency_key, row.last_error)
             return True
         return False
 
-    async def _record(self, row_id: int, *, status: str, error: str | None = None,
-                      message_id: str | None = None) -> None:
+    async def _record(
+        self, row_id: int, *, status: str, error: str | None = None, message_id: str | None = None
+    ) -> None:
         async with self.sessions() as session, session.begin():
             row = await session.get_one(OutboxMessage, row_id)
             row.status, row.last_error, row.lease_until = status, error, None
@@ -309,8 +322,9 @@ class DeliveryWorker:
             else:
                 row.status, row.next_attempt_at = "pending", now + wait
                 row.last_error = f"retrying: {exc.reason}"
-                logger.info("outbox %s: %s; next try in %.0fs", row.idempotency_key,
-                            exc.reason, wait.total_seconds())
+                logger.info(
+                    "outbox %s: %s; next try in %.0fs", row.idempotency_key, exc.reason, wait.total_seconds()
+                )
 
 
 _IN_FLIGHT = "in flight"

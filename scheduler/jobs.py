@@ -51,14 +51,20 @@ def build_scheduler(app: Learnbot) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler()
     for schedule in app.config.schedules:
         scheduler.add_job(
-            _run, CronTrigger.from_crontab(schedule.cron, timezone=schedule.timezone),
-            args=[app, schedule.job, schedule.args], id=schedule.name, name=schedule.name,
-            coalesce=True, max_instances=1, misfire_grace_time=3600,
+            _run,
+            CronTrigger.from_crontab(schedule.cron, timezone=schedule.timezone),
+            args=[app, schedule.job, schedule.args],
+            id=schedule.name,
+            name=schedule.name,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=3600,
         )
     for job, trigger in HOUSEKEEPING.items():
         if job in app.router.jobs:
-            scheduler.add_job(_run, trigger, args=[app, job, {}], id=f"housekeeping:{job}",
-                              coalesce=True, max_instances=1)
+            scheduler.add_job(
+                _run, trigger, args=[app, job, {}], id=f"housekeeping:{job}", coalesce=True, max_instances=1
+            )
     return scheduler
 
 

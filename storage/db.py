@@ -22,7 +22,9 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///learnbot.db"
 def normalise_url(url: str) -> str:
     """Accept the URLs people paste (``postgres://``, ``postgresql://``, ``sqlite:///x.db``)
     and pick the async driver Learnbot ships with."""
-    parsed = make_url(url.replace("postgres://", "postgresql://", 1) if url.startswith("postgres://") else url)
+    parsed = make_url(
+        url.replace("postgres://", "postgresql://", 1) if url.startswith("postgres://") else url
+    )
     if parsed.drivername in {"postgresql", "postgresql+psycopg2", "postgresql+psycopg"}:
         parsed = parsed.set(drivername="postgresql+asyncpg")
     elif parsed.drivername == "sqlite":
@@ -56,6 +58,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
+
+
+def dialect_name(session: AsyncSession) -> str:
+    """``"postgresql"`` or ``"sqlite"``: the few queries that differ (SKIP LOCKED, upserts) ask."""
+    return session.get_bind().dialect.name
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -55,8 +55,9 @@ class PlatformAccount(Base):
     """A person's account on one platform (a Slack user in a workspace, a Teams user)."""
 
     __tablename__ = "platform_accounts"
-    __table_args__ = (UniqueConstraint("platform", "workspace_id", "external_id",
-                                       name="uq_platform_accounts_identity"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "workspace_id", "external_id", name="uq_platform_accounts_identity"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
@@ -75,8 +76,9 @@ class ConversationRef(Base):
     from any replica."""
 
     __tablename__ = "conversation_refs"
-    __table_args__ = (UniqueConstraint("platform", "owner_kind", "owner_key",
-                                       name="uq_conversation_refs_owner"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "owner_kind", "owner_key", name="uq_conversation_refs_owner"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(String(16))
@@ -105,8 +107,7 @@ class OutboxMessage(Base):
     platform: Mapped[str] = mapped_column(String(16))
     destination_kind: Mapped[str] = mapped_column(String(16))  # "person" or "channel"
     destination_key: Mapped[str] = mapped_column(String(256))
-    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"),
-                                                  index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
     payload: Mapped[dict[str, Any]]
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
@@ -126,8 +127,7 @@ class DialogState(Base):
 
     __tablename__ = "dialog_states"
 
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
-                                           primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
     dialog: Mapped[str] = mapped_column(String(64))
     step: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict[str, Any]]

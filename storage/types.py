@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+
 class JSONType(TypeDecorator[Any]):
     """JSON on SQLite, JSONB on PostgreSQL (indexable, compact)."""
 
@@ -44,5 +45,5 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
-        return value.astimezone(UTC)  # type: ignore[no-any-return]
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)

@@ -49,15 +49,21 @@ class ConsoleChat:
         self.deliverer = ConsoleDeliverer(write, self.buttons)
         policy = app.config.outbox
         self.worker = DeliveryWorker(
-            app.sessions, {"console": self.deliverer}, app.clock,
+            app.sessions,
+            {"console": self.deliverer},
+            app.clock,
             WorkerSettings(max_attempts=policy.max_attempts, resend_when_in_doubt=True),
             name="console",
         )
 
     def actor(self, email: str | None = None) -> Actor:
         email = (email or self.email).lower()
-        return Actor(platform="console", user_id=email, email=email,
-                     display_name=email.split("@")[0].replace(".", " ").title())
+        return Actor(
+            platform="console",
+            user_id=email,
+            email=email,
+            display_name=email.split("@")[0].replace(".", " ").title(),
+        )
 
     def _conversation(self) -> Conversation:
         return Conversation(id=f"dm:{self.email}", is_direct=True)
@@ -76,12 +82,14 @@ class ConsoleChat:
                 self.write(f"(there is no button !{index + 1})")
                 return True
             action_id, value = self.buttons[index]
-            event = ButtonPressed(actor=self.actor(), conversation=self._conversation(),
-                                  action_id=action_id, value=value)
+            event = ButtonPressed(
+                actor=self.actor(), conversation=self._conversation(), action_id=action_id, value=value
+            )
         elif text.startswith("/"):
             name, _, rest = text[1:].partition(" ")
-            event = CommandInvoked(actor=self.actor(), conversation=self._conversation(),
-                                   name=name, text=rest)
+            event = CommandInvoked(
+                actor=self.actor(), conversation=self._conversation(), name=name, text=rest
+            )
         else:
             event = MessageReceived(actor=self.actor(), conversation=self._conversation(), text=text)
         for reply in await self.app.handle(event):
@@ -127,8 +135,14 @@ class ConsoleChat:
         if not isinstance(clock, ManualClock):
             self.write("(the clock can only be moved in --script mode or with --clock)")
             return
-        moment = dateparser.parse(when, settings={"RETURN_AS_TIMEZONE_AWARE": True,
-                                                  "TIMEZONE": "UTC", "RELATIVE_BASE": clock.now().replace(tzinfo=None)})
+        moment = dateparser.parse(
+            when,
+            settings={
+                "RETURN_AS_TIMEZONE_AWARE": True,
+                "TIMEZONE": "UTC",
+                "RELATIVE_BASE": clock.now().replace(tzinfo=None),
+            },
+        )
         if moment is None:
             self.write(f"(could not read '{when}' as a time; try 2026-12-01 09:00)")
             return
@@ -146,8 +160,10 @@ class ConsoleChat:
 
     async def run_interactive(self) -> None:
         """Read lines from the terminal while the outbox worker prints what it delivers."""
-        self.write(f"Learnbot console — you are {self.email}. Type `help`, or :help for "
-                   "console directives, :quit to leave.")
+        self.write(
+            f"Learnbot console — you are {self.email}. Type `help`, or :help for "
+            "console directives, :quit to leave."
+        )
         background = asyncio.create_task(self.worker.run_forever(self.app.outbox_ready, 1.0))
         loop = asyncio.get_running_loop()
         try:

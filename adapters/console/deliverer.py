@@ -18,8 +18,7 @@ class ConsoleDeliverer:
 
     platform = "console"
 
-    def __init__(self, write: Callable[[str], None],
-                 buttons: list[tuple[str, str]] | None = None) -> None:
+    def __init__(self, write: Callable[[str], None], buttons: list[tuple[str, str]] | None = None) -> None:
         self._write = write
         self._buttons = buttons
 

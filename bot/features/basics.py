@@ -24,8 +24,7 @@ if TYPE_CHECKING:
 SEEN_EVENTS_KEPT = timedelta(days=2)
 
 
-def help_text(router: Router, bot_name: str, *, command: str | None, note: str,
-              manager: bool) -> Message:
+def help_text(router: Router, bot_name: str, *, command: str | None, note: str, manager: bool) -> Message:
     lines: list[str] = []
     names = [command] if command else sorted(router.commands)
     for name in names:
@@ -37,14 +36,19 @@ def help_text(router: Router, bot_name: str, *, command: str | None, note: str,
             usage = f" {sub.usage}" if sub.usage else ""
             label = f"/{name} {sub.name}".rstrip()
             lines.append(f"• `{label}{usage}` — {sub.help}")
-    header = f"Here's what I can do in /{command}:" if command else f"Hi, I'm {bot_name}. Here's what I can do:"
+    header = (
+        f"Here's what I can do in /{command}:" if command else f"Hi, I'm {bot_name}. Here's what I can do:"
+    )
     body = "\n".join(lines)
     text = f"{note}\n{header}\n{body}" if note else f"{header}\n{body}"
     blocks: list[Any] = []
     if note:
         blocks.append(Text(note))
-    blocks += [Text(header), Text(body or "(nothing yet)"),
-               Note("In a direct message you can type commands without the slash, e.g. `learning help`.")]
+    blocks += [
+        Text(header),
+        Text(body or "(nothing yet)"),
+        Note("In a direct message you can type commands without the slash, e.g. `learning help`."),
+    ]
     return Message(text=text, blocks=blocks)
 
 
@@ -63,26 +67,42 @@ def register(router: Router) -> None:
         role = "learning manager" if ctx.is_learning_manager else "colleague"
         return Message(
             text=f"{person.name} ({person.email or 'no email'}), {office.name}",
-            blocks=[Header("Your profile"),
-                    Fields([("Name", person.name), ("Email", person.email or "unknown"),
-                            ("Office", office.name), ("Role", role),
-                            ("Time zone", person_timezone(ctx.config, person)),
-                            ("Platforms", accounts or "none")]),
-                    Note("Wrong time zone? `/learning timezone Africa/Nairobi`")],
+            blocks=[
+                Header("Your profile"),
+                Fields(
+                    [
+                        ("Name", person.name),
+                        ("Email", person.email or "unknown"),
+                        ("Office", office.name),
+                        ("Role", role),
+                        ("Time zone", person_timezone(ctx.config, person)),
+                        ("Platforms", accounts or "none"),
+                    ]
+                ),
+                Note("Wrong time zone? `/learning timezone Africa/Nairobi`"),
+            ],
         )
 
-    @router.command("learning", "timezone", usage="<Area/City>",
-                    help="set your time zone, so reminders come in your working hours")
+    @router.command(
+        "learning",
+        "timezone",
+        usage="<Area/City>",
+        help="set your time zone, so reminders come in your working hours",
+    )
     async def _timezone(ctx: Context, args: str) -> Reply:
         name = args.strip()
         if not name:
-            return plain(f"Your time zone is {person_timezone(ctx.config, ctx.person)}. "
-                         "To change it: `/learning timezone Africa/Nairobi`.")
+            return plain(
+                f"Your time zone is {person_timezone(ctx.config, ctx.person)}. "
+                "To change it: `/learning timezone Africa/Nairobi`."
+            )
         try:
             ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise UserError(f"I don't know the time zone '{name}'. Use a name like "
-                            "`Africa/Nairobi`, `Europe/Paris` or `America/Bogota`.") from None
+            raise UserError(
+                f"I don't know the time zone '{name}'. Use a name like "
+                "`Africa/Nairobi`, `Europe/Paris` or `America/Bogota`."
+            ) from None
         ctx.person.timezone = name
         ctx.person.updated_at = ctx.now
         return plain(f"Done: your time zone is now {name}.")
@@ -95,19 +115,26 @@ def register(router: Router) -> None:
     @router.home_section(0)
     async def _home_greeting(ctx: Context) -> list[Message]:
         name = ctx.person.display_name or "there"
-        return [Message(text=f"Hi {name}", blocks=[Header(f"Hi {name}"),
-                        Text("Here's your learning at a glance.")])]
+        return [
+            Message(
+                text=f"Hi {name}", blocks=[Header(f"Hi {name}"), Text("Here's your learning at a glance.")]
+            )
+        ]
 
     @router.on_member_joined
     async def _welcome(ctx: Context) -> Reply:
         name = ctx.person.display_name or "there"
         welcome = Message(
             text=f"Welcome, {name}! I'm {ctx.config.bot_name}.",
-            blocks=[Header(f"Welcome, {name}!"),
-                    Text(f"I'm {ctx.config.bot_name}. Each week I share a few talks and articles, "
-                         "I'll remind you (privately) when a mandatory course is due, and I help "
-                         "colleagues teach each other through skillshare."),
-                    Note("Type `help` any time to see what I can do.")],
+            blocks=[
+                Header(f"Welcome, {name}!"),
+                Text(
+                    f"I'm {ctx.config.bot_name}. Each week I share a few talks and articles, "
+                    "I'll remind you (privately) when a mandatory course is due, and I help "
+                    "colleagues teach each other through skillshare."
+                ),
+                Note("Type `help` any time to see what I can do."),
+            ],
         )
         await ctx.send(ToPerson(ctx.person.id), welcome, key=f"welcome:{ctx.person.id}")
         return None
@@ -118,9 +145,12 @@ def register(router: Router) -> None:
         now = app.clock.now()
         states = await dialogs.expired(session, now)
         for state in states:
-            await app.plan(session, destination=ToPerson(state.person_id),
-                           message=app.expiry_note(state.dialog),
-                           key=f"dialog-expired:{state.person_id}:{state.updated_at.isoformat()}")
+            await app.plan(
+                session,
+                destination=ToPerson(state.person_id),
+                message=app.expiry_note(state.dialog),
+                key=f"dialog-expired:{state.person_id}:{state.updated_at.isoformat()}",
+            )
             await session.delete(state)
         return f"{len(states)} idle conversation(s) expired"
 

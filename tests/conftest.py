@@ -1,0 +1,104 @@
+"""Shared fixtures: a migrated database per test (SQLite by default, PostgreSQL when
+``DATABASE_URL`` says so), an injected clock, the test configuration and the app."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.clock import ManualClock
+from bot.config import AppConfig, parse_config
+from bot.core import Learnbot
+from storage.db import create_engine, session_factory
+from tests.support import databases
+from tests.support.conversation import ConsoleDriver
+
+FIXTURES = Path(__file__).parent / "fixtures"
+START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # a Tuesday
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``@pytest.mark.postgres`` tests need PostgreSQL; they run in the PostgreSQL pass of the
+    test command (``DATABASE_URL`` set) and are left out of the SQLite pass, not skipped."""
+    if databases.on_postgres():
+        return
+    kept = [item for item in items if item.get_closest_marker("postgres") is None]
+    left_out = [item for item in items if item.get_closest_marker("postgres") is not None]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str | None]:
+    url = databases.requested_url()
+    if not url or not databases.on_postgres():
+        yield None
+        return
+    try:
+        private = databases.run(databases.create_private_postgres(url))
+    except (OSError, Exception) as exc:
+        if os.environ.get("CI") == "true":
+            raise RuntimeError(f"PostgreSQL at {url} is required under CI: {exc}") from exc
+        pytest.skip(f"PostgreSQL at {url} is not reachable ({exc}); start it or unset DATABASE_URL")
+    yield private
+    databases.run(databases.drop_private_postgres(url, private))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    databases.run(databases.make_sqlite_template(path))
+    return path
+
+
+@pytest.fixture
+def database_url(postgres_url: str | None, sqlite_template: Path, tmp_path: Path) -> str:
+    if postgres_url:
+        return postgres_url
+    return databases.sqlite_copy(sqlite_template, tmp_path / "learnbot.db")
+
+
+@pytest.fixture
+async def engine(database_url: str, postgres_url: str | None) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    if postgres_url:
+        await databases.truncate_all(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return session_factory(engine)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def config_data() -> dict:
+    return yaml.safe_load((FIXTURES / "app.yaml").read_text())
+
+
+@pytest.fixture
+def config(config_data: dict) -> AppConfig:
+    return parse_config(config_data)
+
+
+@pytest.fixture
+def app(config: AppConfig, sessions: async_sessionmaker[AsyncSession], clock: ManualClock) -> Learnbot:
+    return Learnbot(config, sessions, clock=clock, platforms=("console",))
+
+
+@pytest.fixture
+def chat(app: Learnbot) -> ConsoleDriver:
+    return ConsoleDriver(app, "ana@example.org")

@@ -1,0 +1,1 @@
+"""Test helpers: databases, a scripted conversation driver, and (per platform) local fakes."""
