@@ -136,12 +136,14 @@ def cmd_run_job(args: argparse.Namespace, settings: Settings) -> int:
             job, job_args = find_schedule(runtime.app, args.name)
             summary = await runtime.app.run_job(job, job_args)
             if not plugins:
+                from adapters.console.chat import ConsoleChat
                 from adapters.console.deliverer import ConsoleDeliverer
                 from scheduler.delivery import DeliveryWorker
 
+                shown = ConsoleChat(runtime.app, "operator@localhost", print)
                 worker = DeliveryWorker(
                     runtime.app.sessions,
-                    {"console": ConsoleDeliverer(print)},
+                    {"console": ConsoleDeliverer(shown.show_delivery)},
                     runtime.app.clock,
                     runtime.worker_settings(resend_when_in_doubt=True),
                 )

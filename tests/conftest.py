@@ -17,7 +17,7 @@ from bot.config import AppConfig, parse_config
 from bot.core import Learnbot
 from storage.db import create_engine, session_factory
 from tests.support import databases
-from tests.support.conversation import ConsoleDriver
+from tests.support.conversation import WORLDS, ChatWorld, ConsoleDriver, ConsoleWorld
 
 FIXTURES = Path(__file__).parent / "fixtures"
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # a Tuesday
@@ -101,4 +101,28 @@ def app(config: AppConfig, sessions: async_sessionmaker[AsyncSession], clock: Ma
 
 @pytest.fixture
 def chat(app: Learnbot) -> ConsoleDriver:
-    return ConsoleDriver(app, "ana@example.org")
+    """Ana at the console (single-person tests)."""
+    return ConsoleWorld(app).person("ana@example.org")
+
+
+def _world_platforms() -> list[str]:
+    # Importing the platform test support registers its world factory in WORLDS.
+    for module in PLATFORM_TEST_SUPPORT:
+        __import__(module)
+    return sorted(WORLDS)
+
+
+PLATFORM_TEST_SUPPORT: tuple[str, ...] = ()
+"""Modules such as ``tests.slack.fake`` that register a world for their platform."""
+
+
+@pytest.fixture(params=_world_platforms())
+async def world(
+    request: pytest.FixtureRequest,
+    config: AppConfig,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: ManualClock,
+) -> AsyncIterator[ChatWorld]:
+    """The same scenario on every platform: the console, the Slack fake and the Teams fake."""
+    async with WORLDS[request.param](config, sessions, clock) as chat_world:
+        yield chat_world

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 
 import dateparser
 
-from adapters.console.deliverer import ConsoleDeliverer
+from adapters.console.deliverer import ConsoleDeliverer, where
 from adapters.console.render import render
 from bot.clock import ManualClock
 from bot.core import Learnbot
@@ -32,7 +32,7 @@ from bot.events import (
     MemberJoined,
     MessageReceived,
 )
-from scheduler.delivery import DeliveryWorker, WorkerSettings
+from scheduler.delivery import Delivery, DeliveryWorker, WorkerSettings
 from scheduler.jobs import UnknownJob, find_schedule
 
 logger = logging.getLogger(__name__)
@@ -41,20 +41,29 @@ DIRECTIVES = __doc__.split("Lines are", 1)[1] if __doc__ else ""
 
 
 class ConsoleChat:
-    def __init__(self, app: Learnbot, email: str, write: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        app: Learnbot,
+        email: str,
+        write: Callable[[str], None],
+        worker: DeliveryWorker | None = None,
+    ) -> None:
+        """``worker`` delivers the outbox after each line; by default one that shows every
+        delivery in this chat. Tests with several people pass a shared worker instead."""
         self.app = app
         self.email = email.lower()
         self.write = write
         self.buttons: list[tuple[str, str]] = []
-        self.deliverer = ConsoleDeliverer(write, self.buttons)
-        policy = app.config.outbox
-        self.worker = DeliveryWorker(
+        self.worker = worker or DeliveryWorker(
             app.sessions,
-            {"console": self.deliverer},
+            {"console": ConsoleDeliverer(self.show_delivery)},
             app.clock,
-            WorkerSettings(max_attempts=policy.max_attempts, resend_when_in_doubt=True),
+            WorkerSettings(max_attempts=app.config.outbox.max_attempts, resend_when_in_doubt=True),
             name="console",
         )
+
+    def show_delivery(self, delivery: Delivery) -> None:
+        self.write(f"\n[{where(delivery)}]\n{render(delivery.message, self.buttons)}\n")
 
     def actor(self, email: str | None = None) -> Actor:
         email = (email or self.email).lower()

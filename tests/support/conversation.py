@@ -1,33 +1,62 @@
-"""A conversation driver that reads like a script::
+"""Conversations that read like a script, on any platform::
 
-    chat = ConsoleDriver(app, "ana@example.org")
-    await chat.send("/skillshare offer")
-    await chat.expect_reply("What would you like to teach?")
-    await chat.press("Done")
+    ana = world.person("ana@example.org")
+    await ana.send("/skillshare offer")
+    await ana.expect_reply("What would you like to teach?")
+    await ana.press("Done")
+    await world.run_job("weekly_picks")
+    await world.expect_post("learning", "This week's picks")
 
-Every platform's tests implement the same small interface (``send``, ``press``,
-``expect_reply``, ``expect_nothing``), so one scenario can run through the console, the Slack
-fake and the Teams fake.
+A *world* is one platform with the bot in it: the console (here), the Slack fake or the Teams
+fake (their test packages register a factory in ``WORLDS``). A *driver* is one person in that
+world: it sees the replies to what they do and the direct messages sent to them.
+Every world implements the same small interface, so a scenario runs unchanged on each.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.console.chat import ConsoleChat
+from adapters.console.deliverer import ConsoleDeliverer, where
+from adapters.console.render import render
+from bot.clock import ManualClock
+from bot.config import AppConfig
 from bot.core import Learnbot
+from scheduler.delivery import Delivery, DeliveryWorker, WorkerSettings
 
 
 class ChatDriver(Protocol):
+    email: str
+
     async def send(self, text: str) -> None: ...
     async def press(self, label: str) -> None: ...
     async def expect_reply(self, *fragments: str) -> str: ...
     async def expect_nothing(self) -> None: ...
 
 
+class ChatWorld(Protocol):
+    platform: str
+    app: Learnbot
+
+    def person(self, email: str, *, name: str | None = None, timezone: str | None = None) -> ChatDriver: ...
+    async def deliver(self) -> int: ...
+    async def run_job(self, name: str, **args: Any) -> str: ...
+    async def expect_post(self, channel_key: str, *fragments: str) -> str: ...
+
+
+WorldFactory = Callable[
+    [AppConfig, async_sessionmaker[AsyncSession], ManualClock], AbstractAsyncContextManager[ChatWorld]
+]
+
+
 def take_matching(pending: list[str], fragments: tuple[str, ...], what: str) -> str:
     """Remove and return the first output containing every fragment (case-insensitive),
-    dropping the outputs before it; fail with everything that was said instead."""
+    dropping the outputs before it; fail showing everything that was said instead."""
     for index, output in enumerate(pending):
         lowered = output.lower()
         if all(fragment.lower() in lowered for fragment in fragments):
@@ -38,11 +67,17 @@ def take_matching(pending: list[str], fragments: tuple[str, ...], what: str) -> 
 
 
 class ConsoleDriver:
-    """Drives :class:`ConsoleChat` exactly as a person at the terminal would."""
+    """One person at the console, driving :class:`ConsoleChat` as they would at the terminal."""
 
-    def __init__(self, app: Learnbot, email: str) -> None:
-        self.outputs: list[str] = []
-        self.chat = ConsoleChat(app, email, self.outputs.append)
+    def __init__(self, app: Learnbot, email: str, worker: DeliveryWorker | None = None) -> None:
+        self.email = email.lower()
+        self.outputs: list[str] = []  # not yet matched by expect_reply
+        self.history: list[str] = []  # everything shown, for finding buttons
+        self.chat = ConsoleChat(app, email, self._write, worker)
+
+    def _write(self, text: str) -> None:
+        self.outputs.append(text)
+        self.history.append(text)
 
     @property
     def app(self) -> Learnbot:
@@ -53,26 +88,71 @@ class ConsoleDriver:
 
     async def press(self, label: str) -> None:
         """Press the most recently shown button whose label contains ``label``."""
-        shown = [line for output in self.outputs for line in output.splitlines() if "[!" in line]
+        shown = [line for output in self.history for line in output.splitlines() if "[!" in line]
         for line in reversed(shown):
             for part in line.split("["):
                 if part.startswith("!") and label.lower() in part.lower():
                     number = part[1:].split(" ", 1)[0]
                     await self.chat.line(f"!{number}")
                     return
-        raise AssertionError(f"no button labelled {label!r} was shown")
+        raise AssertionError(f"no button labelled {label!r} was shown to {self.email}")
 
     async def expect_reply(self, *fragments: str) -> str:
-        return take_matching(self.outputs, fragments, "a reply")
-
-    async def expect_dm(self, email: str, *fragments: str) -> str:
-        return take_matching(self.outputs, (f"[DM to {email.lower()}]", *fragments), f"a DM to {email}")
-
-    async def expect_post(self, channel_key: str, *fragments: str) -> str:
-        return take_matching(self.outputs, (f"[#{channel_key}]", *fragments), f"a post in #{channel_key}")
+        return take_matching(self.outputs, fragments, f"a message to {self.email}")
 
     async def expect_nothing(self) -> None:
-        assert not self.outputs, f"expected silence; the bot said: {self.outputs}"
+        assert not self.outputs, f"expected silence for {self.email}; the bot said: {self.outputs}"
 
-    def become(self, email: str) -> None:
-        self.chat.email = email.lower()
+
+class ConsoleWorld:
+    """Several people at the console sharing one bot and one outbox worker."""
+
+    platform = "console"
+
+    def __init__(self, app: Learnbot) -> None:
+        self.app = app
+        self.people: dict[str, ConsoleDriver] = {}
+        self.posts: dict[str, list[str]] = {}
+        self.worker = DeliveryWorker(
+            app.sessions,
+            {"console": ConsoleDeliverer(self._show)},
+            app.clock,
+            WorkerSettings(resend_when_in_doubt=True),
+            name="console-world",
+        )
+
+    def person(self, email: str, *, name: str | None = None, timezone: str | None = None) -> ConsoleDriver:
+        key = email.lower()
+        if key not in self.people:
+            self.people[key] = ConsoleDriver(self.app, key, self.worker)
+        return self.people[key]
+
+    def _show(self, delivery: Delivery) -> None:
+        if delivery.destination_kind == "channel":
+            self.posts.setdefault(delivery.destination_key, []).append(render(delivery.message))
+            return
+        self.person(delivery.person_email or delivery.person_name).chat.show_delivery(delivery)
+
+    async def deliver(self) -> int:
+        return await self.worker.drain()
+
+    async def run_job(self, name: str, **args: Any) -> str:
+        summary = await self.app.run_job(name, args)
+        await self.deliver()
+        return summary
+
+    async def expect_post(self, channel_key: str, *fragments: str) -> str:
+        return take_matching(self.posts.setdefault(channel_key, []), fragments, f"a post in {channel_key}")
+
+
+@asynccontextmanager
+async def console_world(
+    config: AppConfig, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> AsyncIterator[ChatWorld]:
+    yield ConsoleWorld(Learnbot(config, sessions, clock=clock, platforms=("console",)))
+
+
+WORLDS: dict[str, WorldFactory] = {"console": console_world}
+"""Platform name -> world factory. Slack and Teams test support add theirs on import."""
+
+__all__ = ["WORLDS", "ChatDriver", "ChatWorld", "ConsoleDriver", "ConsoleWorld", "take_matching", "where"]
