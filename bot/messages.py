@@ -82,7 +82,40 @@ class Note:
     kind: Literal["context"] = "context"
 
 
-Block = Annotated[Header | Text | LinkCard | Fields | Buttons | Divider | Note, Field(discriminator="kind")]
+@dataclass(slots=True)
+class FormField:
+    """One input of a :class:`Form`. ``kind`` ``choice`` shows ``options``."""
+
+    name: str
+    label: str
+    kind: Literal["text", "long_text", "choice"] = "text"
+    options: list[str] = field(default_factory=list)
+    initial: str = ""
+    optional: bool = False
+    max_length: int = 200
+
+
+@dataclass(slots=True)
+class Form:
+    """A form filled in one go: a Slack modal, an Adaptive Card with inputs in Teams.
+
+    Offered as a faster alternative to a step-by-step conversation, never instead of it (the
+    console shows it as text). Its submission comes back as a ``ButtonPressed`` with
+    ``action_id=submit_action_id`` and ``value`` = a JSON object of field name -> text.
+    In Slack a form can only open in answer to a button press (Slack needs the click's
+    trigger), so put it in the reply to a button such as "Use a form instead".
+    """
+
+    title: str
+    submit_action_id: str
+    fields: list[FormField]
+    submit_label: str = "Submit"
+    kind: Literal["form"] = "form"
+
+
+Block = Annotated[
+    Header | Text | LinkCard | Fields | Buttons | Divider | Note | Form, Field(discriminator="kind")
+]
 
 
 @dataclass(slots=True)

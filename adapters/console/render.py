@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from bot.messages import Buttons, Divider, Fields, Header, LinkCard, Message, Note, Text
+from bot.messages import Buttons, Divider, Fields, Form, Header, LinkCard, Message, Note, Text
 
 
 def render(message: Message, buttons_out: list[tuple[str, str]] | None = None) -> str:
@@ -41,6 +41,10 @@ def render(message: Message, buttons_out: list[tuple[str, str]] | None = None) -
             lines.append("-" * 40)
         elif isinstance(block, Note):
             lines.append(f"  ({block.text})")
+        elif isinstance(block, Form):
+            names = ", ".join(f.label for f in block.fields)
+            lines.append(f"[form: {block.title} ({names}); forms open in Slack and Teams, "
+                         "here just answer step by step]")
     for name in message.attachments:
         lines.append(f"  [attachment: {name}]")
     return "\n".join(lines)
