@@ -60,8 +60,10 @@ async def build_server(
     plugins = configured_platforms(settings)
     names = [plugin.NAME for plugin in plugins]
     if not names:
-        logger.warning("no Slack or Teams credentials are set: serving /healthz only "
-                       "(try `learnbot chat` to use Learnbot in the terminal)")
+        logger.warning(
+            "no Slack or Teams credentials are set: serving /healthz only "
+            "(try `learnbot chat` to use Learnbot in the terminal)"
+        )
     if runtime is None:
         runtime = await build_runtime(settings, names, clock=clock)
     web_app = web.Application()

@@ -15,29 +15,54 @@ REPO = Path(__file__).parent.parent
 def run_chat(tmp_path: Path, script: str, *args: str) -> subprocess.CompletedProcess[str]:
     path = tmp_path / "script.txt"
     path.write_text(script)
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}",
-           "LEARNBOT_CONFIG": str(REPO / "tests" / "fixtures" / "app.yaml")}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}",
+        "LEARNBOT_CONFIG": str(REPO / "tests" / "fixtures" / "app.yaml"),
+    }
     for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "MICROSOFT_APP_ID"):
         env.pop(name, None)
     return subprocess.run(
-        [sys.executable, "-m", "learnbot.cli", "chat", "--as", "ana@example.org", "--script", str(path), *args],
-        capture_output=True, text=True, env=env, timeout=60, check=False,
+        [
+            sys.executable,
+            "-m",
+            "learnbot.cli",
+            "chat",
+            "--as",
+            "ana@example.org",
+            "--script",
+            str(path),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
     )
 
 
 def test_script_session_end_to_end(tmp_path: Path) -> None:
-    result = run_chat(tmp_path, "\n".join([
-        "/learning help",
-        "learning timezone Mars/Olympus",
-        "learning timezone Europe/Paris",
-        "/learning me",
-        "what's the weather?",
-        ":join bo@example.org",
-        ":as manager@example.org",
-        "/learning me",
-        ":quit",
-        "/learning help",
-    ]) + "\n", "--clock", "2026-12-01T09:00:00+00:00")
+    result = run_chat(
+        tmp_path,
+        "\n".join(
+            [
+                "/learning help",
+                "learning timezone Mars/Olympus",
+                "learning timezone Europe/Paris",
+                "/learning me",
+                "what's the weather?",
+                ":join bo@example.org",
+                ":as manager@example.org",
+                "/learning me",
+                ":quit",
+                "/learning help",
+            ]
+        )
+        + "\n",
+        "--clock",
+        "2026-12-01T09:00:00+00:00",
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "> /learning help" in out and "/learning timezone <Area/City>" in out
@@ -51,12 +76,14 @@ def test_script_session_end_to_end(tmp_path: Path) -> None:
 
 
 def test_buttons_are_numbered_and_pressable(chat: ConsoleDriver) -> None:
-    from bot.messages import Button, Buttons, Message
     from adapters.console.render import render
+    from bot.messages import Button, Buttons, Message
 
     shown: list[tuple[str, str]] = []
-    text = render(Message("x", [Buttons([Button("Done", "nudge.done", "7"), Button("Later", "nudge.later", "7")])]),
-                  shown)
+    text = render(
+        Message("x", [Buttons([Button("Done", "nudge.done", "7"), Button("Later", "nudge.later", "7")])]),
+        shown,
+    )
     assert "[!1 Done]  [!2 Later]" in text
     assert shown == [("nudge.done", "7"), ("nudge.later", "7")]
 
@@ -78,7 +105,9 @@ async def test_idle_conversation_note_is_delivered_by_the_housekeeping_job(world
     await ana.expect_reply("Here's what I can do")
     async with app.sessions() as session, session.begin():
         person = await get_or_create_by_email(session, app.config, "ana@example.org", app.clock.now())
-        await dialogs.save(session, person.id, "no-such-dialog", "step", {}, app.clock.now(), timedelta(minutes=5))
+        await dialogs.save(
+            session, person.id, "no-such-dialog", "step", {}, app.clock.now(), timedelta(minutes=5)
+        )
     assert await world.run_job("expire_dialogs") == "0 idle conversation(s) expired"
     app.clock.advance(timedelta(minutes=6))  # type: ignore[attr-defined]
     assert await world.run_job("expire_dialogs") == "1 idle conversation(s) expired"

@@ -63,13 +63,22 @@ async def plan_dms(app: Learnbot, count: int, prefix: str = "hello") -> list[str
 
 async def statuses(sessions: async_sessionmaker[AsyncSession]) -> Counter[str]:
     async with sessions() as session:
-        return Counter(dict((await session.execute(
-            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))).all()))
+        return Counter(
+            dict(
+                (
+                    await session.execute(
+                        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+                    )
+                ).all()
+            )
+        )
 
 
 def worker(app: Learnbot, deliverer: RecordingDeliverer, **kwargs) -> DeliveryWorker:  # type: ignore[no-untyped-def]
     settings = kwargs.pop("settings", WorkerSettings(lease=timedelta(seconds=60)))
-    return DeliveryWorker(app.sessions, {"console": deliverer}, kwargs.pop("clock", app.clock), settings, **kwargs)
+    return DeliveryWorker(
+        app.sessions, {"console": deliverer}, kwargs.pop("clock", app.clock), settings, **kwargs
+    )
 
 
 async def test_planning_twice_makes_one_row(app: Learnbot) -> None:
@@ -83,7 +92,9 @@ async def test_channel_post_one_row_per_enabled_platform(app: Learnbot, config, 
     both = Learnbot(config, sessions, clock=clock, platforms=("slack", "teams"))
     async with sessions() as session, session.begin():
         planned = await both.plan(session, destination=ToChannel("learning"), message=plain("x"), key="k")
-        only_slack = await both.plan(session, destination=ToChannel("aprendizaje"), message=plain("x"), key="k2")
+        only_slack = await both.plan(
+            session, destination=ToChannel("aprendizaje"), message=plain("x"), key="k2"
+        )
     assert sorted(p.platform for p in planned) == ["slack", "teams"]
     assert [p.platform for p in only_slack] == ["slack"]  # that channel has no Teams id
 
@@ -92,7 +103,9 @@ async def test_unreachable_person_is_recorded_not_skipped(config, sessions, cloc
     teams_only = Learnbot(config, sessions, clock=clock, platforms=("teams",))
     async with sessions() as session, session.begin():
         person = await get_or_create_by_email(session, config, "bo@example.org", clock.now())
-        planned = await teams_only.plan(session, destination=ToPerson(person.id), message=plain("x"), key="n:1")
+        planned = await teams_only.plan(
+            session, destination=ToPerson(person.id), message=plain("x"), key="n:1"
+        )
     assert planned[0].reachable is False
     async with sessions() as session:
         row = await session.scalar(select(OutboxMessage))
@@ -141,7 +154,9 @@ async def test_crash_before_send_is_sent_after_the_lease(app: Learnbot, clock: M
     assert await statuses(app.sessions) == Counter(sent=1)
 
 
-async def test_in_doubt_without_reconcile_is_recorded_not_duplicated(app: Learnbot, clock: ManualClock) -> None:
+async def test_in_doubt_without_reconcile_is_recorded_not_duplicated(
+    app: Learnbot, clock: ManualClock
+) -> None:
     await plan_dms(app, 1)
     deliverer = RecordingDeliverer(can_reconcile=False)
 

@@ -57,8 +57,15 @@ def echo_feature() -> SimpleNamespace:
         async def on_text(ctx: Context, state: DialogState, text: str) -> Message:
             data = {**state.data, state.step: text}
             if state.step == "first":
-                await dialogs.save(ctx.session, ctx.person.id, "echo", "second", data, ctx.now,
-                                   timedelta(minutes=ctx.config.dialog_idle_minutes))
+                await dialogs.save(
+                    ctx.session,
+                    ctx.person.id,
+                    "echo",
+                    "second",
+                    data,
+                    ctx.now,
+                    timedelta(minutes=ctx.config.dialog_idle_minutes),
+                )
                 return plain("And the second?")
             await dialogs.finish(ctx.session, ctx.person.id)
             return plain(f"Got {data['first']} and {data['second']}")
@@ -67,8 +74,15 @@ def echo_feature() -> SimpleNamespace:
 
         @router.command("echo", "talk", help="a two-step conversation")
         async def _talk(ctx: Context, args: str) -> Message:
-            await dialogs.save(ctx.session, ctx.person.id, "echo", "first", {}, ctx.now,
-                               timedelta(minutes=ctx.config.dialog_idle_minutes))
+            await dialogs.save(
+                ctx.session,
+                ctx.person.id,
+                "echo",
+                "first",
+                {},
+                ctx.now,
+                timedelta(minutes=ctx.config.dialog_idle_minutes),
+            )
             return plain("The first?")
 
     return SimpleNamespace(register=register)
@@ -137,7 +151,9 @@ async def test_unexpected_error_says_sorry_and_keeps_serving(echo_app: Learnbot)
 
 
 async def test_buttons_and_unknown_buttons(echo_app: Learnbot) -> None:
-    replies = await echo_app.handle(ButtonPressed(actor=ANA, conversation=DM, action_id="echo.press", value="7"))
+    replies = await echo_app.handle(
+        ButtonPressed(actor=ANA, conversation=DM, action_id="echo.press", value="7")
+    )
     assert text_of(replies) == "pressed 7"
     replies = await echo_app.handle(ButtonPressed(actor=ANA, conversation=DM, action_id="gone", value=""))
     assert "no longer does anything" in text_of(replies)
@@ -178,8 +194,13 @@ async def test_same_event_id_is_handled_once(echo_app: Learnbot, sessions) -> No
 
 async def test_person_is_linked_across_platforms_by_email(echo_app: Learnbot, sessions) -> None:
     await command(echo_app, "echo", "say hi")
-    slack_ana = Actor(platform="slack", user_id="U123", email="Ana@Example.org", timezone="Africa/Nairobi",
-                      workspace_id="T1")
+    slack_ana = Actor(
+        platform="slack",
+        user_id="U123",
+        email="Ana@Example.org",
+        timezone="Africa/Nairobi",
+        workspace_id="T1",
+    )
     await command(echo_app, "echo", "say hi", actor=slack_ana)
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Person)) == 1

@@ -18,7 +18,9 @@ from learnbot.server import build_server
 from learnbot.settings import Settings
 
 
-async def test_healthz_reports_database_and_outbox(config: AppConfig, sessions, engine, clock: ManualClock) -> None:
+async def test_healthz_reports_database_and_outbox(
+    config: AppConfig, sessions, engine, clock: ManualClock
+) -> None:
     app = Learnbot(config, sessions, clock=clock, platforms=("console",))
     async with sessions() as session, session.begin():
         await app.plan(session, destination=ToChannel("learning"), message=plain("x"), key="k")
@@ -48,16 +50,24 @@ async def test_server_starts_and_stops_background_work(tmp_path: Path, config_da
 
 def test_every_subcommand_has_help(capsys: pytest.CaptureFixture[str]) -> None:
     parser = build_parser()
-    for argv in (["--help"], ["serve", "--help"], ["chat", "--help"], ["db", "upgrade", "--help"],
-                 ["config", "check", "--help"], ["run-job", "--help"], ["start", "--help"]):
+    for argv in (
+        ["--help"],
+        ["serve", "--help"],
+        ["chat", "--help"],
+        ["db", "upgrade", "--help"],
+        ["config", "check", "--help"],
+        ["run-job", "--help"],
+        ["start", "--help"],
+    ):
         with pytest.raises(SystemExit) as exited:
             parser.parse_args(argv)
         assert exited.value.code == 0
     assert "usage: learnbot" in capsys.readouterr().out
 
 
-def test_run_job_unknown_name_is_explained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_job_unknown_name_is_explained(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'jobs.db'}")
     monkeypatch.setenv("LEARNBOT_CONFIG", str(Path(__file__).parent / "fixtures" / "app.yaml"))
     assert main(["run-job", "expire_dialogs"]) == 0
