@@ -12,6 +12,7 @@ console directives:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shlex
 import sys
@@ -33,7 +34,7 @@ from bot.events import (
     MessageReceived,
 )
 from scheduler.delivery import Delivery, DeliveryWorker, WorkerSettings
-from scheduler.jobs import UnknownJob, find_schedule
+from scheduler.jobs import UnknownJob, build_scheduler, find_schedule
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class ConsoleChat:
         self.email = email.lower()
         self.write = write
         self.buttons: list[tuple[str, str]] = []
+        self._delivering = asyncio.Lock()
         self.worker = worker or DeliveryWorker(
             app.sessions,
             {"console": ConsoleDeliverer(self.show_delivery)},
@@ -103,7 +105,7 @@ class ConsoleChat:
             event = MessageReceived(actor=self.actor(), conversation=self._conversation(), text=text)
         for reply in await self.app.handle(event):
             self.write(render(reply, self.buttons))
-        await self.worker.drain()
+        await self.deliver()
         return True
 
     async def _directive(self, text: str) -> bool:
@@ -132,11 +134,11 @@ class ConsoleChat:
         elif name == "clock" and args:
             self._set_clock(" ".join(args))
         elif name == "wait":
-            self.write(f"(delivered {await self.worker.drain()} message(s))")
+            self.write(f"(delivered {await self.deliver()} message(s))")
         else:
             self.write(f"Console directives:{DIRECTIVES}")
             return True
-        await self.worker.drain()
+        await self.deliver()
         return True
 
     def _set_clock(self, when: str) -> None:
@@ -173,7 +175,9 @@ class ConsoleChat:
             f"Learnbot console — you are {self.email}. Type `help`, or :help for "
             "console directives, :quit to leave."
         )
-        background = asyncio.create_task(self.worker.run_forever(self.app.outbox_ready, 1.0))
+        background = asyncio.create_task(self._deliver_in_background())
+        scheduler = build_scheduler(self.app)  # scheduled jobs fire here too, on real time
+        scheduler.start()
         loop = asyncio.get_running_loop()
         try:
             while True:
@@ -184,7 +188,21 @@ class ConsoleChat:
                 if not await self.line(text):
                     break
         finally:
-            background.cancel()
+            scheduler.shutdown(wait=False)
+            async with self._delivering:  # let a delivery under way finish before leaving
+                background.cancel()
+
+    async def _deliver_in_background(self) -> None:
+        """Show what scheduled jobs plan while the person is typing (or not)."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.app.outbox_ready.wait(), timeout=1.0)
+            self.app.outbox_ready.clear()
+            await self.deliver()
+
+    async def deliver(self) -> int:
+        async with self._delivering:
+            return await self.worker.drain()
 
 
 def _prompt() -> str:
