@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 from urllib.parse import urlencode
 
@@ -151,12 +152,24 @@ class SlackWorld:
         return self.people[key]
 
     # -- inbound requests -------------------------------------------------------------------
-    async def post(self, body: str, content_type: str, headers: dict[str, str] | None = None) -> int:
-        signed = {**sign(SECRET, body), "Content-Type": content_type, **(headers or {})}
+    async def post(
+        self,
+        body: str,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+        *,
+        signed_with: str = SECRET,
+        timestamp: int | None = None,
+        settle: bool = True,
+    ) -> int:
+        """POST a signed request to /slack/events; with ``settle``, wait for the work after
+        the ack and the outbox, and route what was shown."""
+        signed = {**sign(signed_with, body, timestamp), "Content-Type": content_type, **(headers or {})}
         async with self.http.post(f"{self.url}/slack/events", data=body.encode(), headers=signed) as response:
             await response.read()
             status = response.status
-        await self.settle()
+        if settle:
+            await self.settle()
         return status
 
     def _handles(self, driver: SlackDriver) -> tuple[str, str]:
@@ -359,10 +372,11 @@ async def slack_world(
     clock: ManualClock,
     *,
     policy: SlackPolicy = FAST,
+    features: list[ModuleType] | None = None,
 ) -> AsyncIterator[SlackWorld]:
     fake = await FakeSlack(timestamp=lambda: clock.now().timestamp()).start()
     settings = Settings(slack_bot_token="xoxb-test", slack_signing_secret=SECRET, slack_api_url=fake.api_url)
-    app = Learnbot(config, sessions, clock=clock, platforms=("slack",))
+    app = Learnbot(config, sessions, clock=clock, platforms=("slack",), features=features)
     parts = build(app, settings, policy=policy)
     web_app = web.Application()
     add_routes(web_app, parts)
