@@ -64,6 +64,7 @@ logger = logging.getLogger(__name__)
 
 COMMANDS = ("skillshare", "learning")
 CLOSE_SECONDS = 10.0
+ACKS_FIRST_SECONDS = 0.25
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 
 
@@ -89,6 +90,8 @@ class SlackAdapter:
     bolt: AsyncApp
     directory: SlackDirectory
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _in_flight: int = 0
+    _quiet: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         bolt = self.bolt
@@ -106,8 +109,15 @@ class SlackAdapter:
     # -- HTTP glue --------------------------------------------------------------------------
     async def handle_http(self, request: web.Request) -> web.Response:
         """``POST /slack/events``: Events API, slash commands and interactivity."""
-        bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(bolt_response)
+        self._in_flight += 1
+        self._quiet.clear()
+        try:
+            bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
+            return await to_aiohttp_response(bolt_response)
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._quiet.set()
 
     async def handle_install(self, request: web.Request) -> web.Response:
         flow = self._oauth_flow()
@@ -132,6 +142,17 @@ class SlackAdapter:
         task.add_done_callback(self._tasks.discard)
 
     async def _guarded(self, work: Coroutine[Any, Any, None], what: str) -> None:
+        """Run ``work`` once the requests being acked right now have their answers (acks
+        first: a burst of 50 commands is acked before the bot starts thinking about any of
+        them), but never wait longer than ``ACKS_FIRST_SECONDS`` under a steady stream."""
+        if self._in_flight:
+            try:
+                await asyncio.wait_for(self._quiet.wait(), ACKS_FIRST_SECONDS)
+            except TimeoutError:
+                pass
+            except asyncio.CancelledError:
+                work.close()
+                raise
         try:
             await work
         except Exception:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -27,6 +28,7 @@ BOT_USER = "U0BOT"
 class Call:
     method: str
     args: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -68,6 +70,12 @@ class RateLimit:
             return False
         self.stamps.append(now)
         return True
+
+    def wait(self, now: float) -> int:
+        """Whole seconds until the window has room again (Slack's Retry-After is an integer)."""
+        if not self.stamps:
+            return self.retry_after
+        return max(1, math.ceil(self.stamps[0] + self.per - now))
 
 
 class FakeSlack:
@@ -128,6 +136,10 @@ class FakeSlack:
     def called(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]
 
+    def accepted_at(self, method: str) -> list[float]:
+        """Monotonic times at which ``method`` calls were accepted (benchmarks)."""
+        return [call.at for call in self.calls if call.method == method]
+
     # -- HTTP -------------------------------------------------------------------------------
     async def _args(self, request: web.Request) -> dict[str, Any]:
         args: dict[str, Any] = dict(request.query)
@@ -162,7 +174,7 @@ class FakeSlack:
             return web.json_response(
                 {"ok": False, "error": "ratelimited"},
                 status=429,
-                headers={"Retry-After": str(limit.retry_after)},
+                headers={"Retry-After": str(limit.wait(time.monotonic()))},
             )
         queued = self.errors.get(method)
         if queued:
