@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from aiohttp import web
@@ -34,12 +35,15 @@ logger = logging.getLogger(__name__)
 
 NAME = "slack"
 DEFAULT_API_URL = AsyncWebClient.BASE_URL
+MANIFEST = Path(__file__).with_name("manifest.yaml")
 BOT_SCOPES = [
     "app_mentions:read",
     "channels:history",
+    "channels:read",
     "chat:write",
     "commands",
     "groups:history",
+    "groups:read",
     "im:history",
     "im:read",
     "im:write",

@@ -29,6 +29,7 @@ class Call:
     method: str
     args: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    token: str = ""
 
 
 @dataclass
@@ -95,12 +96,17 @@ class FakeSlack:
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
+        self.sockets: list[web.WebSocketResponse] = []
+        self.socket_replies: list[dict[str, Any]] = []
+        self.installed_team = "T0OTHER"
+        self.token = ""
 
     # -- set-up -----------------------------------------------------------------------------
     async def start(self) -> FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{token}", self._respond)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -163,7 +169,9 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await self._args(request)
-        if method not in {"auth.test"} and not request.headers.get("Authorization", "").startswith("Bearer "):
+        if method not in {"auth.test", "oauth.v2.access"} and not request.headers.get(
+            "Authorization", ""
+        ).startswith("Bearer "):
             return web.json_response({"ok": False, "error": "not_authed"})
         delay = self.delays.get(method)
         if delay:
@@ -184,18 +192,68 @@ class FakeSlack:
                     {"ok": False, "error": error}, status=429, headers={"Retry-After": "1"}
                 )
             return web.json_response({"ok": False, "error": error})
-        self.calls.append(Call(method, args))
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        self.calls.append(Call(method, args, token=token))
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
+        self.token = token
         return web.json_response(handler(args))
 
+    # -- Socket Mode ------------------------------------------------------------------------
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self.sockets.append(socket)
+        await socket.send_json(
+            {"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0LEARN"}}
+        )
+        async for message in socket:
+            if message.type == web.WSMsgType.TEXT:
+                self.socket_replies.append(json.loads(message.data))
+        return socket
+
+    async def push(self, envelope: dict[str, Any], within: float = 5.0) -> dict[str, Any]:
+        """Send an envelope over the Socket Mode connection; return the app's ack."""
+        for _ in range(int(within / 0.02)):
+            if self.sockets:
+                break
+            await asyncio.sleep(0.02)
+        assert self.sockets, "the app never connected in Socket Mode"
+        await self.sockets[-1].send_json(envelope)
+        for _ in range(int(within / 0.02)):
+            for reply in self.socket_replies:
+                if reply.get("envelope_id") == envelope["envelope_id"]:
+                    return reply
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"no ack for envelope {envelope['envelope_id']}")
+
     # -- methods ----------------------------------------------------------------------------
+    def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": self.url.replace("http://", "ws://") + "/socket"}
+
+    def _oauth_v2_access(self, args: dict[str, Any]) -> dict[str, Any]:
+        if args.get("code") != "good-code":
+            return {"ok": False, "error": "invalid_code"}
+        return {
+            "ok": True,
+            "access_token": "xoxb-installed",
+            "token_type": "bot",
+            "scope": "chat:write,commands",
+            "bot_user_id": BOT_USER,
+            "app_id": "A0LEARN",
+            "team": {"id": self.installed_team, "name": "Other"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": "U0ADMIN"},
+        }
+
     def _ts(self) -> str:
         return f"{self._timestamp():.0f}.{next(self._seq):06d}"
 
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "team_id": TEAM, "user_id": BOT_USER, "bot_id": "B0BOT", "team": "Learning"}
+        team = self.installed_team if self.token == "xoxb-installed" else TEAM
+        return {"ok": True, "team_id": team, "user_id": BOT_USER, "bot_id": "B0BOT", "team": "Learning"}
 
     def _user(self, user_id: str) -> FakeUser | None:
         return self.users.get(user_id)
