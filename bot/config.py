@@ -180,6 +180,14 @@ class OutboxPolicy(Strict):
     poll_seconds: float = Field(default=1.0, gt=0)
 
 
+class SlackPolicy(Strict):
+    """Pacing of Slack posts: chat.postMessage allows about one message per second per
+    channel, plus a workspace-wide cap (Slack answers 429 beyond it)."""
+
+    per_channel_per_second: float = Field(default=1.0, gt=0)
+    workspace_per_minute: int = Field(default=300, ge=1)
+
+
 class AppConfig(Strict):
     bot_name: str = "Learnbot"
     default_office: str | None = None
@@ -190,6 +198,7 @@ class AppConfig(Strict):
     nudges: NudgePolicy = NudgePolicy()
     lms_import: ImportColumns = ImportColumns()
     outbox: OutboxPolicy = OutboxPolicy()
+    slack: SlackPolicy = SlackPolicy()
     dialog_idle_minutes: int = Field(default=60, ge=1)
 
     @model_validator(mode="after")

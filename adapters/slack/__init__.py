@@ -1,0 +1,1 @@
+"""Learnbot in Slack: slack-bolt AsyncApp wiring, Block Kit rendering and Web API delivery."""

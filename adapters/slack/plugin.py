@@ -1,0 +1,199 @@
+"""The Slack platform plugin for ``learnbot serve``.
+
+HTTP mode: ``POST /slack/events`` (Events API, slash commands, interactivity; Bolt's default
+path). Socket Mode instead of a public URL when ``SLACK_APP_TOKEN`` is set. Multi-workspace
+installs with Bolt's OAuth flow (``GET /slack/install``, ``GET /slack/oauth_redirect``) when
+``SLACK_CLIENT_ID``/``SLACK_CLIENT_SECRET`` are set; installations and OAuth states live in
+slack_sdk's own SQLAlchemy tables in the same database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.slack.app import SlackAdapter
+from adapters.slack.deliverer import SlackDeliverer
+from adapters.slack.directory import SlackClients, SlackDirectory
+from bot.config import SlackPolicy
+from bot.core import Learnbot
+from scheduler.delivery import Deliverer
+
+logger = logging.getLogger(__name__)
+
+NAME = "slack"
+DEFAULT_API_URL = AsyncWebClient.BASE_URL
+MANIFEST = Path(__file__).with_name("manifest.yaml")
+BOT_SCOPES = [
+    "app_mentions:read",
+    "channels:history",
+    "channels:read",
+    "chat:write",
+    "commands",
+    "groups:history",
+    "groups:read",
+    "im:history",
+    "im:read",
+    "im:write",
+    "users:read",
+    "users:read.email",
+]
+OAUTH_STATE_SECONDS = 600
+
+
+class Settings(Protocol):
+    """The Slack part of ``learnbot.settings.Settings`` (adapters sit below the composition
+    root, so they describe what they read instead of importing it)."""
+
+    @property
+    def slack_bot_token(self) -> str | None: ...
+    @property
+    def slack_signing_secret(self) -> str | None: ...
+    @property
+    def slack_app_token(self) -> str | None: ...
+    @property
+    def slack_api_url(self) -> str | None: ...
+    @property
+    def slack_client_id(self) -> str | None: ...
+    @property
+    def slack_client_secret(self) -> str | None: ...
+    @property
+    def slack_configured(self) -> bool: ...
+
+
+class Runtime(Protocol):
+    """What ``attach`` uses of ``learnbot.runtime.Runtime``."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def app(self) -> Learnbot: ...
+    @property
+    def engine(self) -> AsyncEngine: ...
+
+
+@dataclass(slots=True)
+class Attached:
+    """Shaped like ``learnbot.platforms.Attached``: the deliverer plus start/stop hooks."""
+
+    deliverer: Deliverer
+    on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+
+def configured(settings: Settings) -> bool:
+    return settings.slack_configured
+
+
+def api_url(settings: Settings) -> str:
+    url = settings.slack_api_url or DEFAULT_API_URL
+    return url if url.endswith("/") else url + "/"
+
+
+@dataclass(slots=True)
+class SlackParts:
+    adapter: SlackAdapter
+    deliverer: SlackDeliverer
+    installations: AsyncSQLAlchemyInstallationStore | None
+    states: AsyncSQLAlchemyOAuthStateStore | None
+
+
+def build(
+    learnbot: Learnbot,
+    settings: Settings,
+    *,
+    engine: AsyncEngine | None = None,
+    policy: SlackPolicy | None = None,
+) -> SlackParts:
+    """The Bolt app, its adapter and the outbox deliverer, wired to ``learnbot``.
+
+    ``engine`` is needed for OAuth (the installation and state stores); ``policy`` overrides
+    app.yaml's pacing (tests and benchmarks)."""
+    base_url = api_url(settings)
+    installations: AsyncSQLAlchemyInstallationStore | None = None
+    states: AsyncSQLAlchemyOAuthStateStore | None = None
+    if settings.slack_client_id and settings.slack_client_secret:
+        if engine is None:
+            raise ValueError("Slack OAuth needs the database engine for its installation store")
+        installations = AsyncSQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine)
+        states = AsyncSQLAlchemyOAuthStateStore(expiration_seconds=OAUTH_STATE_SECONDS, engine=engine)
+        client = AsyncWebClient(base_url=base_url)
+        oauth_settings = AsyncOAuthSettings(
+            client_id=settings.slack_client_id,
+            client_secret=settings.slack_client_secret,
+            scopes=BOT_SCOPES,
+            installation_store=installations,
+            state_store=states,
+            install_path="/slack/install",
+            redirect_uri_path="/slack/oauth_redirect",
+        )
+        bolt = AsyncApp(
+            client=client,
+            signing_secret=settings.slack_signing_secret,
+            oauth_flow=AsyncOAuthFlow(client=client, settings=oauth_settings),
+            process_before_response=True,
+        )
+    else:
+        client = AsyncWebClient(token=settings.slack_bot_token, base_url=base_url)
+        bolt = AsyncApp(
+            client=client, signing_secret=settings.slack_signing_secret, process_before_response=True
+        )
+    directory = SlackDirectory(learnbot.sessions, learnbot.clock)
+    clients = SlackClients(base_url=base_url, bot_token=settings.slack_bot_token, installations=installations)
+    adapter = SlackAdapter(learnbot=learnbot, bolt=bolt, directory=directory)
+    deliverer = SlackDeliverer(
+        config=learnbot.config,
+        clients=clients,
+        directory=directory,
+        policy=policy or learnbot.config.slack,
+    )
+    return SlackParts(adapter=adapter, deliverer=deliverer, installations=installations, states=states)
+
+
+def add_routes(web_app: web.Application, parts: SlackParts) -> None:
+    web_app.router.add_post("/slack/events", parts.adapter.handle_http)
+    if parts.installations is not None:
+        web_app.router.add_get("/slack/install", parts.adapter.handle_install)
+        web_app.router.add_get("/slack/oauth_redirect", parts.adapter.handle_oauth_redirect)
+
+
+async def attach(web_app: web.Application, runtime: Runtime) -> Attached:
+    settings = runtime.settings
+    parts = build(runtime.app, settings, engine=runtime.engine)
+    if parts.installations is not None and parts.states is not None:
+        # slack_sdk owns these tables' schema (it reads and writes them itself), so they are
+        # created with its own metadata rather than in Learnbot's migrations.
+        await parts.installations.create_tables()
+        await parts.states.create_tables()
+    add_routes(web_app, parts)
+    attached = Attached(deliverer=parts.deliverer, on_stop=[parts.adapter.close])
+    if settings.slack_app_token:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        handler = AsyncSocketModeHandler(parts.adapter.bolt, settings.slack_app_token)
+
+        async def start_socket_mode() -> None:
+            logger.info("connecting to Slack in Socket Mode")
+            await handler.connect_async()
+
+        async def stop_socket_mode() -> None:
+            await handler.close_async()
+
+        attached.on_start.append(start_socket_mode)
+        attached.on_stop.insert(0, stop_socket_mode)
+    logger.info(
+        "Slack adapter ready on POST /slack/events%s", " and Socket Mode" if settings.slack_app_token else ""
+    )
+    return attached

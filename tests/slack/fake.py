@@ -1,0 +1,332 @@
+"""A small fake of the Slack Web API on 127.0.0.1, for running the real slack_sdk client and
+Bolt app against: it records every call, keeps users, DM channels and channel histories
+(with message metadata), enforces a configurable ``chat.postMessage`` rate limit (429 with
+``Retry-After``) and can be told to fail a method with a given error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import math
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from slack_sdk.signature import SignatureVerifier
+
+TEAM = "T0LEARN"
+BOT_USER = "U0BOT"
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+    token: str = ""
+
+
+@dataclass
+class FakeUser:
+    id: str
+    email: str
+    name: str
+    tz: str | None = None
+    locale: str | None = "en-US"
+    deleted: bool = False
+
+    def as_slack(self) -> dict[str, Any]:
+        user: dict[str, Any] = {
+            "id": self.id,
+            "team_id": TEAM,
+            "name": self.email.split("@")[0],
+            "real_name": self.name,
+            "deleted": self.deleted,
+            "profile": {"email": self.email, "display_name": self.name, "real_name": self.name},
+        }
+        if self.tz:
+            user["tz"] = self.tz
+        if self.locale:
+            user["locale"] = self.locale
+        return user
+
+
+@dataclass
+class RateLimit:
+    count: int
+    per: float
+    retry_after: int = 1
+    stamps: deque[float] = field(default_factory=deque)
+
+    def allow(self, now: float) -> bool:
+        while self.stamps and self.stamps[0] <= now - self.per:
+            self.stamps.popleft()
+        if len(self.stamps) >= self.count:
+            return False
+        self.stamps.append(now)
+        return True
+
+    def wait(self, now: float) -> int:
+        """Whole seconds until the window has room again (Slack's Retry-After is an integer)."""
+        if not self.stamps:
+            return self.retry_after
+        return max(1, math.ceil(self.stamps[0] + self.per - now))
+
+
+class FakeSlack:
+    """``api_url`` is what ``SLACK_API_URL`` should be; ``response_url(user)`` makes a
+    response_url whose posts are recorded as method ``response_url``."""
+
+    def __init__(self, *, timestamp: Callable[[], float] = time.time) -> None:
+        self.calls: list[Call] = []
+        self.users: dict[str, FakeUser] = {}
+        self.history: dict[str, list[dict[str, Any]]] = {}
+        self.errors: dict[str, list[str]] = {}
+        self.limits: dict[str, RateLimit] = {}
+        self.delays: dict[str, float] = {}
+        self.rejected = 0
+        self._timestamp = timestamp
+        self._seq = itertools.count(1)
+        self._ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+        self.sockets: list[web.WebSocketResponse] = []
+        self.socket_replies: list[dict[str, Any]] = []
+        self.installed_team = "T0OTHER"
+        self.token = ""
+
+    # -- set-up -----------------------------------------------------------------------------
+    async def start(self) -> FakeSlack:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/respond/{token}", self._respond)
+        app.router.add_get("/socket", self._socket)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def add_user(self, email: str, name: str, tz: str | None = None) -> FakeUser:
+        user = FakeUser(id=f"U{next(self._ids):06d}", email=email.lower(), name=name, tz=tz)
+        self.users[user.id] = user
+        return user
+
+    def fail(self, method: str, error: str, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` answer ``{"ok": false, "error": error}``
+        (``ratelimited`` answers HTTP 429 with ``Retry-After``)."""
+        self.errors.setdefault(method, []).extend([error] * times)
+
+    def limit(self, method: str, count: int, per: float, retry_after: int = 1) -> None:
+        self.limits[method] = RateLimit(count, per, retry_after)
+
+    def response_url(self, token: str) -> str:
+        return f"{self.url}/respond/{token}"
+
+    def called(self, method: str) -> list[Call]:
+        return [call for call in self.calls if call.method == method]
+
+    def accepted_at(self, method: str) -> list[float]:
+        """Monotonic times at which ``method`` calls were accepted (benchmarks)."""
+        return [call.at for call in self.calls if call.method == method]
+
+    # -- HTTP -------------------------------------------------------------------------------
+    async def _args(self, request: web.Request) -> dict[str, Any]:
+        args: dict[str, Any] = dict(request.query)
+        body = await request.read()
+        if body:
+            if request.content_type == "application/json":
+                args.update(json.loads(body))
+            else:
+                args.update(dict(parse_qsl(body.decode())))
+        for key in ("blocks", "view", "metadata"):
+            if isinstance(args.get(key), str):
+                args[key] = json.loads(args[key])
+        return args
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        args = await self._args(request)
+        args["token"] = request.match_info["token"]
+        self.calls.append(Call("response_url", args))
+        return web.Response(text="ok")
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await self._args(request)
+        if method not in {"auth.test", "oauth.v2.access"} and not request.headers.get(
+            "Authorization", ""
+        ).startswith("Bearer "):
+            return web.json_response({"ok": False, "error": "not_authed"})
+        delay = self.delays.get(method)
+        if delay:
+            await asyncio.sleep(delay)
+        limit = self.limits.get(method)
+        if limit and not limit.allow(time.monotonic()):
+            self.rejected += 1
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(limit.wait(time.monotonic()))},
+            )
+        queued = self.errors.get(method)
+        if queued:
+            error = queued.pop(0)
+            if error == "ratelimited":
+                return web.json_response(
+                    {"ok": False, "error": error}, status=429, headers={"Retry-After": "1"}
+                )
+            return web.json_response({"ok": False, "error": error})
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        self.calls.append(Call(method, args, token=token))
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        if handler is None:
+            return web.json_response({"ok": False, "error": "unknown_method"})
+        self.token = token
+        return web.json_response(handler(args))
+
+    # -- Socket Mode ------------------------------------------------------------------------
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self.sockets.append(socket)
+        await socket.send_json(
+            {"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0LEARN"}}
+        )
+        async for message in socket:
+            if message.type == web.WSMsgType.TEXT:
+                self.socket_replies.append(json.loads(message.data))
+        return socket
+
+    async def push(self, envelope: dict[str, Any], within: float = 5.0) -> dict[str, Any]:
+        """Send an envelope over the Socket Mode connection; return the app's ack."""
+        for _ in range(int(within / 0.02)):
+            if self.sockets:
+                break
+            await asyncio.sleep(0.02)
+        assert self.sockets, "the app never connected in Socket Mode"
+        await self.sockets[-1].send_json(envelope)
+        for _ in range(int(within / 0.02)):
+            for reply in self.socket_replies:
+                if reply.get("envelope_id") == envelope["envelope_id"]:
+                    return reply
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"no ack for envelope {envelope['envelope_id']}")
+
+    # -- methods ----------------------------------------------------------------------------
+    def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": self.url.replace("http://", "ws://") + "/socket"}
+
+    def _oauth_v2_access(self, args: dict[str, Any]) -> dict[str, Any]:
+        if args.get("code") != "good-code":
+            return {"ok": False, "error": "invalid_code"}
+        return {
+            "ok": True,
+            "access_token": "xoxb-installed",
+            "token_type": "bot",
+            "scope": "chat:write,commands",
+            "bot_user_id": BOT_USER,
+            "app_id": "A0LEARN",
+            "team": {"id": self.installed_team, "name": "Other"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": "U0ADMIN"},
+        }
+
+    def _ts(self) -> str:
+        return f"{self._timestamp():.0f}.{next(self._seq):06d}"
+
+    def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        team = self.installed_team if self.token == "xoxb-installed" else TEAM
+        return {"ok": True, "team_id": team, "user_id": BOT_USER, "bot_id": "B0BOT", "team": "Learning"}
+
+    def _user(self, user_id: str) -> FakeUser | None:
+        return self.users.get(user_id)
+
+    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self._user(str(args.get("user")))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": user.as_slack()}
+
+    def _users_lookupByEmail(self, args: dict[str, Any]) -> dict[str, Any]:
+        email = str(args.get("email", "")).lower()
+        for user in self.users.values():
+            if user.email == email:
+                return {"ok": True, "user": user.as_slack()}
+        return {"ok": False, "error": "users_not_found"}
+
+    def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self._user(str(args.get("users")))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        if user.deleted:
+            return {"ok": False, "error": "account_inactive"}
+        return {"ok": True, "channel": {"id": "D" + user.id[1:]}}
+
+    def _post(self, args: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        channel = str(args.get("channel"))
+        if (
+            channel.startswith("D")
+            and ("U" + channel[1:]) in self.users
+            and self.users["U" + channel[1:]].deleted
+        ):
+            return {"ok": False, "error": "account_inactive"}
+        message = {"ts": self._ts(), "text": args.get("text", ""), "blocks": args.get("blocks", []), **extra}
+        if args.get("metadata"):
+            message["metadata"] = args["metadata"]
+        self.history.setdefault(channel, []).append(message)
+        return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
+
+    def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        return self._post(args)
+
+    def _chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "message_ts": self._ts()}
+
+    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        view = dict(args.get("view") or {})
+        view.update(id=f"V{next(self._ids):06d}", hash=f"h{next(self._seq)}")
+        return {"ok": True, "view": view}
+
+    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "view": {"id": f"V{next(self._ids):06d}", **(args.get("view") or {})}}
+
+    def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel"))
+        oldest = float(args.get("oldest") or 0)
+        include_metadata = str(args.get("include_all_metadata", "")).lower() in {"1", "true"}
+        found = [m for m in reversed(self.history.get(channel, [])) if float(m["ts"]) >= oldest]
+        limit = int(args.get("limit") or 100)
+        start = int(args.get("cursor") or 0)
+        page = found[start : start + limit]
+        messages = [{k: v for k, v in m.items() if include_metadata or k != "metadata"} for m in page]
+        more = start + limit < len(found)
+        return {
+            "ok": True,
+            "messages": messages,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
+
+def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
+    """Headers Slack would send with ``body``, signed with slack_sdk's own signer."""
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
+    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
