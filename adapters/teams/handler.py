@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Callable
 from datetime import datetime
 from http import HTTPStatus
@@ -25,8 +24,9 @@ from typing import Any
 
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsInfo
-from botbuilder.schema import Activity, ChannelAccount
+from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, ChannelAccount
 from msrest.exceptions import ClientRequestError, HttpOperationError
+from msrest.serialization import Model
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,7 +44,6 @@ from storage.models import Person, PlatformAccount
 logger = logging.getLogger(__name__)
 
 PLATFORM = "teams"
-_TAGS = re.compile(r"<[^>]+>")
 
 
 def _tenant(activity: Activity) -> str:
@@ -79,10 +78,27 @@ def _teams_channel(activity: Activity) -> str | None:
 
 
 def message_text(activity: Activity) -> str:
-    """What the person typed, without the @mention of the bot and without HTML tags."""
+    """What the person typed, without the @mention of the bot (Teams sends it as
+    ``<at>Learnbot</at>`` in the text, with a mention entity)."""
     text = TurnContext.remove_recipient_mention(activity) or activity.text or ""
-    text = _TAGS.sub(" ", text).replace("&nbsp;", " ")
-    return " ".join(text.split())
+    return " ".join(text.replace("&nbsp;", " ").split())
+
+
+class _InvokeMessage(Model):
+    """The Universal Actions reply "show this text" (botbuilder's own model only takes an object
+    as ``value``, but Teams wants a string for ``application/vnd.microsoft.activity.message``)."""
+
+    _attribute_map = {
+        "status_code": {"key": "statusCode", "type": "int"},
+        "type": {"key": "type", "type": "str"},
+        "value": {"key": "value", "type": "str"},
+    }
+
+    def __init__(self, *, status_code: int, type: str, value: str) -> None:
+        super().__init__()
+        self.status_code = status_code
+        self.type = type
+        self.value = value
 
 
 class LearnbotTeamsBot(ActivityHandler):
@@ -116,11 +132,11 @@ class LearnbotTeamsBot(ActivityHandler):
         if not action_id:
             return InvokeResponse(
                 status=int(HTTPStatus.BAD_REQUEST),
-                body={
-                    "statusCode": 400,
-                    "type": "application/vnd.microsoft.error",
-                    "value": {"code": "BadRequest", "message": "the action carries no action_id or verb"},
-                },
+                body=AdaptiveCardInvokeResponse(
+                    status_code=400,
+                    type="application/vnd.microsoft.error",
+                    value={"code": "BadRequest", "message": "the action carries no action_id or verb"},
+                ),
             )
         actor, conversation = await self._enter(turn_context, activity.from_property)
         await self._handle(
@@ -128,7 +144,9 @@ class LearnbotTeamsBot(ActivityHandler):
         )
         return InvokeResponse(
             status=int(HTTPStatus.OK),
-            body={"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": "Done"},
+            body=_InvokeMessage(
+                status_code=200, type="application/vnd.microsoft.activity.message", value="Done"
+            ),
         )
 
     async def on_members_added_activity(

@@ -42,7 +42,6 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!<>~|])")
 _SLACK_LINK = re.compile(r"<(https?://[^|>\s]+)(?:\|([^>]*))?>")
 _BOLD = re.compile(r"(?<![\w*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![\w*])")
 _CODE = re.compile(r"`([^`\n]+)`")
-_UNESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>~|])")
 
 
 def escape(text: str) -> str:
@@ -55,8 +54,26 @@ def escape(text: str) -> str:
 
 
 def unescape(text: str) -> str:
-    """The text a person reads from escaped markdown (tests compare against this)."""
-    return _UNESCAPE.sub(r"\1", text)
+    """The text a person reads from the markdown this module writes: escapes resolved,
+    emphasis markers dropped, links shown as ``label (url)`` (the tests compare against this)."""
+    out: list[str] = []
+    index, in_url = 0, False
+    while index < len(text):
+        char = text[index]
+        if in_url:
+            in_url = char != ")"
+            out.append(char)
+        elif char == "\\" and index + 1 < len(text) and _MARKDOWN_SPECIAL.match(text[index + 1]):
+            index += 1
+            out.append(text[index])
+        elif char == "]" and text[index + 1 : index + 2] == "(":
+            index += 1
+            in_url = True
+            out.append(" (")
+        elif char not in "*_[":
+            out.append(char)
+        index += 1
+    return "".join(out)
 
 
 def bot_markdown(text: str) -> str:
