@@ -248,7 +248,7 @@ class LearnbotTeamsBot(ActivityHandler):
         key = refs.channel_key(self.app.config, channel)
         if key is None:
             logger.info(
-                "Teams channel %s is not in app.yaml; add `teams: \"%s\"` to a channel to post there",
+                'Teams channel %s is not in app.yaml; add `teams: "%s"` to a channel to post there',
                 channel,
                 channel,
             )

@@ -38,7 +38,9 @@ def register(router: Router) -> None:
                     submit_action_id="demo.form",
                     fields=[
                         FormField("skill", "Skill", initial="Excel"),
-                        FormField("level", "Level", kind="choice", options=["basic", "expert"], initial="basic"),
+                        FormField(
+                            "level", "Level", kind="choice", options=["basic", "expert"], initial="basic"
+                        ),
                         FormField("notes", "Notes", kind="long_text", optional=True),
                     ],
                 )

@@ -71,7 +71,9 @@ async def test_private_reply_to_a_channel_command_goes_to_the_dm(teams: TeamsWor
     activity = ana.activity(
         "message",
         text="<at>Learnbot</at> demo private",
-        entities=[{"type": "mention", "mentioned": {"id": BOT_ID, "name": "Learnbot"}, "text": "<at>Learnbot</at>"}],
+        entities=[
+            {"type": "mention", "mentioned": {"id": BOT_ID, "name": "Learnbot"}, "text": "<at>Learnbot</at>"}
+        ],
         conversation={"id": "19:learning@thread.tacv2", "conversationType": "channel", "tenantId": TENANT},
         channelData={"tenant": {"id": TENANT}, "channel": {"id": "19:learning@thread.tacv2"}},
     )
@@ -149,7 +151,11 @@ async def test_team_install_stores_the_channel_and_new_members_get_a_private_wel
             "serviceUrl": connector.url,
             "from": {"id": "29:admin"},
             "recipient": {"id": BOT_ID, "name": "Learnbot"},
-            "conversation": {"id": "19:learning@thread.tacv2", "conversationType": "channel", "tenantId": TENANT},
+            "conversation": {
+                "id": "19:learning@thread.tacv2",
+                "conversationType": "channel",
+                "tenantId": TENANT,
+            },
             "channelData": {"tenant": {"id": TENANT}, "channel": {"id": "19:learning@thread.tacv2"}},
             "membersAdded": [bea.account()],
         }
@@ -176,7 +182,11 @@ async def test_unknown_channel_is_not_stored(teams: TeamsWorld) -> None:
         )
     )
     async with teams.app.sessions() as session:
-        keys = set(await session.scalars(select(ConversationRef.owner_key).where(ConversationRef.owner_kind == "channel")))
+        keys = set(
+            await session.scalars(
+                select(ConversationRef.owner_key).where(ConversationRef.owner_kind == "channel")
+            )
+        )
     assert keys == {"learning", "aprendizaje"}
 
 
@@ -188,6 +198,8 @@ async def test_roster_failure_falls_back_to_the_activity(teams: TeamsWorld, conn
 
 
 async def test_non_json_is_refused(teams: TeamsWorld) -> None:
-    async with teams.http.post(teams.server.url, data="hello", headers={"Content-Type": "text/plain"}) as response:
+    async with teams.http.post(
+        teams.server.url, data="hello", headers={"Content-Type": "text/plain"}
+    ) as response:
         assert response.status == 415
     assert json.dumps({}) == "{}"

@@ -30,6 +30,7 @@ from bot.messages import (
 )
 from tests.teams.schemas import problems
 
+
 def sent(activity: dict) -> dict:
     """The activity as botbuilder sends it (it adds where it goes before posting)."""
     return {**activity, "channelId": "msteams", "conversation": {"id": "a:1"}, "serviceUrl": "http://x/"}
@@ -43,7 +44,9 @@ EVERYTHING = Message(
         LinkCard("A talk", "https://example.org/talk", "Why we learn", "TED", "https://example.org/img.png"),
         LinkCard("An article", "https://example.org/article"),
         Fields([("Course", "Ethics"), ("Due", "2026-12-08")]),
-        Buttons([Button("Done", "nudge.done", "7", style="primary"), Button("Open", "x", url="https://e.org")]),
+        Buttons(
+            [Button("Done", "nudge.done", "7", style="primary"), Button("Open", "x", url="https://e.org")]
+        ),
         Divider(),
         Note("Type `help` any time"),
         Form(
@@ -67,9 +70,19 @@ def test_every_block_renders_to_a_valid_card() -> None:
     assert card["contentType"] == CARD_CONTENT_TYPE
     assert card["content"]["version"] == "1.5"
     text = flatten(activity)
-    for fragment in ("This week's picks", "Bold and italic and a link (https://example.org/a_b)", "A talk",
-                     "Why we learn", "Course: Ethics", "[Done]", "[Open]", "Type help any time", "Skill",
-                     "[Submit]", "[attachment: day.ics]"):
+    for fragment in (
+        "This week's picks",
+        "Bold and italic and a link (https://example.org/a_b)",
+        "A talk",
+        "Why we learn",
+        "Course: Ethics",
+        "[Done]",
+        "[Open]",
+        "Type help any time",
+        "Skill",
+        "[Submit]",
+        "[attachment: day.ics]",
+    ):
         assert fragment in text
     assert "**Bold**" in json.dumps(activity)
 
@@ -99,8 +112,12 @@ def test_button_styles_and_submit_data() -> None:
         if element["type"] == "ActionSet"
     ]
     done, open_url = actions[0]
-    assert done == {"type": "Action.Submit", "title": "Done", "style": "positive",
-                    "data": {"action_id": "nudge.done", "value": "7"}}
+    assert done == {
+        "type": "Action.Submit",
+        "title": "Done",
+        "style": "positive",
+        "data": {"action_id": "nudge.done", "value": "7"},
+    }
     assert open_url == {"type": "Action.OpenUrl", "title": "Open", "url": "https://e.org"}
     assert actions[1][0]["data"] == {"action_id": "skillshare.offer", "form": True}
 
@@ -108,7 +125,8 @@ def test_button_styles_and_submit_data() -> None:
 def test_huge_messages_are_shortened_with_a_note_never_refused() -> None:
     huge = Message(
         text="Report",
-        blocks=[Header("Report")] + [Fields([(f"Person {i}", "x" * 300) for i in range(20)]) for _ in range(30)],
+        blocks=[Header("Report")]
+        + [Fields([(f"Person {i}", "x" * 300) for i in range(20)]) for _ in range(30)],
     )
     activity = render_activity(huge)
     assert size_of(activity) <= MAX_ACTIVITY_BYTES
