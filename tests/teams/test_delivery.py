@@ -8,12 +8,11 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.teams import refs
 from bot.clock import ManualClock
 from bot.config import AppConfig
 from bot.messages import Message, Text, plain
 from bot.outbox import ToChannel, ToPerson
-from scheduler.delivery import DeliveryWorker, WorkerSettings
+from scheduler.delivery import Delivery, DeliveryWorker, WorkerSettings
 from storage.models import ConversationRef, OutboxMessage, Person, PlatformAccount
 from tests.teams.conftest import teams_app
 from tests.teams.fake_connector import FakeConnector
@@ -187,12 +186,16 @@ async def test_limits_are_per_conversation_and_per_tenant(teams: TeamsWorld) -> 
     await ana.install()
     await plan_for(teams, "ana@example.org", "x", "nudge:limits")
     await teams.deliver()
-    delivery = type(
-        "D",
-        (),
-        {"destination_kind": "person", "destination_key": (await row(teams, "nudge:limits")).destination_key},
-    )()
-    limits = teams.server.teams.deliverer.limits(delivery)  # type: ignore[arg-type]
+    sent = await row(teams, "nudge:limits")
+    delivery = Delivery(
+        outbox_id=sent.id,
+        key=sent.idempotency_key,
+        platform="teams",
+        destination_kind="person",
+        destination_key=sent.destination_key,
+        message=plain("x"),
+        attempt=1,
+    )
+    limits = teams.server.teams.deliverer.limits(delivery)
     assert [(limit.count, limit.per) for limit in limits] == [(7, 1.0), (60, 30.0), (50, 1.0)]
     assert limits[2].bucket == "teams:tenant:tenant-0001"
-    assert refs.PERSON == "person"
