@@ -13,7 +13,8 @@ from typing import Any
 
 from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
-from botframework.connector.auth import ServiceClientCredentialsFactory
+from botbuilder.schema import Activity
+from botframework.connector.auth import AuthenticateRequestResult, ServiceClientCredentialsFactory
 
 from adapters.teams.deliverer import TENANT_PER_SECOND, TeamsDeliverer
 from adapters.teams.handler import LearnbotTeamsBot
@@ -57,6 +58,23 @@ class BotAuthConfig:
         )
 
 
+class StrictAuthentication(ConfigurationBotFrameworkAuthentication):
+    """botbuilder's authentication, where every bad token is a 401.
+
+    botbuilder 4.17 raises ``PermissionError`` (which ``CloudAdapter`` turns into 401) for some
+    bad tokens, but lets others escape as PyJWT errors or an ``AttributeError`` on a token it
+    could not parse, which would be a 500. Any failure to authenticate is the caller's fault."""
+
+    async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
+        try:
+            return await super().authenticate_request(activity, auth_header)
+        except PermissionError:
+            raise
+        except Exception as exc:
+            logger.info("Teams: rejected a request with an invalid token (%s)", type(exc).__name__)
+            raise PermissionError("invalid Bot Framework token") from exc
+
+
 @dataclass(slots=True)
 class TeamsApp:
     adapter: CloudAdapter
@@ -82,7 +100,7 @@ def build(
     options: dict[str, Any] = {}
     if credentials_factory is not None:
         options["credentials_factory"] = credentials_factory
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(auth, **options))
+    adapter = CloudAdapter(StrictAuthentication(auth, **options))
     sender = TeamsSender(adapter, auth.APP_ID, app.sessions, app.clock.now)
     bot = LearnbotTeamsBot(app, sender, app.clock.now)
     deliverer = TeamsDeliverer(sender, app.sessions, auth.APP_TENANTID, tenant_per_second)

@@ -53,6 +53,7 @@ class FakeConnector:
     activities: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)
     created: list[dict[str, Any]] = field(default_factory=list)
+    auth_headers: list[str] = field(default_factory=list)
     failures: deque[Failure] = field(default_factory=deque)
     listeners: list[Listener] = field(default_factory=list)
     enforce_limits: bool = False
@@ -112,6 +113,7 @@ class FakeConnector:
 
     async def _send(self, request: web.Request) -> web.Response:
         self.requests += 1
+        self.auth_headers.append(request.headers.get("Authorization", ""))
         failure = self._failure()
         if failure is not None:
             return failure
