@@ -17,7 +17,7 @@ from types import ModuleType
 from learnbot.settings import Settings
 from scheduler.delivery import Deliverer
 
-PLATFORM_MODULES: tuple[str, ...] = ("adapters.slack.plugin",)
+PLATFORM_MODULES: tuple[str, ...] = ("adapters.slack.plugin", "adapters.teams.plugin")
 """Dotted names of the platform plugin modules, e.g. ``adapters.slack.plugin``."""
 
 

@@ -112,7 +112,7 @@ def _world_platforms() -> list[str]:
     return sorted(WORLDS)
 
 
-PLATFORM_TEST_SUPPORT: tuple[str, ...] = ("tests.slack.world",)
+PLATFORM_TEST_SUPPORT: tuple[str, ...] = ("tests.slack.world", "tests.teams.world")
 """Modules such as ``tests.slack.fake`` that register a world for their platform."""
 
 

@@ -1,0 +1,87 @@
+"""The outbox deliverer for Teams: proactive messages through stored conversation references."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from adapters.teams import refs
+from adapters.teams.render import render_activity
+from adapters.teams.sender import TeamsSender
+from scheduler.delivery import Delivery, RetryLater, Undeliverable
+from scheduler.ratelimit import Limit
+
+logger = logging.getLogger(__name__)
+
+PER_SECOND = 7
+PER_30_SECONDS = 60
+TENANT_PER_SECOND = 50
+"""Teams' documented limits: per bot per conversation 7 in 1 s and 60 in 30 s; globally
+50 requests a second per app per tenant."""
+
+
+class TeamsDeliverer:
+    platform = "teams"
+
+    def __init__(
+        self,
+        sender: TeamsSender,
+        sessions: async_sessionmaker[AsyncSession],
+        default_tenant: str = "",
+        tenant_per_second: int = TENANT_PER_SECOND,
+    ) -> None:
+        self.sender = sender
+        self.sessions = sessions
+        self.default_tenant = default_tenant
+        self.tenant_per_second = tenant_per_second
+        self._tenants: dict[tuple[str, str], str] = {}
+        """Destination -> tenant, learnt when its reference is loaded (``limits`` can't query)."""
+
+    def limits(self, delivery: Delivery) -> list[Limit]:
+        """Per conversation (a destination is one conversation: a person's 1:1 chat or a
+        channel) and per tenant. A destination's first send counts against the configured
+        tenant, since its own tenant is only known once its reference has been read."""
+        destination = f"{delivery.destination_kind}:{delivery.destination_key}"
+        tenant = self._tenants.get(
+            (delivery.destination_kind, delivery.destination_key), self.default_tenant or "default"
+        )
+        return [
+            Limit(self._bucket(delivery), PER_SECOND, 1.0),
+            Limit(f"teams:conversation30:{destination}", PER_30_SECONDS, 30.0),
+            Limit(f"teams:tenant:{tenant}", self.tenant_per_second, 1.0),
+        ]
+
+    @staticmethod
+    def _bucket(delivery: Delivery) -> str:
+        return f"teams:conversation:{delivery.destination_kind}:{delivery.destination_key}"
+
+    async def send(self, delivery: Delivery) -> str | None:
+        async with self.sessions() as session:
+            ref = await refs.load(session, delivery.destination_kind, delivery.destination_key)
+        if ref is None:
+            if delivery.destination_kind == refs.PERSON:
+                who = delivery.person_name or delivery.person_email or f"person {delivery.destination_key}"
+                raise Undeliverable(f"not reachable in Teams: {who} has not installed/opened Learnbot yet")
+            raise Undeliverable(
+                f"not reachable in Teams: Learnbot has not been added to the team of channel "
+                f"'{delivery.destination_key}' yet (or its Teams id in app.yaml is wrong)"
+            )
+        self._tenants[(delivery.destination_kind, delivery.destination_key)] = ref.tenant_id or "default"
+        activity = render_activity(delivery.message)
+        if delivery.destination_kind == refs.PERSON:
+            # Show proactive DMs in the person's activity feed, like a colleague's message.
+            activity["channelData"] = {"notification": {"alert": True}}
+        try:
+            return await self.sender.send(delivery.destination_kind, delivery.destination_key, ref, activity)
+        except RetryLater as exc:
+            exc.bucket = exc.bucket or self._bucket(delivery)
+            raise
+
+    async def reconcile(self, delivery: Delivery) -> bool | None:
+        """Teams cannot say whether an interrupted send arrived: the Bot Connector has no API
+        to read a conversation's messages back (only to send, update and delete by id, and we
+        lost the id in the crash). So the honest answer is ``None``; the worker then records the
+        row as "in doubt" and does not resend, because for nudges a duplicate reminder is worse
+        than a missing one, and the learning manager sees the in-doubt row."""
+        return None

@@ -1,0 +1,309 @@
+"""Teams activities -> neutral events -> the core -> Adaptive Card replies.
+
+* Messages in a personal chat, and @mentions in a channel or group chat (the mention is
+  stripped), become :class:`MessageReceived`; the core treats a leading command word
+  (``skillshare offer``, ``/learning help``) as a command.
+* Adaptive Card submits (``Action.Submit`` data, ``Action.Execute`` invokes named
+  ``adaptiveCard/action``) become :class:`ButtonPressed`.
+* ``conversationUpdate`` with members added (the app installed for a person or a team, or a new
+  member in a team) becomes :class:`MemberJoined` for each person, who gets the welcome.
+
+Every time a person or channel talks to the bot or installs it, its conversation reference is
+stored first (see :mod:`adapters.teams.refs`), so the welcome and later nudges can reach them.
+The activity id is the event id: a redelivered activity is handled once by the core.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from http import HTTPStatus
+from typing import Any
+
+from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
+from botbuilder.core.teams import TeamsInfo
+from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, ChannelAccount
+from msrest.exceptions import ClientRequestError, HttpOperationError
+from msrest.serialization import Model
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.teams import refs
+from adapters.teams.refs import StoredRef
+from adapters.teams.render import render_activity
+from adapters.teams.sender import TeamsSender
+from bot.core import Learnbot
+from bot.events import Actor, ButtonPressed, Conversation, Event, MemberJoined, MessageReceived
+from bot.messages import Message
+from bot.people import resolve_actor
+from scheduler.delivery import RetryLater, Undeliverable
+from storage.models import Person, PlatformAccount
+
+logger = logging.getLogger(__name__)
+
+PLATFORM = "teams"
+
+
+def _tenant(activity: Activity) -> str:
+    conversation = activity.conversation
+    if conversation is not None and conversation.tenant_id:
+        return str(conversation.tenant_id)
+    data = activity.channel_data or {}
+    tenant = data.get("tenant") if isinstance(data, dict) else None
+    return str(tenant.get("id", "")) if isinstance(tenant, dict) else ""
+
+
+def _channel_data(activity: Activity) -> dict[str, Any]:
+    data = activity.channel_data
+    return data if isinstance(data, dict) else {}
+
+
+def _is_personal(activity: Activity) -> bool:
+    conversation = activity.conversation
+    kind = conversation.conversation_type if conversation else None
+    return kind in (None, "personal") and not (conversation and conversation.is_group)
+
+
+def _teams_channel(activity: Activity) -> str | None:
+    """The Teams channel id (``19:…@thread.tacv2``) of a channel conversation, else None."""
+    channel = _channel_data(activity).get("channel")
+    if isinstance(channel, dict) and channel.get("id"):
+        return str(channel["id"])
+    conversation = activity.conversation
+    if conversation is not None and conversation.conversation_type == "channel":
+        return str(conversation.id).split(";", 1)[0]
+    return None
+
+
+def message_text(activity: Activity) -> str:
+    """What the person typed, without the @mention of the bot (Teams sends it as
+    ``<at>Learnbot</at>`` in the text, with a mention entity)."""
+    text = TurnContext.remove_recipient_mention(activity) or activity.text or ""
+    return " ".join(text.replace("&nbsp;", " ").split())
+
+
+class _InvokeMessage(Model):
+    """The Universal Actions reply "show this text" (botbuilder's own model only takes an object
+    as ``value``, but Teams wants a string for ``application/vnd.microsoft.activity.message``)."""
+
+    _attribute_map = {
+        "status_code": {"key": "statusCode", "type": "int"},
+        "type": {"key": "type", "type": "str"},
+        "value": {"key": "value", "type": "str"},
+    }
+
+    def __init__(self, *, status_code: int, type: str, value: str) -> None:
+        super().__init__()
+        self.status_code = status_code
+        self.type = type
+        self.value = value
+
+
+class LearnbotTeamsBot(ActivityHandler):
+    def __init__(self, app: Learnbot, sender: TeamsSender, now: Callable[[], datetime]) -> None:
+        self.app = app
+        self.sender = sender
+        self.now = now
+
+    # -- activities --------------------------------------------------------------------------
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        event: Event
+        actor, conversation = await self._enter(turn_context, activity.from_property)
+        if isinstance(activity.value, dict) and activity.value.get("action_id"):
+            event = self._button(actor, conversation, activity, activity.value)
+        else:
+            text = message_text(activity)
+            if not text:
+                return
+            event = MessageReceived(actor=actor, conversation=conversation, text=text, event_id=activity.id)
+        await self._handle(turn_context, event)
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+        activity = turn_context.activity
+        if activity.name != "adaptiveCard/action":
+            return await super().on_invoke_activity(turn_context)
+        value: dict[str, Any] = activity.value if isinstance(activity.value, dict) else {}
+        action: dict[str, Any] = value["action"] if isinstance(value.get("action"), dict) else {}
+        data: dict[str, Any] = action["data"] if isinstance(action.get("data"), dict) else {}
+        action_id = str(data.get("action_id") or action.get("verb") or "")
+        if not action_id:
+            return InvokeResponse(
+                status=int(HTTPStatus.BAD_REQUEST),
+                body=AdaptiveCardInvokeResponse(
+                    status_code=400,
+                    type="application/vnd.microsoft.error",
+                    value={"code": "BadRequest", "message": "the action carries no action_id or verb"},
+                ),
+            )
+        actor, conversation = await self._enter(turn_context, activity.from_property)
+        await self._handle(
+            turn_context, self._button(actor, conversation, activity, {**data, "action_id": action_id})
+        )
+        return InvokeResponse(
+            status=int(HTTPStatus.OK),
+            body=_InvokeMessage(
+                status_code=200, type="application/vnd.microsoft.activity.message", value="Done"
+            ),
+        )
+
+    async def on_members_added_activity(
+        self, members_added: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        activity = turn_context.activity
+        bot_id = activity.recipient.id if activity.recipient else ""
+        bot_added = any(member.id == bot_id for member in members_added)
+        if bot_added:
+            # Installed: remember the team's channel (or the personal chat) right away.
+            await self._remember_channel(activity)
+        people = [m for m in members_added if m.id != bot_id]
+        if bot_added and _is_personal(activity) and not people and activity.from_property:
+            people = [activity.from_property]
+        for member in people:
+            actor, conversation = await self._enter(turn_context, member)
+            event_id = f"{activity.id}:{member.id}" if activity.id else None
+            await self._handle(
+                turn_context, MemberJoined(actor=actor, conversation=conversation, event_id=event_id)
+            )
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _button(
+        self, actor: Actor, conversation: Conversation, activity: Activity, data: dict[str, Any]
+    ) -> ButtonPressed:
+        if data.get("form"):
+            fields = {k: v for k, v in data.items() if k not in {"action_id", "form", "msteams"}}
+            value = json.dumps({k: "" if v is None else str(v) for k, v in fields.items()})
+        else:
+            value = str(data.get("value", ""))
+        return ButtonPressed(
+            actor=actor,
+            conversation=conversation,
+            action_id=str(data["action_id"]),
+            value=value,
+            event_id=activity.id,
+        )
+
+    async def _enter(self, turn_context: TurnContext, who: ChannelAccount) -> tuple[Actor, Conversation]:
+        """The neutral actor and conversation; stores the references needed to reach them."""
+        activity = turn_context.activity
+        tenant = _tenant(activity)
+        personal = _is_personal(activity)
+        user_id = (who.aad_object_id if who else None) or (who.id if who else "unknown")
+        async with self.app.sessions() as session, session.begin():
+            known_email = await self._known_email(session, user_id, tenant)
+            email, name = known_email, who.name if who else None
+            if not known_email and who:
+                email, name = await self._profile(turn_context, who)
+            actor = Actor(
+                platform=PLATFORM,
+                user_id=user_id,
+                email=email,
+                display_name=name or None,
+                timezone=activity.local_timezone or None,
+                locale=activity.locale or None,
+                workspace_id=tenant or None,
+            )
+            person = await resolve_actor(session, self.app.config, actor, self.now())
+            base = self._base_ref(activity)
+            if personal:
+                ref = StoredRef(
+                    **{**base, "conversation_id": activity.conversation.id, "conversation_type": "personal"},
+                    user_id=who.id if who else "",
+                    user_name=name or "",
+                )
+                await refs.save(session, refs.PERSON, str(person.id), ref, self.now())
+            elif who and who.id:
+                ref = StoredRef(**base, user_id=who.id, user_name=name or "")
+                await refs.save(
+                    session, refs.PERSON, str(person.id), ref, self.now(), keep_existing_conversation=True
+                )
+            await self._save_channel(session, activity)
+        channel = _teams_channel(activity)
+        conversation = Conversation(
+            id=str(activity.conversation.id),
+            is_direct=personal,
+            channel_name=(_channel_data(activity).get("channel") or {}).get("name") if channel else None,
+        )
+        return actor, conversation
+
+    def _base_ref(self, activity: Activity) -> dict[str, Any]:
+        return {
+            "service_url": activity.service_url or "",
+            "tenant_id": _tenant(activity),
+            "bot_id": activity.recipient.id if activity.recipient else "",
+            "bot_name": (activity.recipient.name if activity.recipient else "") or "",
+            "channel_id": activity.channel_id or "msteams",
+        }
+
+    async def _remember_channel(self, activity: Activity) -> None:
+        async with self.app.sessions() as session, session.begin():
+            await self._save_channel(session, activity)
+
+    async def _save_channel(self, session: AsyncSession, activity: Activity) -> None:
+        channel = _teams_channel(activity)
+        if not channel:
+            return
+        key = refs.channel_key(self.app.config, channel)
+        if key is None:
+            logger.info(
+                'Teams channel %s is not in app.yaml; add `teams: "%s"` to a channel to post there',
+                channel,
+                channel,
+            )
+            return
+        ref = StoredRef(**self._base_ref(activity), conversation_id=channel, conversation_type="channel")
+        await refs.save(session, refs.CHANNEL, key, ref, self.now())
+
+    async def _known_email(self, session: AsyncSession, user_id: str, tenant: str) -> str | None:
+        """The email of a person already linked to this Teams account (saves a roster call)."""
+        person_id = await session.scalar(
+            select(PlatformAccount.person_id).where(
+                PlatformAccount.platform == PLATFORM,
+                PlatformAccount.workspace_id == tenant,
+                PlatformAccount.external_id == user_id,
+            )
+        )
+        if person_id is None:
+            return None
+        person = await session.get(Person, person_id)
+        return person.email if person and person.email else None
+
+    async def _profile(self, turn_context: TurnContext, who: ChannelAccount) -> tuple[str | None, str | None]:
+        """Email (or UPN) and name from the Teams roster; what the activity carries if that fails."""
+        try:
+            member = await TeamsInfo.get_member(turn_context, who.id)
+        except (HttpOperationError, ClientRequestError, TypeError, KeyError) as exc:
+            logger.info("Teams roster lookup for %s failed (%s); using the activity's name", who.id, exc)
+            return None, who.name
+        email = member.email or member.user_principal_name
+        return (str(email) if email else None), (member.name or who.name)
+
+    async def _handle(self, turn_context: TurnContext, event: Event) -> None:
+        replies = await self.app.handle(event)
+        for reply in replies:
+            await self._reply(turn_context, event, reply)
+
+    async def _reply(self, turn_context: TurnContext, event: Event, reply: Message) -> None:
+        activity = render_activity(reply)
+        if reply.dm and not event.conversation.is_direct:
+            if await self._reply_privately(event, activity):
+                return
+            logger.info("could not open a 1:1 chat with %s; replying where they wrote", event.actor.user_id)
+        await turn_context.send_activity(Activity().deserialize(activity))
+
+    async def _reply_privately(self, event: Event, activity: dict[str, Any]) -> bool:
+        async with self.app.sessions() as session:
+            person = await resolve_actor(session, self.app.config, event.actor, self.now())
+            owner = str(person.id)
+            ref = await refs.load(session, refs.PERSON, owner)
+            await session.commit()
+        if ref is None:
+            return False
+        try:
+            await self.sender.send(refs.PERSON, owner, ref, activity)
+        except (RetryLater, Undeliverable) as exc:
+            logger.warning("private reply to person %s failed: %s", owner, exc)
+            return False
+        return True

@@ -1,0 +1,115 @@
+"""The Teams platform plugin for ``learnbot serve``: ``POST /api/messages`` and the deliverer.
+
+Authentication is botbuilder's own (``ConfigurationBotFrameworkAuthentication``): with
+``MICROSOFT_APP_ID`` set, every request must carry a valid Bot Framework JWT (401 otherwise);
+with no app id, auth is off, as with the Bot Framework Emulator (``LEARNBOT_TEAMS=1``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity
+from botframework.connector.auth import AuthenticateRequestResult, ServiceClientCredentialsFactory
+
+from adapters.teams.deliverer import TENANT_PER_SECOND, TeamsDeliverer
+from adapters.teams.handler import LearnbotTeamsBot
+from adapters.teams.sender import TeamsSender
+from bot.core import Learnbot
+from learnbot.platforms import Attached
+from learnbot.runtime import Runtime
+from learnbot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+NAME = "teams"
+ROUTE = "/api/messages"
+
+
+def configured(settings: Settings) -> bool:
+    return settings.teams_configured
+
+
+@dataclass(frozen=True, slots=True)
+class BotAuthConfig:
+    """What ``ConfigurationBotFrameworkAuthentication`` reads (it looks attributes up by name).
+
+    The OpenID metadata URL and token issuer are normally botbuilder's public-cloud defaults;
+    they can be pointed elsewhere for a sovereign cloud or a test that signs its own tokens."""
+
+    APP_ID: str = ""
+    APP_PASSWORD: str = ""
+    APP_TYPE: str = "MultiTenant"
+    APP_TENANTID: str = ""
+    TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL: str | None = None
+    TO_BOT_FROM_CHANNEL_TOKEN_ISSUER: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BotAuthConfig:
+        return cls(
+            APP_ID=settings.microsoft_app_id or "",
+            APP_PASSWORD=settings.microsoft_app_password or "",
+            APP_TYPE=settings.microsoft_app_type or "MultiTenant",
+            APP_TENANTID=settings.microsoft_app_tenant_id or "",
+        )
+
+
+class StrictAuthentication(ConfigurationBotFrameworkAuthentication):
+    """botbuilder's authentication, where every bad token is a 401.
+
+    botbuilder 4.17 raises ``PermissionError`` (which ``CloudAdapter`` turns into 401) for some
+    bad tokens, but lets others escape as PyJWT errors or an ``AttributeError`` on a token it
+    could not parse, which would be a 500. Any failure to authenticate is the caller's fault."""
+
+    async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
+        try:
+            return await super().authenticate_request(activity, auth_header)
+        except PermissionError:
+            raise
+        except Exception as exc:
+            logger.info("Teams: rejected a request with an invalid token (%s)", type(exc).__name__)
+            raise PermissionError("invalid Bot Framework token") from exc
+
+
+@dataclass(slots=True)
+class TeamsApp:
+    adapter: CloudAdapter
+    bot: LearnbotTeamsBot
+    sender: TeamsSender
+    deliverer: TeamsDeliverer
+
+    async def messages(self, request: web.Request) -> web.StreamResponse:
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return web.json_response({"error": "expected an application/json Activity"}, status=415)
+        response = await self.adapter.process(request, self.bot)
+        return response if response is not None else web.Response(status=201)
+
+
+def build(
+    app: Learnbot,
+    auth: BotAuthConfig,
+    *,
+    credentials_factory: ServiceClientCredentialsFactory | None = None,
+    tenant_per_second: int = TENANT_PER_SECOND,
+) -> TeamsApp:
+    """The adapter, bot, sender and deliverer for one process."""
+    options: dict[str, Any] = {}
+    if credentials_factory is not None:
+        options["credentials_factory"] = credentials_factory
+    adapter = CloudAdapter(StrictAuthentication(auth, **options))
+    sender = TeamsSender(adapter, auth.APP_ID, app.sessions, app.clock.now)
+    bot = LearnbotTeamsBot(app, sender, app.clock.now)
+    deliverer = TeamsDeliverer(sender, app.sessions, auth.APP_TENANTID, tenant_per_second)
+    if not auth.APP_ID:
+        logger.warning("Teams: MICROSOFT_APP_ID is not set: requests are not authenticated (emulator mode)")
+    return TeamsApp(adapter=adapter, bot=bot, sender=sender, deliverer=deliverer)
+
+
+async def attach(web_app: web.Application, runtime: Runtime, auth: BotAuthConfig | None = None) -> Attached:
+    teams = build(runtime.app, auth or BotAuthConfig.from_settings(runtime.settings))
+    web_app.router.add_post(ROUTE, teams.messages)
+    return Attached(deliverer=teams.deliverer)

@@ -1,0 +1,158 @@
+"""A local Bot Connector: what the Teams service looks like to a bot's outgoing calls.
+
+Serves the REST calls botbuilder makes (send to a conversation, reply to an activity, create a
+1:1 conversation, read a roster member), records every activity, checks it against the Bot
+Framework and Adaptive Card schemas, and can misbehave: answer the next calls with a given
+status (429 with Retry-After, 403, 404, 5xx) or enforce Teams' per-conversation rate limits.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from tests.teams.schemas import problems
+
+Listener = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass(slots=True)
+class Member:
+    id: str  # the Teams user id, "29:…"
+    aad_object_id: str
+    name: str
+    email: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "aadObjectId": self.aad_object_id,
+            "email": self.email,
+            "userPrincipalName": self.email,
+            "givenName": self.name.split(" ")[0],
+            "userRole": "user",
+        }
+
+
+@dataclass(slots=True)
+class Failure:
+    status: int
+    retry_after: float | None = None
+
+
+@dataclass(slots=True)
+class FakeConnector:
+    members: dict[str, Member] = field(default_factory=dict)
+    activities: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
+    created: list[dict[str, Any]] = field(default_factory=list)
+    auth_headers: list[str] = field(default_factory=list)
+    failures: deque[Failure] = field(default_factory=deque)
+    listeners: list[Listener] = field(default_factory=list)
+    enforce_limits: bool = False
+    throttled: int = 0
+    requests: int = 0
+    _windows: dict[str, deque[float]] = field(default_factory=dict)
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+    url: str = ""
+    _runner: web.AppRunner | None = None
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_post("/v3/conversations", self._create)
+        app.router.add_post("/v3/conversations/{cid}/activities", self._send)
+        app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._send)
+        app.router.add_get("/v3/conversations/{cid}/members/{mid}", self._member)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}/"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def fail_next(self, status: int, times: int = 1, retry_after: float | None = None) -> None:
+        self.failures.extend(Failure(status, retry_after) for _ in range(times))
+
+    def in_conversation(self, conversation_id: str) -> list[dict[str, Any]]:
+        return [activity for cid, activity in self.activities if cid == conversation_id]
+
+    # -- handlers ----------------------------------------------------------------------------
+    def _failure(self) -> web.Response | None:
+        if not self.failures:
+            return None
+        failure = self.failures.popleft()
+        headers = {"Retry-After": f"{failure.retry_after:g}"} if failure.retry_after is not None else {}
+        body = {"error": {"code": "Failure", "message": f"fake connector answered {failure.status}"}}
+        return web.json_response(body, status=failure.status, headers=headers)
+
+    def _over_limit(self, conversation_id: str) -> float | None:
+        """Teams' per-conversation limits (7 in 1 s, 60 in 30 s): seconds to wait, or None."""
+        now = time.monotonic()
+        window = self._windows.setdefault(conversation_id, deque())
+        while window and window[0] <= now - 30:
+            window.popleft()
+        last_second = sum(1 for stamp in window if stamp > now - 1)
+        if last_second >= 7:
+            return 1.0
+        if len(window) >= 60:
+            return window[0] + 30 - now
+        window.append(now)
+        return None
+
+    async def _send(self, request: web.Request) -> web.Response:
+        self.requests += 1
+        self.auth_headers.append(request.headers.get("Authorization", ""))
+        failure = self._failure()
+        if failure is not None:
+            return failure
+        conversation_id = request.match_info["cid"]
+        if self.enforce_limits:
+            wait = self._over_limit(conversation_id)
+            if wait is not None:
+                self.throttled += 1
+                return web.json_response(
+                    {"error": {"code": "Throttled", "message": "too many requests"}},
+                    status=429,
+                    headers={"Retry-After": f"{max(wait, 0.05):.2f}"},
+                )
+        activity = await request.json()
+        found = problems(activity)
+        if found:
+            self.invalid.extend(found)
+            error = {"code": "BadSyntax", "message": "; ".join(found)}
+            return web.json_response({"error": error}, status=400)
+        self.activities.append((conversation_id, activity))
+        for listener in self.listeners:
+            listener(conversation_id, activity)
+        return web.json_response({"id": f"act-{next(self._ids)}"})
+
+    async def _create(self, request: web.Request) -> web.Response:
+        self.requests += 1
+        failure = self._failure()
+        if failure is not None:
+            return failure
+        parameters = await request.json()
+        self.created.append(parameters)
+        member_ids = [m["id"] for m in parameters.get("members", [])]
+        if not member_ids or any(mid not in self.members for mid in member_ids):
+            return web.json_response({"error": {"code": "NotFound", "message": "no such user"}}, status=404)
+        return web.json_response({"id": f"a:created-{member_ids[0]}", "activityId": None})
+
+    async def _member(self, request: web.Request) -> web.Response:
+        member = self.members.get(request.match_info["mid"])
+        if member is None:
+            error = {"code": "NotFound", "message": "member not found"}
+            return web.json_response({"error": error}, status=404)
+        return web.json_response(member.to_json())
