@@ -19,7 +19,7 @@ from bot.clock import ManualClock
 from bot.config import AppConfig
 from bot.core import Learnbot
 from learnbot.settings import Settings
-from tests.slack.fake import TEAM, FakeSlack, sign
+from tests.slack.fake import TEAM, FakeSlack, serve_locally, sign
 
 
 async def _wait_for(condition: Callable[[], object], within: float = 5.0) -> None:
@@ -28,6 +28,14 @@ async def _wait_for(condition: Callable[[], object], within: float = 5.0) -> Non
             return
         await asyncio.sleep(0.02)
     raise AssertionError("timed out waiting for the work after the ack")
+
+
+def _runtime(
+    settings: Settings, config: AppConfig, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> SimpleNamespace:
+    """What ``learnbot serve`` hands a platform plugin."""
+    app = Learnbot(config, sessions, clock=clock, platforms=("slack",))
+    return SimpleNamespace(settings=settings, app=app, engine=sessions.kw["bind"])
 
 
 async def test_socket_mode_receives_a_command_and_replies(
@@ -41,9 +49,7 @@ async def test_socket_mode_receives_a_command_and_replies(
         slack_app_token="xapp-test",
         slack_api_url=fake.api_url,
     )
-    app = Learnbot(config, sessions, clock=clock, platforms=("slack",))
-    runtime = SimpleNamespace(settings=settings, app=app, engine=sessions.kw["bind"])
-    attached = await plugin.attach(web.Application(), runtime)
+    attached = await plugin.attach(web.Application(), _runtime(settings, config, sessions, clock))
     try:
         for start in attached.on_start:
             await start()
@@ -86,15 +92,9 @@ async def test_oauth_install_then_events_use_the_installed_token(
         slack_client_secret="shh",
         slack_api_url=fake.api_url,
     )
-    app = Learnbot(config, sessions, clock=clock, platforms=("slack",))
     web_app = web.Application()
-    runtime = SimpleNamespace(settings=settings, app=app, engine=sessions.kw["bind"])
-    attached = await plugin.attach(web_app, runtime)
-    runner = web.AppRunner(web_app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    attached = await plugin.attach(web_app, _runtime(settings, config, sessions, clock))
+    runner, base = await serve_locally(web_app)
     try:
         async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
             async with http.get(f"{base}/slack/install") as response:

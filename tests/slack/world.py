@@ -30,7 +30,7 @@ from bot.config import AppConfig, SlackPolicy
 from bot.core import Learnbot
 from learnbot.settings import Settings
 from scheduler.delivery import DeliveryWorker, WorkerSettings
-from tests.slack.fake import TEAM, FakeSlack, sign
+from tests.slack.fake import TEAM, FakeSlack, serve_locally, sign
 from tests.support.conversation import WORLDS, take_matching
 
 SECRET = "test-signing-secret"
@@ -380,14 +380,10 @@ async def slack_world(
     parts = build(app, settings, policy=policy)
     web_app = web.Application()
     add_routes(web_app, parts)
-    runner = web.AppRunner(web_app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, url = await serve_locally(web_app)
     try:
         async with aiohttp.ClientSession() as http:
-            yield SlackWorld(app, fake, parts, f"http://127.0.0.1:{port}", http)
+            yield SlackWorld(app, fake, parts, url, http)
     finally:
         await parts.adapter.close()
         await runner.cleanup()
