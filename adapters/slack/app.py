@@ -36,6 +36,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.slack.deliverer import send_attachments
 from adapters.slack.directory import PLATFORM, SlackDirectory, actor_from_user
 from adapters.slack.render import (
     FORM_CALLBACK_ID,
@@ -379,9 +380,12 @@ class SlackAdapter:
                 # step-by-step way.
                 logger.warning("could not open the form: %s", exc.response.get("error"))
         text, blocks = render_message(message)
-        if message.dm or target.is_dm:
+        if message.dm or target.is_dm or message.attachments:
+            # files can only be shared into a conversation, so a reply with an attachment
+            # goes to the person's DM rather than an ephemeral message
             channel = await self._dm_channel(client, target)
             await client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False)
+            await send_attachments(client, channel, message)
         elif target.response_url:
             webhook = AsyncWebhookClient(target.response_url)
             response = await webhook.send(

@@ -42,6 +42,7 @@ BOT_SCOPES = [
     "channels:read",
     "chat:write",
     "commands",
+    "files:write",
     "groups:history",
     "groups:read",
     "im:history",

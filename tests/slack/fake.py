@@ -100,6 +100,8 @@ class FakeSlack:
         self.socket_replies: list[dict[str, Any]] = []
         self.installed_team = "T0OTHER"
         self.token = ""
+        self.uploads: dict[str, str] = {}
+        self._files: dict[str, str] = {}
 
     # -- set-up -----------------------------------------------------------------------------
     async def start(self) -> FakeSlack:
@@ -107,6 +109,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{token}", self._respond)
         app.router.add_get("/socket", self._socket)
+        app.router.add_post("/upload/{file_id}", self._upload)
         self._runner, self.url = await serve_locally(app)
         return self
 
@@ -195,6 +198,10 @@ class FakeSlack:
         self.token = token
         return web.json_response(handler(args))
 
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.uploads[request.match_info["file_id"]] = (await request.read()).decode()
+        return web.Response(text="OK")
+
     # -- Socket Mode ------------------------------------------------------------------------
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         socket = web.WebSocketResponse()
@@ -224,6 +231,22 @@ class FakeSlack:
         raise AssertionError(f"no ack for envelope {envelope['envelope_id']}")
 
     # -- methods ----------------------------------------------------------------------------
+    def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        file_id = f"F{next(self._ids):06d}"
+        self._files[file_id] = str(args.get("filename"))
+        return {"ok": True, "file_id": file_id, "upload_url": f"{self.url}/upload/{file_id}"}
+
+    def _files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        files = args.get("files")
+        files = json.loads(files) if isinstance(files, str) else files or []
+        missing = [f["id"] for f in files if f["id"] not in self.uploads]
+        if missing:
+            return {"ok": False, "error": "file_upload_not_completed"}
+        return {
+            "ok": True,
+            "files": [{"id": f["id"], "name": self._files[f["id"]], "title": f.get("title")} for f in files],
+        }
+
     def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": self.url.replace("http://", "ws://") + "/socket"}
 

@@ -211,3 +211,34 @@ async def test_exactly_once_after_a_crash(slack: SlackWorld, clock: ManualClock,
     assert keys == ["nudge:crash"]
     await ana.expect_reply("security course is overdue")
     await ana.expect_nothing()
+
+
+ICS = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nSUMMARY:Learning day\r\n"
+    "END:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+
+
+async def test_attachments_follow_the_message_as_files(slack: SlackWorld) -> None:
+    ana, person_id = await _met(slack, "ana@example.org")
+    message = Message(
+        text="Learning day on Thursday",
+        blocks=[Text("Learning day on Thursday")],
+        attachments={"learning-day.ics": ICS},
+    )
+    await _plan(slack, ToPerson(person_id), message, "day:ics")
+    await slack.deliver()
+    await ana.expect_reply("Learning day on Thursday", "[attachment: learning-day.ics]")
+    assert list(slack.fake.uploads.values()) == [ICS]
+    assert slack.fake.called("files.completeUploadExternal")[0].args["channel_id"] == ana.dm_channel
+
+
+async def test_a_failed_attachment_never_resends_the_message(slack: SlackWorld) -> None:
+    ana, person_id = await _met(slack, "ana@example.org")
+    slack.fake.fail("files.getUploadURLExternal", "internal_error")
+    message = Message(text="Learning day", attachments={"day.ics": ICS})
+    await _plan(slack, ToPerson(person_id), message, "day:ics-fail")
+    await slack.deliver()
+    assert (await _row(slack.app.sessions, "day:ics-fail")).status == "sent"
+    await ana.expect_reply("Learning day")
+    await ana.expect_nothing()

@@ -334,6 +334,17 @@ class SlackWorld:
                 view = {**args["view"], "id": f"V{len(self.fake.calls)}", "hash": f"h{len(self.fake.calls)}"}
                 driver.modals.append(view)
                 driver.show(view.get("blocks", []), "", channel=None, ephemeral=False, in_view=True)
+            elif call.method == "files.completeUploadExternal":
+                channel = str(args.get("channel_id"))
+                files = args.get("files")
+                files = json.loads(files) if isinstance(files, str) else files or []
+                names = " ".join(f"[attachment: {f.get('title')}]" for f in files)
+                driver = self.by_user.get("U" + channel[1:]) if channel.startswith("D") else None
+                shown = driver.outputs if driver is not None else self.posts.setdefault(channel, [])
+                if shown:
+                    shown[-1] += "\n" + names  # shown under the message it came with
+                else:
+                    shown.append(names)
             elif call.method == "views.publish":
                 driver = self.by_user[str(args["user_id"])]
                 driver.home = args["view"]
