@@ -127,6 +127,26 @@ async def test_slash_command_in_dm_replies_in_the_dm_and_links_the_person(
         assert await session.scalar(select(func.count()).select_from(ConversationRef)) == 1
 
 
+async def test_command_in_a_channel_answers_privately(slack: SlackWorld) -> None:
+    ana = slack.person("ana@example.org")
+    response_url, trigger = slack._handles(ana)
+    form = {
+        "team_id": TEAM,
+        "channel_id": "C0LEARN",
+        "channel_name": "learning",
+        "user_id": ana.user_id,
+        "command": "/learning",
+        "text": "me",
+        "response_url": response_url,
+        "trigger_id": trigger,
+    }
+    assert await slack.post(urlencode(form), "application/x-www-form-urlencoded") == 200
+    [answer] = slack.fake.called("response_url")
+    assert answer.args["response_type"] == "ephemeral"
+    assert not slack.fake.called("chat.postMessage"), "nothing is posted in the channel"
+    await ana.expect_reply("Your profile")
+
+
 async def test_dm_text_and_mention(slack: SlackWorld) -> None:
     ana = slack.person("ana@example.org")
     await ana.send("hello")
