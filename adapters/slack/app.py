@@ -21,6 +21,7 @@ Where replies go:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -65,7 +66,8 @@ logger = logging.getLogger(__name__)
 
 COMMANDS = ("skillshare", "learning")
 CLOSE_SECONDS = 10.0
-ACKS_FIRST_SECONDS = 0.25
+ACKS_FIRST_SECONDS = 0.5
+BURST_GAP_SECONDS = 0.005
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 
 
@@ -146,18 +148,25 @@ class SlackAdapter:
         """Run ``work`` once the requests being acked right now have their answers (acks
         first: a burst of 50 commands is acked before the bot starts thinking about any of
         them), but never wait longer than ``ACKS_FIRST_SECONDS`` under a steady stream."""
-        if self._in_flight:
-            try:
-                await asyncio.wait_for(self._quiet.wait(), ACKS_FIRST_SECONDS)
-            except TimeoutError:
-                pass
-            except asyncio.CancelledError:
-                work.close()
-                raise
+        try:
+            await self._acks_first()
+        except asyncio.CancelledError:
+            work.close()
+            raise
         try:
             await work
         except Exception:
             logger.exception("handling a Slack %s failed", what)
+
+    async def _acks_first(self) -> None:
+        """Wait until no request has been in flight for a moment (requests of one burst
+        arrive a few milliseconds apart), at most ``ACKS_FIRST_SECONDS`` in all."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ACKS_FIRST_SECONDS
+        while self._in_flight and loop.time() < deadline:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._quiet.wait(), deadline - loop.time())
+            await asyncio.sleep(BURST_GAP_SECONDS)
 
     async def idle(self) -> None:
         """Wait until every acked request has been fully handled (tests, shutdown)."""
