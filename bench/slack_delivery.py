@@ -7,7 +7,7 @@ checks zero lost and zero duplicates by the ``metadata`` key on every post the f
 
     .venv/bin/python bench/slack_delivery.py                  # the real cap: 300/min, ~7 min
     .venv/bin/python bench/slack_delivery.py --per-minute 1200  # 4x faster, same shape
-    .venv/bin/python bench/slack_delivery.py --messages 600 --per-minute 1200 --pace 1500  # 429s
+    .venv/bin/python bench/slack_delivery.py --messages 900 --per-minute 600 --pace 900  # 429s
 
 Runs on SQLite in a temporary directory, with the real clock.
 """
