@@ -142,3 +142,47 @@ async def test_oauth_install_then_events_use_the_installed_token(
             await stop()
         await runner.cleanup()
         await fake.stop()
+
+
+async def test_learnbot_serve_runs_slack_end_to_end(config: AppConfig, database_url: str) -> None:
+    """``learnbot serve``'s own server: the plugin is attached, events are answered, and
+    proactive messages go out through the background delivery worker."""
+    from learnbot.runtime import build_runtime
+    from learnbot.server import build_server
+
+    fake = await FakeSlack().start()
+    ana = fake.add_user("ana@example.org", "Ana")
+    settings = Settings(
+        database_url=database_url,
+        slack_bot_token="xoxb-test",
+        slack_signing_secret="secret",
+        slack_api_url=fake.api_url,
+    )
+    runtime = await build_runtime(settings, ["slack"], config=config)
+    runner, base = await serve_locally(await build_server(settings, runtime=runtime))
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{base}/healthz") as response:
+                assert (await response.json())["platforms"] == ["slack"]
+            event = {"type": "team_join", "user": ana.as_slack(), "event_ts": "1.1"}
+            body = json.dumps(
+                {
+                    "type": "event_callback",
+                    "team_id": TEAM,
+                    "api_app_id": "A0LEARN",
+                    "event": event,
+                    "event_id": "Ev9",
+                    "event_time": int(time.time()),
+                }
+            )
+            headers = {**sign("secret", body), "Content-Type": "application/json"}
+            async with http.post(f"{base}/slack/events", data=body.encode(), headers=headers) as response:
+                assert response.status == 200
+            # the welcome is planned in the outbox and sent by the server's delivery worker
+            await _wait_for(lambda: fake.called("chat.postMessage"))
+            posted = fake.called("chat.postMessage")[0].args
+            assert "Welcome, Ana!" in posted["text"]
+            assert posted["metadata"]["event_payload"]["key"].startswith("welcome:")
+    finally:
+        await runner.cleanup()
+        await fake.stop()
