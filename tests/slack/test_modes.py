@@ -30,6 +30,24 @@ async def _wait_for(condition: Callable[[], object], within: float = 5.0) -> Non
     raise AssertionError("timed out waiting for the work after the ack")
 
 
+async def _post_event(
+    http: aiohttp.ClientSession, base: str, team: str, event: dict[str, object], event_id: str
+) -> int:
+    body = json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": team,
+            "api_app_id": "A0LEARN",
+            "event": event,
+            "event_id": event_id,
+            "event_time": int(time.time()),
+        }
+    )
+    headers = {**sign("secret", body), "Content-Type": "application/json"}
+    async with http.post(f"{base}/slack/events", data=body.encode(), headers=headers) as response:
+        return response.status
+
+
 def _runtime(
     settings: Settings, config: AppConfig, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
 ) -> SimpleNamespace:
@@ -118,19 +136,7 @@ async def test_oauth_install_then_events_use_the_installed_token(
                 "text": "help",
                 "ts": "1.1",
             }
-            body = json.dumps(
-                {
-                    "type": "event_callback",
-                    "team_id": fake.installed_team,
-                    "api_app_id": "A0LEARN",
-                    "event": event,
-                    "event_id": "Ev1",
-                    "event_time": int(time.time()),
-                }
-            )
-            headers = {**sign("secret", body), "Content-Type": "application/json"}
-            async with http.post(f"{base}/slack/events", data=body.encode(), headers=headers) as response:
-                assert response.status == 200
+            assert await _post_event(http, base, fake.installed_team, event, "Ev1") == 200
             await _wait_for(lambda: fake.called("chat.postMessage"))
             assert fake.called("chat.postMessage")[0].token == "xoxb-installed"
 
@@ -165,19 +171,7 @@ async def test_learnbot_serve_runs_slack_end_to_end(config: AppConfig, database_
             async with http.get(f"{base}/healthz") as response:
                 assert (await response.json())["platforms"] == ["slack"]
             event = {"type": "team_join", "user": ana.as_slack(), "event_ts": "1.1"}
-            body = json.dumps(
-                {
-                    "type": "event_callback",
-                    "team_id": TEAM,
-                    "api_app_id": "A0LEARN",
-                    "event": event,
-                    "event_id": "Ev9",
-                    "event_time": int(time.time()),
-                }
-            )
-            headers = {**sign("secret", body), "Content-Type": "application/json"}
-            async with http.post(f"{base}/slack/events", data=body.encode(), headers=headers) as response:
-                assert response.status == 200
+            assert await _post_event(http, base, TEAM, event, "Ev9") == 200
             # the welcome is planned in the outbox and sent by the server's delivery worker
             await _wait_for(lambda: fake.called("chat.postMessage"))
             posted = fake.called("chat.postMessage")[0].args
