@@ -1,4 +1,5 @@
-"""``learnbot slack-manifest``: the Slack app manifest for this deployment, ready to paste."""
+"""Slack subcommands: ``learnbot slack-manifest`` (the app manifest for this deployment, ready
+to paste) and ``learnbot slack-link`` (link known people to Slack accounts by email now)."""
 
 from __future__ import annotations
 
@@ -53,3 +54,37 @@ def add_commands(subparsers: Any) -> None:
         "--socket-mode", action="store_true", help="no public URL: Socket Mode (SLACK_APP_TOKEN)"
     )
     parser.set_defaults(func=cmd_slack_manifest)
+
+    link = subparsers.add_parser(
+        "slack-link",
+        help="link known people (e.g. from an LMS import) to their Slack accounts by email, now",
+    )
+    link.set_defaults(func=cmd_slack_link)
+
+
+def cmd_slack_link(args: argparse.Namespace, settings: Any) -> int:
+    """Link everyone Learnbot knows to their Slack account by email, now."""
+    import asyncio
+
+    from adapters.slack.directory import SlackClients
+    from adapters.slack.linking import link_people
+    from adapters.slack.plugin import api_url
+    from bot.clock import SystemClock
+    from storage.db import create_engine, session_factory
+    from storage.migrate import upgrade
+
+    if not settings.slack_bot_token:
+        raise ValueError("set SLACK_BOT_TOKEN (the bot token of the workspace to link)")
+
+    async def run() -> str:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+            clients = SlackClients(base_url=api_url(settings), bot_token=settings.slack_bot_token)
+            report = await link_people(session_factory(engine), await clients.for_team(None), SystemClock())
+            return str(report)
+        finally:
+            await engine.dispose()
+
+    print(asyncio.run(run()))
+    return 0

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.slack.app import SlackAdapter
 from adapters.slack.deliverer import SlackDeliverer
 from adapters.slack.directory import SlackClients, SlackDirectory
+from adapters.slack.linking import keep_linking
 from bot.config import SlackPolicy
 from bot.core import Learnbot
 from scheduler.delivery import Deliverer
@@ -198,6 +199,19 @@ async def attach(web_app: web.Application, runtime: Runtime) -> Attached:
         await create_oauth_tables(parts.installations, parts.states)
     add_routes(web_app, parts)
     attached = Attached(deliverer=parts.deliverer, on_stop=[parts.adapter.close])
+    linker: list[asyncio.Task[None]] = []
+
+    async def start_linking() -> None:
+        learnbot = runtime.app
+        task = keep_linking(learnbot.sessions, parts.deliverer.clients, learnbot.clock)
+        linker.append(asyncio.create_task(task))
+
+    async def stop_linking() -> None:
+        for task in linker:
+            task.cancel()
+
+    attached.on_start.append(start_linking)
+    attached.on_stop.append(stop_linking)
     if settings.slack_app_token:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 

@@ -282,6 +282,19 @@ class FakeSlack:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "user": user.as_slack()}
 
+    def _users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        members = [user.as_slack() for user in self.users.values()]
+        members.append({"id": "USLACKBOT", "team_id": TEAM, "deleted": False, "profile": {}})
+        members.append({"id": BOT_USER, "team_id": TEAM, "is_bot": True, "profile": {"email": ""}})
+        limit = int(args.get("limit") or 100)
+        start = int(args.get("cursor") or 0)
+        more = start + limit < len(members)
+        return {
+            "ok": True,
+            "members": members[start : start + limit],
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
     def _users_lookupByEmail(self, args: dict[str, Any]) -> dict[str, Any]:
         email = str(args.get("email", "")).lower()
         for user in self.users.values():

@@ -177,6 +177,8 @@ async def test_learnbot_serve_runs_slack_end_to_end(config: AppConfig, database_
             posted = fake.called("chat.postMessage")[0].args
             assert "Welcome, Ana!" in posted["text"]
             assert posted["metadata"]["event_payload"]["key"].startswith("welcome:")
+            # and the server links known people to Slack by email in the background
+            await _wait_for(lambda: fake.called("users.list"))
     finally:
         await runner.cleanup()
         await fake.stop()

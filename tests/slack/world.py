@@ -23,6 +23,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.slack.app import COMMANDS
+from adapters.slack.linking import link_people
 from adapters.slack.plugin import SlackParts, add_routes, build
 from adapters.slack.render import escape, flatten
 from bot.clock import ManualClock
@@ -87,6 +88,7 @@ class SlackDriver:
                     )
 
     async def send(self, text: str) -> None:
+        await self.world.link()
         name, _, rest = text.strip().partition(" ")
         if name.startswith("/") and name[1:].lower() in COMMANDS:
             await self.world.command(self, name.lower(), rest)
@@ -356,7 +358,16 @@ class SlackWorld:
         self._route()
         return delivered
 
+    async def link(self) -> None:
+        """Link known people to the Slack users of this world by email, as the server does
+        at start and every hour (so a colleague imported from the LMS, who never wrote to the
+        bot, still gets their DMs, as on the console)."""
+        await link_people(
+            self.app.sessions, await self.parts.deliverer.clients.for_team(None), self.app.clock
+        )
+
     async def run_job(self, name: str, **args: Any) -> str:
+        await self.link()
         summary = await self.app.run_job(name, args)
         await self.deliver()
         return summary
