@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.slack import plugin
 from bot.clock import ManualClock
@@ -150,9 +150,12 @@ async def test_oauth_install_then_events_use_the_installed_token(
         await fake.stop()
 
 
-async def test_learnbot_serve_runs_slack_end_to_end(config: AppConfig, database_url: str) -> None:
+async def test_learnbot_serve_runs_slack_end_to_end(
+    config: AppConfig, database_url: str, engine: AsyncEngine
+) -> None:
     """``learnbot serve``'s own server: the plugin is attached, events are answered, and
-    proactive messages go out through the background delivery worker."""
+    proactive messages go out through the background delivery worker. (``engine`` is asked
+    for so that the shared PostgreSQL test database is emptied first.)"""
     from learnbot.runtime import build_runtime
     from learnbot.server import build_server
 
