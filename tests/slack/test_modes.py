@@ -22,7 +22,7 @@ from learnbot.settings import Settings
 from tests.slack.fake import TEAM, FakeSlack, serve_locally, sign
 
 
-async def _wait_for(condition: Callable[[], object], within: float = 5.0) -> None:
+async def _wait_for(condition: Callable[[], object], within: float = 10.0) -> None:
     for _ in range(int(within / 0.02)):
         if condition():
             return
