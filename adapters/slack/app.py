@@ -257,7 +257,7 @@ class SlackAdapter:
             ),
             event_id=f"command:{body.get('trigger_id')}" if body.get("trigger_id") else None,
             name=str(body.get("command", "")).lstrip("/"),
-            text=str(body.get("text") or "").strip(),
+            text=_unescape_incoming(str(body.get("text") or "")).strip(),
             raw=body,
         )
         await self._answer(client, event, target)
@@ -373,7 +373,19 @@ class SlackAdapter:
     async def _answer(self, client: AsyncWebClient, event: Event, target: ReplyTarget) -> None:
         replies = await self.learnbot.handle(event)
         for reply in replies:
-            await self.reply(client, reply, target)
+            try:
+                await self.reply(client, reply, target)
+            except SlackApiError as exc:
+                if not target.response_url:
+                    raise
+                # e.g. the DM could not be opened (missing im:write): still answer privately
+                logger.warning(
+                    "could not reply in the DM (%s); answering via response_url", exc.response.get("error")
+                )
+                text, blocks = render_message(reply)
+                await AsyncWebhookClient(target.response_url).send(
+                    text=text, blocks=blocks, response_type="ephemeral", replace_original=False
+                )
 
     async def reply(self, client: AsyncWebClient, message: Message, target: ReplyTarget) -> None:
         form = find_form(message)

@@ -227,3 +227,11 @@ async def test_failing_work_after_the_ack_is_logged_not_lost_silently(
     slack.fake.fail("chat.postMessage", "channel_not_found")
     await ana.send("hello")
     assert "handling a Slack direct message failed" in caplog.text
+
+
+async def test_a_dm_that_cannot_be_opened_still_gets_a_private_answer(slack: SlackWorld) -> None:
+    ana = slack.person("ana@example.org")
+    slack.fake.fail("conversations.open", "missing_scope")
+    await ana.send("/learning help")
+    assert slack.fake.called("response_url")
+    await ana.expect_reply("Here's what I can do")

@@ -192,7 +192,7 @@ class SlackWorld:
             "user_id": driver.user_id,
             "user_name": driver.email.split("@")[0],
             "command": command,
-            "text": text,
+            "text": escape(text),  # Slack sends &, <, > escaped
             "api_app_id": "A0LEARN",
             "response_url": response_url,
             "trigger_id": trigger,
