@@ -3,7 +3,6 @@ errors, and exactly-once after a crash (message metadata + conversations.history
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -11,23 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock
-from bot.config import AppConfig
 from bot.messages import Header, Message, Text, plain
 from bot.outbox import ToChannel, ToPerson
 from bot.people import get_or_create_by_email
 from scheduler.delivery import Delivery, DeliveryWorker, RetryLater, WorkerSettings
 from storage.models import OutboxMessage, Person
-from tests.slack.blockkit import check_calls
-from tests.slack.world import SlackDriver, SlackWorld, slack_world
-
-
-@pytest.fixture
-async def slack(
-    config: AppConfig, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
-) -> AsyncIterator[SlackWorld]:
-    async with slack_world(config, sessions, clock) as world:
-        yield world
-        check_calls(world.fake.calls)
+from tests.slack.world import SlackDriver, SlackWorld
 
 
 async def _person_id(sessions: async_sessionmaker[AsyncSession], email: str) -> int:

@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.slack.linking import link_people
-from bot.clock import ManualClock
-from bot.config import AppConfig
 from bot.messages import plain
 from bot.outbox import ToPerson
 from bot.people import get_or_create_by_email
 from learnbot.cli import main
 from storage.models import PlatformAccount
 from tests.slack.fake import TEAM
-from tests.slack.world import SlackWorld, slack_world
-
-
-@pytest.fixture
-async def slack(
-    config: AppConfig, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
-) -> AsyncIterator[SlackWorld]:
-    async with slack_world(config, sessions, clock) as world:
-        yield world
+from tests.slack.world import SlackWorld
 
 
 async def test_imported_people_are_linked_and_reachable(slack: SlackWorld) -> None:
