@@ -41,7 +41,7 @@ from bot.config import load_config
 from learnbot.runtime import build_runtime
 from learnbot.server import build_server
 from learnbot.settings import Settings
-from tests.slack.fake import TEAM, FakeSlack, sign
+from tests.slack.fake import TEAM, FakeSlack, serve_locally, sign
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-secret"
@@ -49,12 +49,8 @@ CONCURRENCY = 50
 
 
 async def serve(web_app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(web_app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, f"http://127.0.0.1:{port}/slack/events"
+    runner, base = await serve_locally(web_app)
+    return runner, f"{base}/slack/events"
 
 
 def bare_app(fake: FakeSlack, process_before_response: bool) -> web.Application:

@@ -7,6 +7,7 @@ checks zero lost and zero duplicates by the ``metadata`` key on every post the f
 
     .venv/bin/python bench/slack_delivery.py                  # the real cap: 300/min, ~7 min
     .venv/bin/python bench/slack_delivery.py --per-minute 1200  # 4x faster, same shape
+    .venv/bin/python bench/slack_delivery.py --messages 900 --per-minute 600 --pace 900  # 429s
 
 Runs on SQLite in a temporary directory, with the real clock.
 """
@@ -42,7 +43,7 @@ from tests.slack.fake import TEAM, FakeSlack
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def main(count: int, per_minute: int) -> None:
+async def main(count: int, per_minute: int, pace: int) -> None:
     fake = await FakeSlack().start()
     fake.limit("chat.postMessage", per_minute, 60.0, retry_after=1)
     with tempfile.TemporaryDirectory() as tmp:
@@ -56,7 +57,7 @@ async def main(count: int, per_minute: int) -> None:
             slack_bot_token="xoxb-bench", slack_signing_secret="s", slack_api_url=fake.api_url
         )
         parts = build(
-            app, settings, policy=SlackPolicy(per_channel_per_second=1.0, workspace_per_minute=per_minute)
+            app, settings, policy=SlackPolicy(per_channel_per_second=1.0, workspace_per_minute=pace)
         )
 
         now = clock.now()
@@ -116,7 +117,10 @@ async def main(count: int, per_minute: int) -> None:
         achieved = (len(stamps) - 1) / span * 60 if span else 0.0
         lost = count - len(keys)
         duplicates = sum(n - 1 for n in keys.values() if n > 1)
-        print(f"messages: {count}, cap: {per_minute}/min (fake answers 429 beyond it)")
+        print(
+            f"messages: {count}, cap: {per_minute}/min (fake answers 429 beyond it), "
+            f"Learnbot paced at {pace}/min"
+        )
         print(f"wall time: {elapsed:.1f}s (first to last accepted post: {span:.1f}s)")
         print(f"accepted posts: {len(posts)}, 429s from the fake: {fake.rejected}")
         print(f"outbox: {statuses}")
@@ -135,6 +139,9 @@ if __name__ == "__main__":
     )
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--per-minute", type=int, default=300)
+    parser.add_argument(
+        "--pace", type=int, help="pace Learnbot at this rate instead of the cap (to provoke 429s)"
+    )
     options = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    asyncio.run(main(options.messages, options.per_minute))
+    logging.basicConfig(level=logging.ERROR)
+    asyncio.run(main(options.messages, options.per_minute, options.pace or options.per_minute))

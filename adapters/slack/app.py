@@ -36,6 +36,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.slack.deliverer import send_attachments
 from adapters.slack.directory import PLATFORM, SlackDirectory, actor_from_user
 from adapters.slack.render import (
     FORM_CALLBACK_ID,
@@ -64,7 +65,11 @@ logger = logging.getLogger(__name__)
 
 COMMANDS = ("skillshare", "learning")
 CLOSE_SECONDS = 10.0
-ACKS_FIRST_SECONDS = 0.25
+ACKS_FIRST_SECONDS = 0.5
+BURST_GAP_SECONDS = 0.02
+WORK_CONCURRENCY = 8
+"""Workers handling requests after their acks: enough to overlap Slack and database round
+trips, few enough that a new request's ack never queues behind dozens of them."""
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 
 
@@ -84,13 +89,15 @@ class ReplyTarget:
 
 @dataclass(slots=True)
 class SlackAdapter:
-    """The Bolt app plus the tasks doing work after each ack."""
+    """The Bolt app plus the workers doing the work after each ack."""
 
     learnbot: Learnbot
     bolt: AsyncApp
     directory: SlackDirectory
-    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _queue: asyncio.Queue[tuple[Coroutine[Any, Any, None], str]] = field(default_factory=asyncio.Queue)
+    _workers: list[asyncio.Task[None]] = field(default_factory=list)
     _in_flight: int = 0
+    _last_answered: float = 0.0
     _quiet: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
@@ -116,6 +123,7 @@ class SlackAdapter:
             return await to_aiohttp_response(bolt_response)
         finally:
             self._in_flight -= 1
+            self._last_answered = asyncio.get_running_loop().time()
             if not self._in_flight:
                 self._quiet.set()
 
@@ -137,39 +145,57 @@ class SlackAdapter:
 
     # -- background work --------------------------------------------------------------------
     def spawn(self, work: Coroutine[Any, Any, None], what: str) -> None:
-        task = asyncio.create_task(self._guarded(work, what))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        """Queue ``work`` to run after the ack; a few workers take it in arrival order."""
+        if not self._workers:
+            self._workers = [asyncio.create_task(self._work()) for _ in range(WORK_CONCURRENCY)]
+        self._queue.put_nowait((work, what))
 
-    async def _guarded(self, work: Coroutine[Any, Any, None], what: str) -> None:
-        """Run ``work`` once the requests being acked right now have their answers (acks
-        first: a burst of 50 commands is acked before the bot starts thinking about any of
-        them), but never wait longer than ``ACKS_FIRST_SECONDS`` under a steady stream."""
-        if self._in_flight:
+    async def _work(self) -> None:
+        while True:
+            work, what = await self._queue.get()
             try:
-                await asyncio.wait_for(self._quiet.wait(), ACKS_FIRST_SECONDS)
-            except TimeoutError:
-                pass
-            except asyncio.CancelledError:
-                work.close()
-                raise
-        try:
-            await work
-        except Exception:
-            logger.exception("handling a Slack %s failed", what)
+                await self._acks_first()
+                await work
+            except Exception:
+                logger.exception("handling a Slack %s failed", what)
+            finally:
+                self._queue.task_done()
+
+    async def _acks_first(self) -> None:
+        """Acks first: wait until no request has been in flight for ``BURST_GAP_SECONDS``
+        (requests of one burst arrive milliseconds apart), so a burst of 50 commands is acked
+        before the bot starts thinking about any of them; never longer than
+        ``ACKS_FIRST_SECONDS`` under a steady stream."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ACKS_FIRST_SECONDS
+        while loop.time() < deadline:
+            if self._in_flight:
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        await self._quiet.wait()
+                except TimeoutError:
+                    return
+                continue
+            quiet_for = loop.time() - self._last_answered
+            if quiet_for >= BURST_GAP_SECONDS:
+                return
+            await asyncio.sleep(BURST_GAP_SECONDS - quiet_for)
 
     async def idle(self) -> None:
         """Wait until every acked request has been fully handled (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._queue.join()
 
     async def close(self) -> None:
         try:
             await asyncio.wait_for(self.idle(), CLOSE_SECONDS)
         except TimeoutError:
-            logger.warning("stopping with %s Slack request(s) still being handled", len(self._tasks))
-            for task in list(self._tasks):
-                task.cancel()
+            logger.warning("stopping with %s Slack request(s) not handled", self._queue.qsize())
+        for worker in self._workers:
+            worker.cancel()
+        while not self._queue.empty():
+            work, _what = self._queue.get_nowait()
+            work.close()
+            self._queue.task_done()
 
     # -- listeners: ack, then work after the ack ---------------------------------------------
     async def _on_command(self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
@@ -247,7 +273,7 @@ class SlackAdapter:
             ),
             event_id=f"command:{body.get('trigger_id')}" if body.get("trigger_id") else None,
             name=str(body.get("command", "")).lstrip("/"),
-            text=str(body.get("text") or "").strip(),
+            text=_unescape_incoming(str(body.get("text") or "")).strip(),
             raw=body,
         )
         await self._answer(client, event, target)
@@ -363,7 +389,19 @@ class SlackAdapter:
     async def _answer(self, client: AsyncWebClient, event: Event, target: ReplyTarget) -> None:
         replies = await self.learnbot.handle(event)
         for reply in replies:
-            await self.reply(client, reply, target)
+            try:
+                await self.reply(client, reply, target)
+            except SlackApiError as exc:
+                if not target.response_url:
+                    raise
+                # e.g. the DM could not be opened (missing im:write): still answer privately
+                logger.warning(
+                    "could not reply in the DM (%s); answering via response_url", exc.response.get("error")
+                )
+                text, blocks = render_message(reply)
+                await AsyncWebhookClient(target.response_url).send(
+                    text=text, blocks=blocks, response_type="ephemeral", replace_original=False
+                )
 
     async def reply(self, client: AsyncWebClient, message: Message, target: ReplyTarget) -> None:
         form = find_form(message)
@@ -379,9 +417,12 @@ class SlackAdapter:
                 # step-by-step way.
                 logger.warning("could not open the form: %s", exc.response.get("error"))
         text, blocks = render_message(message)
-        if message.dm or target.is_dm:
+        if message.dm or target.is_dm or message.attachments:
+            # files can only be shared into a conversation, so a reply with an attachment
+            # goes to the person's DM rather than an ephemeral message
             channel = await self._dm_channel(client, target)
             await client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False)
+            await send_attachments(client, channel, message)
         elif target.response_url:
             webhook = AsyncWebhookClient(target.response_url)
             response = await webhook.send(

@@ -3,8 +3,10 @@
 Pacing follows Slack's rules for ``chat.postMessage``: about one message per second per
 channel, plus a workspace-wide cap (``slack.workspace_per_minute`` in app.yaml), spread evenly
 (one send every ``60 / cap`` seconds) rather than in bursts. A 429 pauses the whole workspace
-for its ``Retry-After``. Errors that retrying cannot fix become ``Undeliverable`` with a reason
-a learning manager can act on.
+for its ``Retry-After``. Errors that retrying cannot fix become ``Undeliverable`` with a
+reason a learning manager can act on. Attachments (an ``.ics`` invitation) follow the message
+as file uploads; after a crash between the two, the message is not resent and the file is
+missing (logged), which is the lesser harm than a duplicate message.
 
 Exactly once after a crash: every post carries message ``metadata`` (``event_type``
 ``learnbot_outbox``, payload ``{"key": <idempotency key>}``); :meth:`reconcile` looks for it
@@ -19,12 +21,13 @@ from datetime import timedelta
 from typing import Any
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.directory import PLATFORM, NotInstalled, SlackClients, SlackDirectory, dm_key
 from adapters.slack.render import render_message
 from bot.config import AppConfig, SlackPolicy
+from bot.messages import Message
 from scheduler.delivery import Delivery, RetryLater, Undeliverable
 from scheduler.ratelimit import Limit
 
@@ -110,6 +113,7 @@ class SlackDeliverer:
             raise Undeliverable(str(exc)) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise RetryLater(f"could not reach Slack: {type(exc).__name__}") from exc
+        await send_attachments(client, str(response.get("channel") or channel), delivery.message)
         return f"{response.get('channel')}:{response.get('ts')}"
 
     async def _open(self, delivery: Delivery) -> tuple[AsyncWebClient, str]:
@@ -198,6 +202,17 @@ class SlackDeliverer:
             if not cursor:
                 return False
         return None
+
+
+async def send_attachments(client: AsyncWebClient, channel: str, message: Message) -> None:
+    """Upload the message's files (an ``.ics`` invitation) right after it, into the same
+    conversation. The message itself has already arrived, so a failed upload is logged and
+    never turns into a resend of the message."""
+    for name, content in message.attachments.items():
+        try:
+            await client.files_upload_v2(channel=channel, filename=name, title=name, content=content)
+        except (SlackApiError, SlackRequestError, aiohttp.ClientError, TimeoutError) as exc:
+            logger.warning("could not attach %s in %s: %s", name, channel, exc)
 
 
 def _carries(message: dict[str, Any], key: str) -> bool:

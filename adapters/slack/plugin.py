@@ -9,6 +9,7 @@ slack_sdk's own SQLAlchemy tables in the same database.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -22,11 +23,13 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.slack.app import SlackAdapter
 from adapters.slack.deliverer import SlackDeliverer
 from adapters.slack.directory import SlackClients, SlackDirectory
+from adapters.slack.linking import keep_linking
 from bot.config import SlackPolicy
 from bot.core import Learnbot
 from scheduler.delivery import Deliverer
@@ -42,6 +45,7 @@ BOT_SCOPES = [
     "channels:read",
     "chat:write",
     "commands",
+    "files:write",
     "groups:history",
     "groups:read",
     "im:history",
@@ -162,6 +166,25 @@ def build(
     return SlackParts(adapter=adapter, deliverer=deliverer, installations=installations, states=states)
 
 
+async def create_oauth_tables(
+    installations: AsyncSQLAlchemyInstallationStore, states: AsyncSQLAlchemyOAuthStateStore
+) -> None:
+    """slack_sdk owns these tables' schema (it reads and writes them itself), so they are
+    created from its own metadata rather than in Learnbot's migrations (``storage`` must not
+    import slack_sdk). ``create_all`` skips existing tables; two replicas starting at once may
+    still collide, so a failure is retried once after the other has finished."""
+    for attempt in (1, 2):
+        try:
+            await installations.create_tables()
+            await states.create_tables()
+            return
+        except DBAPIError:
+            if attempt == 2:
+                raise
+            logger.info("Slack OAuth tables were being created elsewhere; checking again")
+            await asyncio.sleep(1.0)
+
+
 def add_routes(web_app: web.Application, parts: SlackParts) -> None:
     web_app.router.add_post("/slack/events", parts.adapter.handle_http)
     if parts.installations is not None:
@@ -173,12 +196,22 @@ async def attach(web_app: web.Application, runtime: Runtime) -> Attached:
     settings = runtime.settings
     parts = build(runtime.app, settings, engine=runtime.engine)
     if parts.installations is not None and parts.states is not None:
-        # slack_sdk owns these tables' schema (it reads and writes them itself), so they are
-        # created with its own metadata rather than in Learnbot's migrations.
-        await parts.installations.create_tables()
-        await parts.states.create_tables()
+        await create_oauth_tables(parts.installations, parts.states)
     add_routes(web_app, parts)
     attached = Attached(deliverer=parts.deliverer, on_stop=[parts.adapter.close])
+    linker: list[asyncio.Task[None]] = []
+
+    async def start_linking() -> None:
+        learnbot = runtime.app
+        task = keep_linking(learnbot.sessions, parts.deliverer.clients, learnbot.clock)
+        linker.append(asyncio.create_task(task))
+
+    async def stop_linking() -> None:
+        for task in linker:
+            task.cancel()
+
+    attached.on_start.append(start_linking)
+    attached.on_stop.append(stop_linking)
     if settings.slack_app_token:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 

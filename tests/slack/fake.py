@@ -100,6 +100,8 @@ class FakeSlack:
         self.socket_replies: list[dict[str, Any]] = []
         self.installed_team = "T0OTHER"
         self.token = ""
+        self.uploads: dict[str, str] = {}
+        self._files: dict[str, str] = {}
 
     # -- set-up -----------------------------------------------------------------------------
     async def start(self) -> FakeSlack:
@@ -107,12 +109,8 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{token}", self._respond)
         app.router.add_get("/socket", self._socket)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
+        app.router.add_post("/upload/{file_id}", self._upload)
+        self._runner, self.url = await serve_locally(app)
         return self
 
     async def stop(self) -> None:
@@ -200,6 +198,10 @@ class FakeSlack:
         self.token = token
         return web.json_response(handler(args))
 
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.uploads[request.match_info["file_id"]] = (await request.read()).decode()
+        return web.Response(text="OK")
+
     # -- Socket Mode ------------------------------------------------------------------------
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         socket = web.WebSocketResponse()
@@ -229,6 +231,22 @@ class FakeSlack:
         raise AssertionError(f"no ack for envelope {envelope['envelope_id']}")
 
     # -- methods ----------------------------------------------------------------------------
+    def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        file_id = f"F{next(self._ids):06d}"
+        self._files[file_id] = str(args.get("filename"))
+        return {"ok": True, "file_id": file_id, "upload_url": f"{self.url}/upload/{file_id}"}
+
+    def _files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        files = args.get("files")
+        files = json.loads(files) if isinstance(files, str) else files or []
+        missing = [f["id"] for f in files if f["id"] not in self.uploads]
+        if missing:
+            return {"ok": False, "error": "file_upload_not_completed"}
+        return {
+            "ok": True,
+            "files": [{"id": f["id"], "name": self._files[f["id"]], "title": f.get("title")} for f in files],
+        }
+
     def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": self.url.replace("http://", "ws://") + "/socket"}
 
@@ -263,6 +281,19 @@ class FakeSlack:
         if user is None:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "user": user.as_slack()}
+
+    def _users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        members = [user.as_slack() for user in self.users.values()]
+        members.append({"id": "USLACKBOT", "team_id": TEAM, "deleted": False, "profile": {}})
+        members.append({"id": BOT_USER, "team_id": TEAM, "is_bot": True, "profile": {"email": ""}})
+        limit = int(args.get("limit") or 100)
+        start = int(args.get("cursor") or 0)
+        more = start + limit < len(members)
+        return {
+            "ok": True,
+            "members": members[start : start + limit],
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     def _users_lookupByEmail(self, args: dict[str, Any]) -> dict[str, Any]:
         email = str(args.get("email", "")).lower()
@@ -323,6 +354,16 @@ class FakeSlack:
             "has_more": more,
             "response_metadata": {"next_cursor": str(start + limit) if more else ""},
         }
+
+
+async def serve_locally(app: web.Application) -> tuple[web.AppRunner, str]:
+    """Serve ``app`` on 127.0.0.1 on a free port; return the runner and the base URL."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}"
 
 
 def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:

@@ -3,7 +3,6 @@ errors, and exactly-once after a crash (message metadata + conversations.history
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -11,23 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock
-from bot.config import AppConfig
 from bot.messages import Header, Message, Text, plain
 from bot.outbox import ToChannel, ToPerson
 from bot.people import get_or_create_by_email
 from scheduler.delivery import Delivery, DeliveryWorker, RetryLater, WorkerSettings
 from storage.models import OutboxMessage, Person
-from tests.slack.blockkit import check_calls
-from tests.slack.world import SlackDriver, SlackWorld, slack_world
-
-
-@pytest.fixture
-async def slack(
-    config: AppConfig, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
-) -> AsyncIterator[SlackWorld]:
-    async with slack_world(config, sessions, clock) as world:
-        yield world
-        check_calls(world.fake.calls)
+from tests.slack.world import SlackDriver, SlackWorld
 
 
 async def _person_id(sessions: async_sessionmaker[AsyncSession], email: str) -> int:
@@ -62,8 +50,9 @@ async def test_dm_carries_metadata_and_reuses_the_dm_channel(slack: SlackWorld) 
     await _plan(slack, ToPerson(person_id), plain("Your ethics course is due on Friday"), "nudge:1")
     await _plan(slack, ToPerson(person_id), plain("Learning day next week"), "day:1")
     assert await slack.deliver() == 2
-    await ana.expect_reply("ethics course is due")
-    await ana.expect_reply("Learning day next week")
+    # two rows in one batch are sent concurrently, so either may arrive first
+    shown = "\n".join(ana.outputs)
+    assert "ethics course is due" in shown and "Learning day next week" in shown
     posts = slack.fake.called("chat.postMessage")[-2:]
     assert {p.args["metadata"]["event_payload"]["key"] for p in posts} == {"nudge:1", "day:1"}
     assert all(p.args["metadata"]["event_type"] == "learnbot_outbox" for p in posts)
@@ -210,4 +199,35 @@ async def test_exactly_once_after_a_crash(slack: SlackWorld, clock: ManualClock,
     ]
     assert keys == ["nudge:crash"]
     await ana.expect_reply("security course is overdue")
+    await ana.expect_nothing()
+
+
+ICS = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nSUMMARY:Learning day\r\n"
+    "END:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+
+
+async def test_attachments_follow_the_message_as_files(slack: SlackWorld) -> None:
+    ana, person_id = await _met(slack, "ana@example.org")
+    message = Message(
+        text="Learning day on Thursday",
+        blocks=[Text("Learning day on Thursday")],
+        attachments={"learning-day.ics": ICS},
+    )
+    await _plan(slack, ToPerson(person_id), message, "day:ics")
+    await slack.deliver()
+    await ana.expect_reply("Learning day on Thursday", "[attachment: learning-day.ics]")
+    assert list(slack.fake.uploads.values()) == [ICS]
+    assert slack.fake.called("files.completeUploadExternal")[0].args["channel_id"] == ana.dm_channel
+
+
+async def test_a_failed_attachment_never_resends_the_message(slack: SlackWorld) -> None:
+    ana, person_id = await _met(slack, "ana@example.org")
+    slack.fake.fail("files.getUploadURLExternal", "internal_error")
+    message = Message(text="Learning day", attachments={"day.ics": ICS})
+    await _plan(slack, ToPerson(person_id), message, "day:ics-fail")
+    await slack.deliver()
+    assert (await _row(slack.app.sessions, "day:ics-fail")).status == "sent"
+    await ana.expect_reply("Learning day")
     await ana.expect_nothing()

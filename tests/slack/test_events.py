@@ -127,6 +127,26 @@ async def test_slash_command_in_dm_replies_in_the_dm_and_links_the_person(
         assert await session.scalar(select(func.count()).select_from(ConversationRef)) == 1
 
 
+async def test_command_in_a_channel_answers_privately(slack: SlackWorld) -> None:
+    ana = slack.person("ana@example.org")
+    response_url, trigger = slack._handles(ana)
+    form = {
+        "team_id": TEAM,
+        "channel_id": "C0LEARN",
+        "channel_name": "learning",
+        "user_id": ana.user_id,
+        "command": "/learning",
+        "text": "me",
+        "response_url": response_url,
+        "trigger_id": trigger,
+    }
+    assert await slack.post(urlencode(form), "application/x-www-form-urlencoded") == 200
+    [answer] = slack.fake.called("response_url")
+    assert answer.args["response_type"] == "ephemeral"
+    assert not slack.fake.called("chat.postMessage"), "nothing is posted in the channel"
+    await ana.expect_reply("Your profile")
+
+
 async def test_dm_text_and_mention(slack: SlackWorld) -> None:
     ana = slack.person("ana@example.org")
     await ana.send("hello")
@@ -207,3 +227,11 @@ async def test_failing_work_after_the_ack_is_logged_not_lost_silently(
     slack.fake.fail("chat.postMessage", "channel_not_found")
     await ana.send("hello")
     assert "handling a Slack direct message failed" in caplog.text
+
+
+async def test_a_dm_that_cannot_be_opened_still_gets_a_private_answer(slack: SlackWorld) -> None:
+    ana = slack.person("ana@example.org")
+    slack.fake.fail("conversations.open", "missing_scope")
+    await ana.send("/learning help")
+    assert slack.fake.called("response_url")
+    await ana.expect_reply("Here's what I can do")

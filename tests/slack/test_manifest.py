@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
 from adapters.slack.app import COMMANDS
 from adapters.slack.plugin import BOT_SCOPES, MANIFEST
+from learnbot.cli import main
 from learnbot.settings import Settings
 
 
@@ -35,3 +37,27 @@ def test_the_server_loads_the_slack_plugin_only_when_configured() -> None:
     assert configured_platforms(Settings()) == []
     names = [p.NAME for p in configured_platforms(Settings(slack_bot_token="xoxb", slack_signing_secret="s"))]
     assert names == ["slack"]
+
+
+def test_learnbot_prints_the_manifest_for_this_server(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["slack-manifest", "--url", "https://learn.office.example/"]) == 0
+    manifest = yaml.safe_load(capsys.readouterr().out)
+    assert (
+        manifest["settings"]["event_subscriptions"]["request_url"]
+        == "https://learn.office.example/slack/events"
+    )
+    assert manifest["oauth_config"]["redirect_urls"] == ["https://learn.office.example/slack/oauth_redirect"]
+    assert {c["url"] for c in manifest["features"]["slash_commands"]} == {
+        "https://learn.office.example/slack/events"
+    }
+
+    assert main(["slack-manifest", "--socket-mode"]) == 0
+    socket = yaml.safe_load(capsys.readouterr().out)
+    assert socket["settings"]["socket_mode_enabled"] is True
+    assert "request_url" not in socket["settings"]["event_subscriptions"]
+    assert all("url" not in c for c in socket["features"]["slash_commands"])
+
+
+def test_a_plain_http_address_is_refused_with_a_hint(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["slack-manifest", "--url", "http://10.0.0.5:3000"]) == 2
+    assert "Slack only calls HTTPS addresses" in capsys.readouterr().err

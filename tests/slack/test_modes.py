@@ -12,22 +12,48 @@ from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.slack import plugin
 from bot.clock import ManualClock
 from bot.config import AppConfig
 from bot.core import Learnbot
 from learnbot.settings import Settings
-from tests.slack.fake import TEAM, FakeSlack, sign
+from tests.slack.fake import TEAM, FakeSlack, serve_locally, sign
 
 
-async def _wait_for(condition: Callable[[], object], within: float = 5.0) -> None:
+async def _wait_for(condition: Callable[[], object], within: float = 10.0) -> None:
     for _ in range(int(within / 0.02)):
         if condition():
             return
         await asyncio.sleep(0.02)
     raise AssertionError("timed out waiting for the work after the ack")
+
+
+async def _post_event(
+    http: aiohttp.ClientSession, base: str, team: str, event: dict[str, object], event_id: str
+) -> int:
+    body = json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": team,
+            "api_app_id": "A0LEARN",
+            "event": event,
+            "event_id": event_id,
+            "event_time": int(time.time()),
+        }
+    )
+    headers = {**sign("secret", body), "Content-Type": "application/json"}
+    async with http.post(f"{base}/slack/events", data=body.encode(), headers=headers) as response:
+        return response.status
+
+
+def _runtime(
+    settings: Settings, config: AppConfig, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> SimpleNamespace:
+    """What ``learnbot serve`` hands a platform plugin."""
+    app = Learnbot(config, sessions, clock=clock, platforms=("slack",))
+    return SimpleNamespace(settings=settings, app=app, engine=sessions.kw["bind"])
 
 
 async def test_socket_mode_receives_a_command_and_replies(
@@ -41,9 +67,7 @@ async def test_socket_mode_receives_a_command_and_replies(
         slack_app_token="xapp-test",
         slack_api_url=fake.api_url,
     )
-    app = Learnbot(config, sessions, clock=clock, platforms=("slack",))
-    runtime = SimpleNamespace(settings=settings, app=app, engine=sessions.kw["bind"])
-    attached = await plugin.attach(web.Application(), runtime)
+    attached = await plugin.attach(web.Application(), _runtime(settings, config, sessions, clock))
     try:
         for start in attached.on_start:
             await start()
@@ -86,15 +110,9 @@ async def test_oauth_install_then_events_use_the_installed_token(
         slack_client_secret="shh",
         slack_api_url=fake.api_url,
     )
-    app = Learnbot(config, sessions, clock=clock, platforms=("slack",))
     web_app = web.Application()
-    runtime = SimpleNamespace(settings=settings, app=app, engine=sessions.kw["bind"])
-    attached = await plugin.attach(web_app, runtime)
-    runner = web.AppRunner(web_app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    attached = await plugin.attach(web_app, _runtime(settings, config, sessions, clock))
+    runner, base = await serve_locally(web_app)
     try:
         async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
             async with http.get(f"{base}/slack/install") as response:
@@ -118,19 +136,7 @@ async def test_oauth_install_then_events_use_the_installed_token(
                 "text": "help",
                 "ts": "1.1",
             }
-            body = json.dumps(
-                {
-                    "type": "event_callback",
-                    "team_id": fake.installed_team,
-                    "api_app_id": "A0LEARN",
-                    "event": event,
-                    "event_id": "Ev1",
-                    "event_time": int(time.time()),
-                }
-            )
-            headers = {**sign("secret", body), "Content-Type": "application/json"}
-            async with http.post(f"{base}/slack/events", data=body.encode(), headers=headers) as response:
-                assert response.status == 200
+            assert await _post_event(http, base, fake.installed_team, event, "Ev1") == 200
             await _wait_for(lambda: fake.called("chat.postMessage"))
             assert fake.called("chat.postMessage")[0].token == "xoxb-installed"
 
@@ -140,5 +146,42 @@ async def test_oauth_install_then_events_use_the_installed_token(
     finally:
         for stop in attached.on_stop:
             await stop()
+        await runner.cleanup()
+        await fake.stop()
+
+
+async def test_learnbot_serve_runs_slack_end_to_end(
+    config: AppConfig, database_url: str, engine: AsyncEngine
+) -> None:
+    """``learnbot serve``'s own server: the plugin is attached, events are answered, and
+    proactive messages go out through the background delivery worker. (``engine`` is asked
+    for so that the shared PostgreSQL test database is emptied first.)"""
+    from learnbot.runtime import build_runtime
+    from learnbot.server import build_server
+
+    fake = await FakeSlack().start()
+    ana = fake.add_user("ana@example.org", "Ana")
+    settings = Settings(
+        database_url=database_url,
+        slack_bot_token="xoxb-test",
+        slack_signing_secret="secret",
+        slack_api_url=fake.api_url,
+    )
+    runtime = await build_runtime(settings, ["slack"], config=config)
+    runner, base = await serve_locally(await build_server(settings, runtime=runtime))
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{base}/healthz") as response:
+                assert (await response.json())["platforms"] == ["slack"]
+            event = {"type": "team_join", "user": ana.as_slack(), "event_ts": "1.1"}
+            assert await _post_event(http, base, TEAM, event, "Ev9") == 200
+            # the welcome is planned in the outbox and sent by the server's delivery worker
+            await _wait_for(lambda: fake.called("chat.postMessage"))
+            posted = fake.called("chat.postMessage")[0].args
+            assert "Welcome, Ana!" in posted["text"]
+            assert posted["metadata"]["event_payload"]["key"].startswith("welcome:")
+            # and the server links known people to Slack by email in the background
+            await _wait_for(lambda: fake.called("users.list"))
+    finally:
         await runner.cleanup()
         await fake.stop()

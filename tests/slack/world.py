@@ -23,6 +23,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.slack.app import COMMANDS
+from adapters.slack.linking import link_people
 from adapters.slack.plugin import SlackParts, add_routes, build
 from adapters.slack.render import escape, flatten
 from bot.clock import ManualClock
@@ -30,7 +31,7 @@ from bot.config import AppConfig, SlackPolicy
 from bot.core import Learnbot
 from learnbot.settings import Settings
 from scheduler.delivery import DeliveryWorker, WorkerSettings
-from tests.slack.fake import TEAM, FakeSlack, sign
+from tests.slack.fake import TEAM, FakeSlack, serve_locally, sign
 from tests.support.conversation import WORLDS, take_matching
 
 SECRET = "test-signing-secret"
@@ -87,6 +88,7 @@ class SlackDriver:
                     )
 
     async def send(self, text: str) -> None:
+        await self.world.link()
         name, _, rest = text.strip().partition(" ")
         if name.startswith("/") and name[1:].lower() in COMMANDS:
             await self.world.command(self, name.lower(), rest)
@@ -190,7 +192,7 @@ class SlackWorld:
             "user_id": driver.user_id,
             "user_name": driver.email.split("@")[0],
             "command": command,
-            "text": text,
+            "text": escape(text),  # Slack sends &, <, > escaped
             "api_app_id": "A0LEARN",
             "response_url": response_url,
             "trigger_id": trigger,
@@ -334,6 +336,17 @@ class SlackWorld:
                 view = {**args["view"], "id": f"V{len(self.fake.calls)}", "hash": f"h{len(self.fake.calls)}"}
                 driver.modals.append(view)
                 driver.show(view.get("blocks", []), "", channel=None, ephemeral=False, in_view=True)
+            elif call.method == "files.completeUploadExternal":
+                channel = str(args.get("channel_id"))
+                files = args.get("files")
+                files = json.loads(files) if isinstance(files, str) else files or []
+                names = " ".join(f"[attachment: {f.get('title')}]" for f in files)
+                driver = self.by_user.get("U" + channel[1:]) if channel.startswith("D") else None
+                shown = driver.outputs if driver is not None else self.posts.setdefault(channel, [])
+                if shown:
+                    shown[-1] += "\n" + names  # shown under the message it came with
+                else:
+                    shown.append(names)
             elif call.method == "views.publish":
                 driver = self.by_user[str(args["user_id"])]
                 driver.home = args["view"]
@@ -345,7 +358,16 @@ class SlackWorld:
         self._route()
         return delivered
 
+    async def link(self) -> None:
+        """Link known people to the Slack users of this world by email, as the server does
+        at start and every hour (so a colleague imported from the LMS, who never wrote to the
+        bot, still gets their DMs, as on the console)."""
+        await link_people(
+            self.app.sessions, await self.parts.deliverer.clients.for_team(None), self.app.clock
+        )
+
     async def run_job(self, name: str, **args: Any) -> str:
+        await self.link()
         summary = await self.app.run_job(name, args)
         await self.deliver()
         return summary
@@ -380,14 +402,10 @@ async def slack_world(
     parts = build(app, settings, policy=policy)
     web_app = web.Application()
     add_routes(web_app, parts)
-    runner = web.AppRunner(web_app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, url = await serve_locally(web_app)
     try:
         async with aiohttp.ClientSession() as http:
-            yield SlackWorld(app, fake, parts, f"http://127.0.0.1:{port}", http)
+            yield SlackWorld(app, fake, parts, url, http)
     finally:
         await parts.adapter.close()
         await runner.cleanup()

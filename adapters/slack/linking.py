@@ -1,0 +1,117 @@
+"""Link people Learnbot already knows (from an LMS import, Teams, a manager's command) to their
+Slack accounts by email, before they ever talk to the bot.
+
+The outbox plans a direct message on a platform where the person has a linked account; a
+colleague imported from the LMS has none until they write to the bot. This walks ``users.list``
+(``users:read`` + ``users:read.email``) and adds the missing ``PlatformAccount`` rows, so their
+course reminders reach them in Slack. It runs when the server starts, every
+``LINK_EVERY_SECONDS`` after that, and on demand with ``learnbot slack-link``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from adapters.slack.directory import PLATFORM, NotInstalled, SlackClients
+from bot.clock import Clock
+from storage.models import Person, PlatformAccount
+
+logger = logging.getLogger(__name__)
+
+LINK_EVERY_SECONDS = 3600.0
+PAGE_SIZE = 200
+MAX_PAGES = 500
+
+
+@dataclass(frozen=True, slots=True)
+class LinkReport:
+    slack_users: int
+    linked: int
+    already_linked: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.linked} person(s) newly linked to Slack, {self.already_linked} already linked, "
+            f"{self.slack_users} Slack user(s) with an email"
+        )
+
+
+async def slack_emails(client: AsyncWebClient) -> dict[str, tuple[str, str]]:
+    """email -> (team id, user id) of every active human in the workspace."""
+    found: dict[str, tuple[str, str]] = {}
+    cursor: str | None = None
+    for _ in range(MAX_PAGES):
+        response = await client.users_list(limit=PAGE_SIZE, cursor=cursor)
+        for user in response.get("members") or []:
+            if user.get("deleted") or user.get("is_bot") or user.get("id") == "USLACKBOT":
+                continue
+            email = str((user.get("profile") or {}).get("email") or "").strip().lower()
+            if email:
+                found[email] = (str(user.get("team_id") or ""), str(user["id"]))
+        cursor = ((response.get("response_metadata") or {}).get("next_cursor")) or None
+        if not cursor:
+            break
+    return found
+
+
+async def link_people(
+    sessions: async_sessionmaker[AsyncSession], client: AsyncWebClient, clock: Clock
+) -> LinkReport:
+    users = await slack_emails(client)
+    linked = already = 0
+    now = clock.now()
+    async with sessions() as session, session.begin():
+        people = await session.scalars(select(Person).where(func.lower(Person.email).in_(list(users))))
+        for person in people:
+            team, user_id = users[(person.email or "").lower()]
+            existing = await session.scalar(
+                select(PlatformAccount.id).where(
+                    PlatformAccount.platform == PLATFORM,
+                    PlatformAccount.workspace_id == team,
+                    PlatformAccount.external_id == user_id,
+                )
+            )
+            if existing is not None:
+                already += 1
+                continue
+            session.add(
+                PlatformAccount(
+                    person_id=person.id,
+                    platform=PLATFORM,
+                    workspace_id=team,
+                    external_id=user_id,
+                    created_at=now,
+                    # never "seen": a platform where the person was active stays preferred
+                    last_seen_at=person.created_at,
+                )
+            )
+            linked += 1
+    report = LinkReport(slack_users=len(users), linked=linked, already_linked=already)
+    logger.info("Slack linking: %s", report)
+    return report
+
+
+async def keep_linking(
+    sessions: async_sessionmaker[AsyncSession], clients: SlackClients, clock: Clock
+) -> None:
+    """Link now and then every ``LINK_EVERY_SECONDS``; errors are logged and retried later."""
+    while True:
+        try:
+            await link_people(sessions, await clients.for_team(None), clock)
+        except NotInstalled as exc:
+            logger.info("not linking Slack users yet: %s", exc)
+        except SlackApiError as exc:
+            logger.warning(
+                "could not link Slack users by email (%s); is users:read.email granted?",
+                exc.response.get("error"),
+            )
+        except Exception:
+            logger.exception("linking Slack users failed; will try again")
+        await asyncio.sleep(LINK_EVERY_SECONDS)
