@@ -101,7 +101,7 @@ def build(
     if credentials_factory is not None:
         options["credentials_factory"] = credentials_factory
     adapter = CloudAdapter(StrictAuthentication(auth, **options))
-    sender = TeamsSender(adapter, auth.APP_ID, app.sessions, app.clock.now)
+    sender = TeamsSender(adapter, auth.APP_ID, app.sessions, app.clock.now, app.config.bot_name)
     bot = LearnbotTeamsBot(app, sender, app.clock.now)
     deliverer = TeamsDeliverer(sender, app.sessions, auth.APP_TENANTID, tenant_per_second)
     if not auth.APP_ID:
@@ -112,4 +112,4 @@ def build(
 async def attach(web_app: web.Application, runtime: Runtime, auth: BotAuthConfig | None = None) -> Attached:
     teams = build(runtime.app, auth or BotAuthConfig.from_settings(runtime.settings))
     web_app.router.add_post(ROUTE, teams.messages)
-    return Attached(deliverer=teams.deliverer)
+    return Attached(deliverer=teams.deliverer, on_stop=[teams.sender.close])
