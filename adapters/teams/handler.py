@@ -168,6 +168,38 @@ class LearnbotTeamsBot(ActivityHandler):
                 turn_context, MemberJoined(actor=actor, conversation=conversation, event_id=event_id)
             )
 
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        """Teams sends this next to the conversationUpdate on install: store the reference (the
+        welcome comes from the conversationUpdate, once)."""
+        activity = turn_context.activity
+        if _is_personal(activity) and activity.from_property:
+            await self._enter(turn_context, activity.from_property)
+        else:
+            await self._remember_channel(activity)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        """Uninstalled: forget the reference, so later messages are reported as not reachable
+        instead of failing one by one with 403."""
+        activity = turn_context.activity
+        async with self.app.sessions() as session, session.begin():
+            if _is_personal(activity) and activity.from_property:
+                who = activity.from_property
+                user_id = who.aad_object_id or who.id
+                person_id = await session.scalar(
+                    select(PlatformAccount.person_id).where(
+                        PlatformAccount.platform == PLATFORM,
+                        PlatformAccount.workspace_id == _tenant(activity),
+                        PlatformAccount.external_id == user_id,
+                    )
+                )
+                if person_id is not None:
+                    await refs.forget(session, refs.PERSON, str(person_id))
+            else:
+                channel = _teams_channel(activity)
+                key = refs.channel_key(self.app.config, channel) if channel else None
+                if key is not None:
+                    await refs.forget(session, refs.CHANNEL, key)
+
     # -- helpers -----------------------------------------------------------------------------
     def _button(
         self, actor: Actor, conversation: Conversation, activity: Activity, data: dict[str, Any]

@@ -201,3 +201,16 @@ async def test_non_json_is_refused(teams: TeamsWorld) -> None:
         teams.server.url, data="hello", headers={"Content-Type": "text/plain"}
     ) as response:
         assert response.status == 415
+
+
+async def test_installation_update_stores_and_uninstall_forgets(teams: TeamsWorld) -> None:
+    ana = teams.person("ana@example.org")
+    ana.installed = True  # only the installationUpdate, no conversationUpdate this time
+    await teams.post(ana.activity("installationUpdate", action="add"))
+    async with teams.app.sessions() as session:
+        person_id = await session.scalar(select(Person.id).where(Person.email == "ana@example.org"))
+        assert await refs.load(session, refs.PERSON, str(person_id)) is not None
+    await teams.post(ana.activity("installationUpdate", action="remove"))
+    async with teams.app.sessions() as session:
+        assert await refs.load(session, refs.PERSON, str(person_id)) is None
+    await ana.expect_nothing()  # no second welcome from an installationUpdate
