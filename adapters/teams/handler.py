@@ -25,7 +25,6 @@ from typing import Any
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, ChannelAccount
-from msrest.exceptions import ClientRequestError, HttpOperationError
 from msrest.serialization import Model
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -223,11 +222,13 @@ class LearnbotTeamsBot(ActivityHandler):
         tenant = _tenant(activity)
         personal = _is_personal(activity)
         user_id = (who.aad_object_id if who else None) or (who.id if who else "unknown")
-        async with self.app.sessions() as session, session.begin():
+        async with self.app.sessions() as session:
             known_email = await self._known_email(session, user_id, tenant)
-            email, name = known_email, who.name if who else None
-            if not known_email and who:
-                email, name = await self._profile(turn_context, who)
+        email, name = known_email, who.name if who else None
+        if not known_email and who:
+            # A roster call (HTTP), made outside any database transaction.
+            email, name = await self._profile(turn_context, who)
+        async with self.app.sessions() as session, session.begin():
             actor = Actor(
                 platform=PLATFORM,
                 user_id=user_id,
@@ -306,7 +307,7 @@ class LearnbotTeamsBot(ActivityHandler):
         """Email (or UPN) and name from the Teams roster; what the activity carries if that fails."""
         try:
             member = await TeamsInfo.get_member(turn_context, who.id)
-        except (HttpOperationError, ClientRequestError, TypeError, KeyError) as exc:
+        except Exception as exc:  # the roster is a nicety: never let it break a turn (Emulator, 404, ...)
             logger.info("Teams roster lookup for %s failed (%s); using the activity's name", who.id, exc)
             return None, who.name
         email = member.email or member.user_principal_name
