@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 
+import aiohttp
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, ChannelAccount
+from msrest.exceptions import ClientRequestError, HttpOperationError
 from msrest.serialization import Model
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +39,7 @@ from adapters.teams.sender import TeamsSender
 from bot.core import Learnbot
 from bot.events import Actor, ButtonPressed, Conversation, Event, MemberJoined, MessageReceived
 from bot.messages import Message
+from bot.outbox import ToPerson
 from bot.people import resolve_actor
 from scheduler.delivery import RetryLater, Undeliverable
 from storage.models import Person, PlatformAccount
@@ -315,8 +319,20 @@ class LearnbotTeamsBot(ActivityHandler):
 
     async def _handle(self, turn_context: TurnContext, event: Event) -> None:
         replies = await self.app.handle(event)
-        for reply in replies:
-            await self._reply(turn_context, event, reply)
+        for index, reply in enumerate(replies):
+            try:
+                await self._reply(turn_context, event, reply)
+            except (HttpOperationError, ClientRequestError, aiohttp.ClientError, TimeoutError) as exc:
+                # The event is handled and committed, so a redelivery would do nothing: hand the
+                # reply to the outbox, which retries it with backoff, rather than lose it.
+                logger.warning("reply to %s failed (%s); queued in the outbox", event.actor.user_id, exc)
+                await self._queue_reply(event, reply, index)
+
+    async def _queue_reply(self, event: Event, reply: Message, index: int) -> None:
+        key = f"teams-reply:{event.event_id or uuid.uuid4().hex}:{index}"
+        async with self.app.sessions() as session, session.begin():
+            person = await resolve_actor(session, self.app.config, event.actor, self.now())
+            await self.app.plan(session, destination=ToPerson(person.id), message=reply, key=key)
 
     async def _reply(self, turn_context: TurnContext, event: Event, reply: Message) -> None:
         activity = render_activity(reply)
