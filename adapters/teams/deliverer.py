@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.teams import refs
+from adapters.teams.pacing import ArrivalPacer
 from adapters.teams.render import render_activity
-from adapters.teams.sender import TeamsSender
+from adapters.teams.sender import TeamsSender, Throttled
 from scheduler.delivery import Delivery, RetryLater, Undeliverable
 from scheduler.ratelimit import Limit
 
@@ -19,6 +22,10 @@ PER_30_SECONDS = 60
 TENANT_PER_SECOND = 50
 """Teams' documented limits: per bot per conversation 7 in 1 s and 60 in 30 s; globally
 50 requests a second per app per tenant."""
+IN_PLACE_RETRIES = 2
+MAX_IN_PLACE_WAIT = 5.0
+"""A 429 asking to wait up to this long is retried in place (twice at most); longer waits go
+back to the outbox, which reschedules the row with backoff and jitter."""
 
 
 class TeamsDeliverer:
@@ -36,6 +43,9 @@ class TeamsDeliverer:
         self.default_tenant = default_tenant
         self.tenant_per_second = tenant_per_second
         self._tenants: dict[tuple[str, str], str] = {}
+        self._random = random.Random()
+        self._wire = ArrivalPacer()
+        """Paces again around the HTTP call itself, by arrival (see :mod:`adapters.teams.pacing`)."""
         """Destination -> tenant, learnt when its reference is loaded (``limits`` can't query)."""
 
     def limits(self, delivery: Delivery) -> list[Limit]:
@@ -72,11 +82,27 @@ class TeamsDeliverer:
         if delivery.destination_kind == refs.PERSON:
             # Show proactive DMs in the person's activity feed, like a colleague's message.
             activity["channelData"] = {"notification": {"alert": True}}
-        try:
-            return await self.sender.send(delivery.destination_kind, delivery.destination_key, ref, activity)
-        except RetryLater as exc:
-            exc.bucket = exc.bucket or self._bucket(delivery)
-            raise
+        for attempt in range(1, IN_PLACE_RETRIES + 2):
+            try:
+                async with self._wire.slot(self.limits(delivery)):
+                    return await self.sender.send(
+                        delivery.destination_kind, delivery.destination_key, ref, activity
+                    )
+            except Throttled as exc:
+                # Refused unprocessed: wait what Teams asked (plus jitter) and try again here,
+                # rather than queueing it behind the outbox's backoff of several seconds.
+                wait = exc.retry_after
+                exc.bucket = self._bucket(delivery)
+                if wait is None or wait > MAX_IN_PLACE_WAIT or attempt > IN_PLACE_RETRIES:
+                    raise
+                self._wire.pause(exc.bucket, wait)
+                await asyncio.sleep(wait * (1 + self._random.uniform(0, 0.2)))
+            except RetryLater as exc:
+                exc.bucket = exc.bucket or self._bucket(delivery)
+                if exc.retry_after:
+                    self._wire.pause(exc.bucket, exc.retry_after)
+                raise
+        raise AssertionError("unreachable: the loop returns or raises")
 
     async def reconcile(self, delivery: Delivery) -> bool | None:
         """Teams cannot say whether an interrupted send arrived: the Bot Connector has no API

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 
+import aiohttp
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, ChannelAccount
@@ -37,6 +39,7 @@ from adapters.teams.sender import TeamsSender
 from bot.core import Learnbot
 from bot.events import Actor, ButtonPressed, Conversation, Event, MemberJoined, MessageReceived
 from bot.messages import Message
+from bot.outbox import ToPerson
 from bot.people import resolve_actor
 from scheduler.delivery import RetryLater, Undeliverable
 from storage.models import Person, PlatformAccount
@@ -168,6 +171,38 @@ class LearnbotTeamsBot(ActivityHandler):
                 turn_context, MemberJoined(actor=actor, conversation=conversation, event_id=event_id)
             )
 
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        """Teams sends this next to the conversationUpdate on install: store the reference (the
+        welcome comes from the conversationUpdate, once)."""
+        activity = turn_context.activity
+        if _is_personal(activity) and activity.from_property:
+            await self._enter(turn_context, activity.from_property)
+        else:
+            await self._remember_channel(activity)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        """Uninstalled: forget the reference, so later messages are reported as not reachable
+        instead of failing one by one with 403."""
+        activity = turn_context.activity
+        async with self.app.sessions() as session, session.begin():
+            if _is_personal(activity) and activity.from_property:
+                who = activity.from_property
+                user_id = who.aad_object_id or who.id
+                person_id = await session.scalar(
+                    select(PlatformAccount.person_id).where(
+                        PlatformAccount.platform == PLATFORM,
+                        PlatformAccount.workspace_id == _tenant(activity),
+                        PlatformAccount.external_id == user_id,
+                    )
+                )
+                if person_id is not None:
+                    await refs.forget(session, refs.PERSON, str(person_id))
+            else:
+                channel = _teams_channel(activity)
+                key = refs.channel_key(self.app.config, channel) if channel else None
+                if key is not None:
+                    await refs.forget(session, refs.CHANNEL, key)
+
     # -- helpers -----------------------------------------------------------------------------
     def _button(
         self, actor: Actor, conversation: Conversation, activity: Activity, data: dict[str, Any]
@@ -191,11 +226,13 @@ class LearnbotTeamsBot(ActivityHandler):
         tenant = _tenant(activity)
         personal = _is_personal(activity)
         user_id = (who.aad_object_id if who else None) or (who.id if who else "unknown")
-        async with self.app.sessions() as session, session.begin():
+        async with self.app.sessions() as session:
             known_email = await self._known_email(session, user_id, tenant)
-            email, name = known_email, who.name if who else None
-            if not known_email and who:
-                email, name = await self._profile(turn_context, who)
+        email, name = known_email, who.name if who else None
+        if not known_email and who:
+            # A roster call (HTTP), made outside any database transaction.
+            email, name = await self._profile(turn_context, who)
+        async with self.app.sessions() as session, session.begin():
             actor = Actor(
                 platform=PLATFORM,
                 user_id=user_id,
@@ -274,7 +311,7 @@ class LearnbotTeamsBot(ActivityHandler):
         """Email (or UPN) and name from the Teams roster; what the activity carries if that fails."""
         try:
             member = await TeamsInfo.get_member(turn_context, who.id)
-        except (HttpOperationError, ClientRequestError, TypeError, KeyError) as exc:
+        except Exception as exc:  # the roster is a nicety: never let it break a turn (Emulator, 404, ...)
             logger.info("Teams roster lookup for %s failed (%s); using the activity's name", who.id, exc)
             return None, who.name
         email = member.email or member.user_principal_name
@@ -282,8 +319,20 @@ class LearnbotTeamsBot(ActivityHandler):
 
     async def _handle(self, turn_context: TurnContext, event: Event) -> None:
         replies = await self.app.handle(event)
-        for reply in replies:
-            await self._reply(turn_context, event, reply)
+        for index, reply in enumerate(replies):
+            try:
+                await self._reply(turn_context, event, reply)
+            except (HttpOperationError, ClientRequestError, aiohttp.ClientError, TimeoutError) as exc:
+                # The event is handled and committed, so a redelivery would do nothing: hand the
+                # reply to the outbox, which retries it with backoff, rather than lose it.
+                logger.warning("reply to %s failed (%s); queued in the outbox", event.actor.user_id, exc)
+                await self._queue_reply(event, reply, index)
+
+    async def _queue_reply(self, event: Event, reply: Message, index: int) -> None:
+        key = f"teams-reply:{event.event_id or uuid.uuid4().hex}:{index}"
+        async with self.app.sessions() as session, session.begin():
+            person = await resolve_actor(session, self.app.config, event.actor, self.now())
+            await self.app.plan(session, destination=ToPerson(person.id), message=reply, key=key)
 
     async def _reply(self, turn_context: TurnContext, event: Event, reply: Message) -> None:
         activity = render_activity(reply)

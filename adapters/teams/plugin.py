@@ -8,8 +8,9 @@ with no app id, auth is off, as with the Bot Framework Emulator (``LEARNBOT_TEAM
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
@@ -20,14 +21,41 @@ from adapters.teams.deliverer import TENANT_PER_SECOND, TeamsDeliverer
 from adapters.teams.handler import LearnbotTeamsBot
 from adapters.teams.sender import TeamsSender
 from bot.core import Learnbot
-from learnbot.platforms import Attached
-from learnbot.runtime import Runtime
-from learnbot.settings import Settings
+from scheduler.delivery import Deliverer
 
 logger = logging.getLogger(__name__)
 
 NAME = "teams"
 ROUTE = "/api/messages"
+
+
+class Settings(Protocol):
+    """What the plugin reads of ``learnbot.settings.Settings`` (adapters don't import the
+    composition root; it hands its objects in)."""
+
+    microsoft_app_id: str | None
+    microsoft_app_password: str | None
+    microsoft_app_tenant_id: str | None
+    microsoft_app_type: str | None
+
+    @property
+    def teams_configured(self) -> bool: ...
+
+
+class Runtime(Protocol):
+    """What the plugin uses of ``learnbot.runtime.Runtime``."""
+
+    settings: Settings
+    app: Learnbot
+
+
+@dataclass(slots=True)
+class Attached:
+    """Shaped like ``learnbot.platforms.Attached``: the deliverer plus start/stop hooks."""
+
+    deliverer: Deliverer
+    on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
 def configured(settings: Settings) -> bool:
@@ -101,7 +129,7 @@ def build(
     if credentials_factory is not None:
         options["credentials_factory"] = credentials_factory
     adapter = CloudAdapter(StrictAuthentication(auth, **options))
-    sender = TeamsSender(adapter, auth.APP_ID, app.sessions, app.clock.now)
+    sender = TeamsSender(adapter, auth.APP_ID, app.sessions, app.clock.now, app.config.bot_name)
     bot = LearnbotTeamsBot(app, sender, app.clock.now)
     deliverer = TeamsDeliverer(sender, app.sessions, auth.APP_TENANTID, tenant_per_second)
     if not auth.APP_ID:
@@ -112,4 +140,4 @@ def build(
 async def attach(web_app: web.Application, runtime: Runtime, auth: BotAuthConfig | None = None) -> Attached:
     teams = build(runtime.app, auth or BotAuthConfig.from_settings(runtime.settings))
     web_app.router.add_post(ROUTE, teams.messages)
-    return Attached(deliverer=teams.deliverer)
+    return Attached(deliverer=teams.deliverer, on_stop=[teams.sender.close])

@@ -110,6 +110,14 @@ async def save(
     raise RuntimeError(f"could not store the Teams reference for {owner_kind} {owner_key}")
 
 
+async def forget(session: AsyncSession, owner_kind: str, owner_key: str) -> None:
+    """The app was uninstalled there: sends would only get 403s, so report "not reachable"."""
+    row = await _row(session, owner_kind, owner_key)
+    if row is not None:
+        await session.delete(row)
+        await session.flush()
+
+
 def channel_key(config: AppConfig, teams_channel_id: str) -> str | None:
     """The ``app.yaml`` key of the channel with this Teams id (``19:…@thread.tacv2``)."""
     wanted = teams_channel_id.split(";", 1)[0]

@@ -70,24 +70,35 @@ def unescape(text: str) -> str:
             index += 1
             in_url = True
             out.append(" (")
-        elif char not in "*_[":
+        elif char == "[" or (char in "*_" and not _inside_word(text, index)):
+            pass  # markup, not text
+        else:
             out.append(char)
         index += 1
     return "".join(out)
 
 
+def _inside_word(text: str, index: int) -> bool:
+    """A ``*`` or ``_`` between two word characters is text (``snake_case``, a URL), not markup."""
+    before = text[index - 1] if index > 0 else " "
+    after = text[index + 1] if index + 1 < len(text) else " "
+    return before.isalnum() and after.isalnum()
+
+
 def bot_markdown(text: str) -> str:
     """The bot's own neutral markup as Teams markdown, everything else escaped.
 
-    ``*bold*`` -> ``**bold**``, ``_italic_`` stays, ``<https://x|label>`` -> ``[label](https://x)``,
-    ``` `code` ``` -> the text itself (card TextBlocks have no code spans).
+    ``*bold*`` -> ``**bold**``, ``_italic_`` stays, ``` `code` ``` -> the text itself (card
+    TextBlocks have no code spans). A link ``<https://x|label>`` is shown as ``label (https://x)``,
+    which Teams turns into a clickable URL: bot text often carries text people typed, and a
+    ``[label](url)`` link would let them disguise where a link goes.
     """
     pieces: list[str] = []
     position = 0
     for match in _SLACK_LINK.finditer(text):
         pieces.append(_format_plain(text[position : match.start()]))
-        url, label = match.group(1), match.group(2) or match.group(1)
-        pieces.append(f"[{escape(label)}]({_escape_url(url)})")
+        url, label = match.group(1), match.group(2)
+        pieces.append(f"{escape(label)} ({url})" if label and label != url else url)
         position = match.end()
     pieces.append(_format_plain(text[position:]))
     return "".join(pieces)

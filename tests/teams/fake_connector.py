@@ -57,8 +57,10 @@ class FakeConnector:
     failures: deque[Failure] = field(default_factory=deque)
     listeners: list[Listener] = field(default_factory=list)
     enforce_limits: bool = False
+    validate: bool = True
     throttled: int = 0
     requests: int = 0
+    arrivals: list[float] = field(default_factory=list)
     _windows: dict[str, deque[float]] = field(default_factory=dict)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     url: str = ""
@@ -70,6 +72,7 @@ class FakeConnector:
         app.router.add_post("/v3/conversations/{cid}/activities", self._send)
         app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._send)
         app.router.add_get("/v3/conversations/{cid}/members/{mid}", self._member)
+        app.router.add_get("/_stats", self._stats)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -98,8 +101,14 @@ class FakeConnector:
         return web.json_response(body, status=failure.status, headers=headers)
 
     def _over_limit(self, conversation_id: str) -> float | None:
-        """Teams' per-conversation limits (7 in 1 s, 60 in 30 s): seconds to wait, or None."""
+        """Teams' limits (per conversation 7 in 1 s and 60 in 30 s; 50 a second for the whole
+        tenant): seconds to wait, or None when the call is allowed (and then counted)."""
         now = time.monotonic()
+        tenant = self._windows.setdefault("tenant", deque())
+        while tenant and tenant[0] <= now - 1:
+            tenant.popleft()
+        if len(tenant) >= 50:
+            return tenant[0] + 1 - now
         window = self._windows.setdefault(conversation_id, deque())
         while window and window[0] <= now - 30:
             window.popleft()
@@ -109,6 +118,7 @@ class FakeConnector:
         if len(window) >= 60:
             return window[0] + 30 - now
         window.append(now)
+        tenant.append(now)
         return None
 
     async def _send(self, request: web.Request) -> web.Response:
@@ -128,12 +138,13 @@ class FakeConnector:
                     headers={"Retry-After": f"{max(wait, 0.05):.2f}"},
                 )
         activity = await request.json()
-        found = problems(activity)
+        found = problems(activity) if self.validate else []
         if found:
             self.invalid.extend(found)
             error = {"code": "BadSyntax", "message": "; ".join(found)}
             return web.json_response({"error": error}, status=400)
         self.activities.append((conversation_id, activity))
+        self.arrivals.append(time.monotonic())
         for listener in self.listeners:
             listener(conversation_id, activity)
         return web.json_response({"id": f"act-{next(self._ids)}"})
@@ -150,9 +161,43 @@ class FakeConnector:
             return web.json_response({"error": {"code": "NotFound", "message": "no such user"}}, status=404)
         return web.json_response({"id": f"a:created-{member_ids[0]}", "activityId": None})
 
+    async def _stats(self, request: web.Request) -> web.Response:
+        """What arrived (for a benchmark running the connector in its own process)."""
+        return web.json_response(
+            {
+                "summaries": [
+                    activity.get("summary") or activity.get("text") for _, activity in self.activities
+                ],
+                "arrivals": self.arrivals,
+                "throttled": self.throttled,
+            }
+        )
+
     async def _member(self, request: web.Request) -> web.Response:
         member = self.members.get(request.match_info["mid"])
         if member is None:
             error = {"code": "NotFound", "message": "member not found"}
             return web.json_response({"error": error}, status=404)
         return web.json_response(member.to_json())
+
+
+def main() -> None:
+    """Run the fake on its own (``python -m tests.teams.fake_connector --limits``): prints its URL."""
+    import argparse
+    import asyncio
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--limits", action="store_true", help="enforce Teams' rate limits with 429s")
+    parser.add_argument("--no-validate", action="store_true", help="skip the schema checks")
+    args = parser.parse_args()
+
+    async def serve() -> None:
+        fake = FakeConnector(enforce_limits=args.limits, validate=not args.no_validate)
+        print(await fake.start(), flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    main()

@@ -199,3 +199,15 @@ async def test_limits_are_per_conversation_and_per_tenant(teams: TeamsWorld) -> 
     limits = teams.server.teams.deliverer.limits(delivery)
     assert [(limit.count, limit.per) for limit in limits] == [(7, 1.0), (60, 30.0), (50, 1.0)]
     assert limits[2].bucket == "teams:tenant:tenant-0001"
+
+
+async def test_a_short_retry_after_is_honoured_in_place(teams: TeamsWorld) -> None:
+    ana = teams.person("ana@example.org")
+    await ana.install()
+    teams.connector.fail_next(429, retry_after=0.05)
+    requests_before = teams.connector.requests
+    await plan_for(teams, "ana@example.org", "Soon", "nudge:short-429")
+    await teams.deliver()
+    assert (await row(teams, "nudge:short-429")).status == "sent"
+    assert teams.connector.requests == requests_before + 2
+    await ana.expect_reply("Soon")

@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import select
 
 from adapters.teams import refs
-from storage.models import ConversationRef, Person, PlatformAccount
+from storage.models import ConversationRef, OutboxMessage, Person, PlatformAccount
 from tests.teams.fake_connector import FakeConnector
 from tests.teams.world import BOT_ID, TENANT, TeamsWorld
 
@@ -201,3 +201,30 @@ async def test_non_json_is_refused(teams: TeamsWorld) -> None:
         teams.server.url, data="hello", headers={"Content-Type": "text/plain"}
     ) as response:
         assert response.status == 415
+
+
+async def test_installation_update_stores_and_uninstall_forgets(teams: TeamsWorld) -> None:
+    ana = teams.person("ana@example.org")
+    ana.installed = True  # only the installationUpdate, no conversationUpdate this time
+    await teams.post(ana.activity("installationUpdate", action="add"))
+    async with teams.app.sessions() as session:
+        person_id = await session.scalar(select(Person.id).where(Person.email == "ana@example.org"))
+        assert await refs.load(session, refs.PERSON, str(person_id)) is not None
+    await teams.post(ana.activity("installationUpdate", action="remove"))
+    async with teams.app.sessions() as session:
+        assert await refs.load(session, refs.PERSON, str(person_id)) is None
+    await ana.expect_nothing()  # no second welcome from an installationUpdate
+
+
+async def test_a_reply_teams_refuses_is_queued_in_the_outbox_not_lost(teams: TeamsWorld) -> None:
+    ana = teams.person("ana@example.org")
+    await ana.install()
+    teams.connector.fail_next(502)
+    await teams.post(ana.activity("message", text="learning me"))
+    async with teams.app.sessions() as session:
+        queued = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.idempotency_key.startswith("teams-reply:"))
+        )
+    assert queued is not None and queued.status == "pending"
+    await teams.deliver()
+    await ana.expect_reply("Your profile")

@@ -144,3 +144,11 @@ def test_huge_messages_are_shortened_with_a_note_never_refused() -> None:
     big_file = render_activity(Message(text="t", blocks=[Text("x")], attachments={"a.ics": "x" * 60_000}))
     assert size_of(big_file) <= MAX_ACTIVITY_BYTES
     assert problems(sent(big_file)) == []
+
+
+def test_links_in_bot_text_always_show_where_they_go() -> None:
+    # A skill title someone typed, inside a sentence the bot wrote.
+    activity = render_activity(Message(text="t", blocks=[Text("Ana offers <https://evil.example|Excel>")]))
+    card_text = activity["attachments"][0]["content"]["body"][0]["text"]
+    assert "](" not in card_text
+    assert flatten(activity) == "Ana offers Excel (https://evil.example)"
