@@ -1,0 +1,364 @@
+"""Importing an LMS export (CSV): assignments (who must take what by when) and completions.
+
+All or nothing: the whole file is validated first, and any bad row is reported with its line
+number and reason while nothing is written. A good file is applied idempotently (running it
+again changes nothing), in bulk, so 100k rows take seconds. Column names come from
+``lms_import`` in app.yaml; the course column may hold a course id or its title.
+
+People are matched by email. An email Learnbot has never seen gets a person record (they are
+linked when they first talk to the bot) and is listed in the result, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Literal, TypeVar
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import AppConfig
+from bot.nudges.actions import local_today, record_completion
+from bot.nudges.stages import first_stage_on
+from bot.people import office_for_email
+from storage.models import Person, PlatformAccount
+from storage.nudges import Assignment
+
+if TYPE_CHECKING:
+    from bot.core import Learnbot
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Kind = Literal["assignments", "completions"]
+CHUNK = 900
+MAX_PROBLEMS_SHOWN = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    line: int
+    email: str
+    course_id: str
+    due_on: date | None
+    completed_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}" if self.line else self.reason
+
+
+class ImportRejected(Exception):
+    """The file has problems; nothing was written."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        shown = [str(p) for p in self.problems[:MAX_PROBLEMS_SHOWN]]
+        more = len(self.problems) - len(shown)
+        if more > 0:
+            shown.append(f"... and {more} more problem(s)")
+        super().__init__(
+            f"nothing was imported; fix {len(self.problems)} problem(s) and run it again:\n  "
+            + "\n  ".join(shown)
+        )
+
+
+@dataclass(slots=True)
+class ImportResult:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    completed: int = 0
+    unchanged: int = 0
+    new_people: list[str] = field(default_factory=list)
+    not_in_chat: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        lines = [
+            f"{self.rows} row(s): {self.created} assignment(s) created, {self.updated} updated, "
+            f"{self.completed} completion(s) recorded, {self.unchanged} unchanged"
+        ]
+        if self.new_people:
+            lines.append(
+                f"{len(self.new_people)} email(s) new to Learnbot (added): {_sample(self.new_people)}"
+            )
+        if self.not_in_chat:
+            lines.append(
+                f"{len(self.not_in_chat)} person(s) have not used Learnbot in chat yet, so reminders "
+                f"wait until they do: {_sample(self.not_in_chat)}"
+            )
+        return "\n".join(lines)
+
+
+def _sample(emails: Sequence[str], shown: int = 20) -> str:
+    head = ", ".join(emails[:shown])
+    return head + (f" and {len(emails) - shown} more" if len(emails) > shown else "")
+
+
+# -- parsing ---------------------------------------------------------------------------------
+def _parse_date(value: str, formats: Sequence[str]) -> date | None:
+    value = value.strip()
+    for candidate in (value, value.split("T", 1)[0], value.split(" ", 1)[0]):
+        for fmt in formats:
+            try:
+                return datetime.strptime(candidate, fmt).date()
+            except ValueError:
+                continue
+    return None
+
+
+def parse(text: str, kind: Kind, config: AppConfig) -> list[Row]:
+    """Validate the whole file; raise :class:`ImportRejected` listing every bad row."""
+    columns = config.lms_import
+    required = {"email": columns.email, "course": columns.course}
+    required["due" if kind == "assignments" else "completed"] = (
+        columns.due if kind == "assignments" else columns.completed
+    )
+    text = text.removeprefix("\ufeff")
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], ",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
+    header = [name.strip() for name in reader.fieldnames or []]
+    reader.fieldnames = header
+    missing = [f"'{name}' (lms_import.{key})" for key, name in required.items() if name not in header]
+    if missing:
+        found = ", ".join(f"'{h}'" for h in header) or "no header"
+        raise ImportRejected(
+            [
+                Problem(
+                    1,
+                    f"missing column(s) {', '.join(missing)}; the header has {found}. "
+                    "Rename the columns or set the mapping under lms_import in app.yaml",
+                )
+            ]
+        )
+    courses: dict[str, str] = {}
+    for course in config.courses:
+        courses[course.id.lower()] = course.id
+        courses[course.title.lower()] = course.id
+    known = ", ".join(course.id for course in config.courses) or "none (add them under courses in app.yaml)"
+    formats = columns.date_formats
+    problems: list[Problem] = []
+    rows: list[Row] = []
+    seen: dict[tuple[str, str], tuple[int, date | None]] = {}
+    for record in reader:
+        line = reader.line_num
+        if not any((value or "").strip() for value in record.values() if isinstance(value, str)):
+            continue
+        if None in record:
+            problems.append(Problem(line, f"more values than the {len(header)} columns of the header"))
+            continue
+        email = (record.get(columns.email) or "").strip().lower()
+        course_text = (record.get(columns.course) or "").strip()
+        if "@" not in email or " " in email:
+            problems.append(
+                Problem(line, f"'{email}' is not an email address" if email else "email is empty")
+            )
+            continue
+        course_id = courses.get(course_text.lower())
+        if course_id is None:
+            problems.append(Problem(line, f"unknown course '{course_text}' (known: {known})"))
+            continue
+        dates: dict[str, date | None] = {}
+        bad = False
+        for key, column in (("due", columns.due), ("completed", columns.completed)):
+            value = (record.get(column) or "").strip()
+            if not value:
+                dates[key] = None
+                if key in required:
+                    problems.append(Problem(line, f"'{column}' is empty"))
+                    bad = True
+                continue
+            parsed = _parse_date(value, formats)
+            if parsed is None:
+                problems.append(
+                    Problem(
+                        line,
+                        f"'{value}' in '{column}' is not a date in {', '.join(formats)} "
+                        "(set lms_import.date_formats in app.yaml)",
+                    )
+                )
+                bad = True
+            dates[key] = parsed
+        if bad:
+            continue
+        marker = dates["due"] if kind == "assignments" else dates["completed"]
+        previous = seen.get((email, course_id))
+        if previous is not None and previous[1] != marker:
+            problems.append(
+                Problem(line, f"{email} has {course_id} on line {previous[0]} too, with a different date")
+            )
+            continue
+        seen[(email, course_id)] = (line, marker)
+        rows.append(Row(line, email, course_id, dates["due"], dates["completed"]))
+    if problems:
+        raise ImportRejected(problems)
+    return rows
+
+
+# -- applying --------------------------------------------------------------------------------
+def _chunks(items: Sequence[T]) -> Iterable[Sequence[T]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+async def _people(
+    session: AsyncSession, config: AppConfig, emails: Sequence[str], now: datetime, result: ImportResult
+) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for chunk in _chunks(emails):
+        rows = await session.execute(
+            select(Person.id, func.lower(Person.email)).where(func.lower(Person.email).in_(chunk))
+        )
+        ids.update({email: person_id for person_id, email in rows})
+    new = [email for email in emails if email not in ids]
+    if new:
+        await session.execute(
+            insert(Person),
+            [
+                {
+                    "email": email,
+                    "display_name": "",
+                    "office_id": office_for_email(config, email),
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for email in new
+            ],
+        )
+        for chunk in _chunks(new):
+            rows = await session.execute(select(Person.id, Person.email).where(Person.email.in_(chunk)))
+            ids.update({email: person_id for person_id, email in rows})
+        result.new_people = sorted(new)
+    linked: set[int] = set()
+    all_ids = sorted(ids.values())
+    for id_chunk in _chunks(all_ids):
+        linked.update(
+            await session.scalars(
+                select(PlatformAccount.person_id).where(PlatformAccount.person_id.in_(id_chunk))
+            )
+        )
+    result.not_in_chat = sorted(email for email, person_id in ids.items() if person_id not in linked)
+    return ids
+
+
+async def _existing(
+    session: AsyncSession, person_ids: Sequence[int]
+) -> dict[tuple[int, str], list[Assignment]]:
+    found: dict[tuple[int, str], list[Assignment]] = defaultdict(list)
+    for chunk in _chunks(sorted(set(person_ids))):
+        for assignment in await session.scalars(select(Assignment).where(Assignment.person_id.in_(chunk))):
+            found[(assignment.person_id, assignment.course_id)].append(assignment)
+    for rows in found.values():
+        rows.sort(key=lambda a: a.due_on)
+    return found
+
+
+async def apply(app: Learnbot, session: AsyncSession, rows: Sequence[Row], kind: Kind) -> ImportResult:
+    """Write validated rows (in the caller's transaction)."""
+    config = app.config
+    now = app.clock.now()
+    policy = config.nudges
+    result = ImportResult(rows=len(rows))
+    emails = sorted({row.email for row in rows})
+    people = await _people(session, config, emails, now, result)
+    existing = await _existing(session, list(people.values()))
+    thank_from = now.date() - timedelta(days=policy.thank_imported_within_days)
+    new_rows: list[dict[str, object]] = []
+    completed_new: dict[tuple[int, str, date], date] = {}
+    to_complete: list[tuple[Assignment, date]] = []
+    for row in rows:
+        person_id = people[row.email]
+        current = existing.get((person_id, row.course_id), [])
+        if kind == "assignments":
+            assert row.due_on is not None
+            same = next((a for a in current if a.due_on == row.due_on), None)
+            open_one = next((a for a in current if a.completed_on is None), None)
+            target = same or open_one
+            if target is None:
+                new_rows.append(_new(person_id, row.course_id, row.due_on, row.completed_on, now, config))
+                if row.completed_on is not None:
+                    completed_new[(person_id, row.course_id, row.due_on)] = row.completed_on
+                continue
+            if target.due_on != row.due_on:
+                target.due_on = row.due_on
+                target.snoozed_until = None
+                target.last_stage = None
+                target.next_nudge_on = first_stage_on(row.due_on, policy)
+                target.updated_at = now
+                result.updated += 1
+            elif row.completed_on is None or target.completion_source in {"lms", "confirmed"}:
+                result.unchanged += 1
+            if row.completed_on is not None and target.completion_source not in {"lms", "confirmed"}:
+                to_complete.append((target, row.completed_on))
+        else:
+            assert row.completed_on is not None
+            if any(
+                a.completed_on == row.completed_on and a.completion_source in {"lms", "confirmed"}
+                for a in current
+            ):
+                result.unchanged += 1
+                continue
+            pending = [a for a in current if a.completion_source not in {"lms", "confirmed"}]
+            if pending:
+                to_complete.append((pending[0], row.completed_on))
+            elif current and max(a.completed_on or a.due_on for a in current) > row.completed_on:
+                result.unchanged += 1  # an older completion than the one on record
+            else:
+                due = row.due_on or row.completed_on
+                new_rows.append(_new(person_id, row.course_id, due, row.completed_on, now, config))
+                completed_new[(person_id, row.course_id, due)] = row.completed_on
+    if new_rows:
+        for start in range(0, len(new_rows), 5000):
+            await session.execute(insert(Assignment), new_rows[start : start + 5000])
+        result.created = len(new_rows)
+        if completed_new:
+            fresh = await _existing(session, sorted({person_id for person_id, _, _ in completed_new}))
+            for assignments in fresh.values():
+                for assignment in assignments:
+                    key = (assignment.person_id, assignment.course_id, assignment.due_on)
+                    if key in completed_new:
+                        to_complete.append((assignment, completed_new[key]))
+    for assignment, completed_on in to_complete:
+        person = await session.get_one(Person, assignment.person_id)
+        thank = completed_on >= thank_from and completed_on <= local_today(config, person, now)
+        await record_completion(app, session, assignment, completed_on, "lms", thank=thank)
+        result.completed += 1
+    return result
+
+
+def _new(
+    person_id: int, course_id: str, due_on: date, completed_on: date | None, now: datetime, config: AppConfig
+) -> dict[str, object]:
+    return {
+        "person_id": person_id,
+        "course_id": course_id,
+        "due_on": due_on,
+        "completed_on": completed_on,
+        "completion_source": "lms" if completed_on else None,
+        "next_nudge_on": None if completed_on else first_stage_on(due_on, config.nudges),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+async def import_text(app: Learnbot, text: str, kind: Kind) -> ImportResult:
+    """Validate and apply in one transaction: all or nothing."""
+    rows = parse(text, kind, app.config)
+    async with app.sessions() as session, session.begin():
+        result = await apply(app, session, rows, kind)
+    logger.info("imported %s: %s", kind, result.summary())
+    return result

@@ -1,0 +1,209 @@
+"""The nudge sweep: decide who gets a reminder now, then plan each one through the outbox.
+
+Deciding is separate from planning so it can be measured (bench/nudge_sweep.py) and so the
+rules are in one place: a reminder goes out only
+
+* when the assignment's ``next_nudge_on`` has come in the person's own time zone,
+* inside their office's working hours, on a working day, in that time zone,
+* while the person has had fewer than ``max_messages_per_person_per_day`` proactive messages
+  from Learnbot today (any feature: the outbox is counted, whatever the key), most urgent first.
+
+One indexed range read (``next_nudge_on <= the latest local date on Earth``) finds the
+candidates; everything else is arithmetic on those rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import AppConfig, WorkingHours
+from bot.nudges import messages
+from bot.nudges.stages import Stage, current_stage, next_stage_on
+from bot.outbox import ToPerson
+from storage.models import OutboxMessage, Person
+from storage.nudges import Assignment
+
+if TYPE_CHECKING:
+    from bot.core import Learnbot
+
+logger = logging.getLogger(__name__)
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+CAP_CHUNK = 900  # person ids per IN (...) query; SQLite's bound-parameter limit is far above
+
+
+@dataclass(frozen=True, slots=True)
+class LocalTime:
+    """'Now' in one time zone, as the sweep needs it."""
+
+    today: date
+    clock: time
+    weekday: str
+    midnight_utc: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DueNudge:
+    assignment_id: int
+    person_id: int
+    course_id: str
+    due_on: date
+    stage: Stage
+    local_today: date
+
+
+@dataclass(slots=True)
+class Decision:
+    due: list[DueNudge] = field(default_factory=list)
+    advance: dict[int, date | None] = field(default_factory=dict)
+    """Assignments with nothing to send (stage already sent, course gone): their new next_nudge_on."""
+    outside_hours: int = 0
+    capped: int = 0
+    candidates: int = 0
+
+
+def local_time(zone: str, now: datetime) -> LocalTime:
+    local = now.astimezone(ZoneInfo(zone))
+    midnight = datetime.combine(local.date(), time(0), tzinfo=local.tzinfo)
+    return LocalTime(local.date(), local.time(), WEEKDAYS[local.weekday()], midnight.astimezone(now.tzinfo))
+
+
+def is_working_time(hours: WorkingHours, local: LocalTime) -> bool:
+    return local.weekday not in hours.weekend and hours.start <= local.clock < hours.end
+
+
+async def sent_today(session: AsyncSession, midnights: dict[int, datetime], now: datetime) -> dict[int, int]:
+    """Proactive messages planned for each person since their local midnight (every feature's)."""
+    counts: dict[int, int] = defaultdict(int)
+    since = now - timedelta(hours=27)  # local midnight is never further back than this
+    ids = list(midnights)
+    for start in range(0, len(ids), CAP_CHUNK):
+        chunk = ids[start : start + CAP_CHUNK]
+        rows = await session.execute(
+            select(OutboxMessage.person_id, OutboxMessage.created_at).where(
+                OutboxMessage.person_id.in_(chunk), OutboxMessage.created_at >= since
+            )
+        )
+        for person_id, created_at in rows:
+            if person_id is not None and created_at >= midnights[person_id]:
+                counts[person_id] += 1
+    return counts
+
+
+async def decide(session: AsyncSession, config: AppConfig, now: datetime) -> Decision:
+    """Who is due a reminder right now (no writes)."""
+    policy = config.nudges
+    horizon = (now + timedelta(days=1)).date()  # the latest local date anywhere (UTC+14)
+    rows = await session.execute(
+        select(
+            Assignment.id,
+            Assignment.person_id,
+            Assignment.course_id,
+            Assignment.due_on,
+            Assignment.snoozed_until,
+            Assignment.next_nudge_on,
+            Assignment.last_stage,
+            Person.timezone,
+            Person.office_id,
+        )
+        .join(Person, Person.id == Assignment.person_id)
+        .where(Assignment.next_nudge_on <= horizon, Assignment.completed_on.is_(None))
+    )
+    courses = {course.id for course in config.courses}
+    offices = {office.id: office for office in config.offices}
+    default_office = config.office(None)
+    zones: dict[str, LocalTime] = {}
+    decision = Decision()
+    wanted: dict[int, list[DueNudge]] = defaultdict(list)
+    midnights: dict[int, datetime] = {}
+    for assignment_id, person_id, course_id, due_on, snoozed, next_on, last_stage, zone, office_id in rows:
+        office = offices.get(office_id or "", default_office)
+        zone = zone or office.timezone
+        local = zones.get(zone)
+        if local is None:
+            local = zones[zone] = local_time(zone, now)
+        if next_on is None or next_on > local.today:
+            continue  # tomorrow already east of here, not yet for this person
+        if course_id not in courses:
+            decision.advance[assignment_id] = None
+            continue
+        stage = current_stage(due_on, policy, snoozed, local.today)
+        if stage is None or stage.name == last_stage:
+            decision.advance[assignment_id] = next_stage_on(due_on, policy, snoozed, local.today)
+            continue
+        decision.candidates += 1
+        if not is_working_time(office.working_hours, local):
+            decision.outside_hours += 1
+            continue
+        wanted[person_id].append(DueNudge(assignment_id, person_id, course_id, due_on, stage, local.today))
+        midnights[person_id] = local.midnight_utc
+    counts = await sent_today(session, midnights, now)
+    cap = policy.max_messages_per_person_per_day
+    for person_id, nudges in wanted.items():
+        room = max(cap - counts.get(person_id, 0), 0)
+        nudges.sort(key=lambda n: (n.due_on, n.assignment_id))  # most overdue first
+        decision.due.extend(nudges[:room])
+        decision.capped += len(nudges) - min(room, len(nudges))
+    return decision
+
+
+async def apply_advances(session: AsyncSession, advance: dict[int, date | None], now: datetime) -> None:
+    if not advance:
+        return
+    await session.execute(
+        update(Assignment),
+        [{"id": key, "next_nudge_on": value, "updated_at": now} for key, value in advance.items()],
+    )
+
+
+async def sweep(app: Learnbot, session: AsyncSession) -> str:
+    """Plan every reminder that is due now; safe to run as often and on as many replicas as wanted."""
+    now = app.clock.now()
+    decision = await decide(session, app.config, now)
+    await apply_advances(session, decision.advance, now)
+    people = await _names(session, (n.person_id for n in decision.due))
+    planned = 0
+    for item in decision.due:
+        course = app.config.course(item.course_id)
+        assert course is not None  # decide() skips courses no longer in app.yaml
+        message = messages.nudge(
+            people.get(item.person_id, ""), course, item.due_on, item.stage, item.assignment_id
+        )
+        result = await app.plan(
+            session,
+            destination=ToPerson(item.person_id),
+            message=message,
+            key=f"nudge:{item.assignment_id}:{item.stage.name}",
+        )
+        planned += sum(1 for p in result if p.created)
+        assignment = await session.get_one(Assignment, item.assignment_id)
+        assignment.last_stage = item.stage.name
+        assignment.last_nudge_at = now
+        assignment.next_nudge_on = next_stage_on(
+            item.due_on, app.config.nudges, assignment.snoozed_until, item.local_today
+        )
+        assignment.updated_at = now
+    return (
+        f"{planned} reminder(s) planned; {decision.outside_hours} outside working hours, "
+        f"{decision.capped} held back by the daily cap"
+    )
+
+
+async def _names(session: AsyncSession, person_ids: Iterable[int]) -> dict[int, str]:
+    ids: Sequence[int] = sorted(set(person_ids))
+    names: dict[int, str] = {}
+    for start in range(0, len(ids), CAP_CHUNK):
+        rows = await session.execute(
+            select(Person.id, Person.display_name).where(Person.id.in_(ids[start : start + CAP_CHUNK]))
+        )
+        names.update({person_id: name for person_id, name in rows})
+    return names

@@ -1,0 +1,30 @@
+"""Shared set-up for the nudge tests: assignments come in through the real LMS import."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.core import Learnbot
+from bot.nudges.lms_import import ImportResult, import_text
+from storage.models import OutboxMessage
+from storage.nudges import Assignment
+
+
+async def assign(app: Learnbot, *rows: str) -> ImportResult:
+    """``assign(app, "ana@example.org,ethics,2026-12-08")``."""
+    return await import_text(app, "email,course,due\n" + "\n".join(rows) + "\n", "assignments")
+
+
+async def nudge_keys(app: Learnbot) -> list[str]:
+    async with app.sessions() as session:
+        keys = await session.scalars(
+            select(OutboxMessage.idempotency_key)
+            .where(OutboxMessage.idempotency_key.like("nudge:%"))
+            .order_by(OutboxMessage.id)
+        )
+        return list(keys)
+
+
+async def assignments(app: Learnbot) -> list[Assignment]:
+    async with app.sessions() as session:
+        return list(await session.scalars(select(Assignment).order_by(Assignment.id)))
