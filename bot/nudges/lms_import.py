@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import AppConfig
+from bot.config import AppConfig, parse_recurrence
 from bot.nudges.actions import local_today, record_completion
 from bot.nudges.stages import first_stage_on
 from bot.people import office_for_email
@@ -279,6 +279,7 @@ async def apply(app: Learnbot, session: AsyncSession, rows: Sequence[Row], kind:
     thank_from = now.date() - timedelta(days=policy.thank_imported_within_days)
     new_rows: list[dict[str, object]] = []
     completed_new: dict[tuple[int, str, date], date] = {}
+    recurrences = {course.id: parse_recurrence(course.recurrence) for course in config.courses}
     to_complete: list[tuple[Assignment, date]] = []
     for row in rows:
         person_id = people[row.email]
@@ -312,11 +313,19 @@ async def apply(app: Learnbot, session: AsyncSession, rows: Sequence[Row], kind:
             ):
                 result.unchanged += 1
                 continue
-            pending = [a for a in current if a.completion_source not in {"lms", "confirmed"}]
+            # A completion counts for an assignment only within the course's validity window
+            # (a 2025 completion of a yearly course does not settle the 2026 round).
+            validity = recurrences.get(row.course_id)
+            pending = [
+                a
+                for a in current
+                if a.completion_source not in {"lms", "confirmed"}
+                and (validity is None or row.completed_on > a.due_on - validity)
+            ]
             if pending:
                 to_complete.append((pending[0], row.completed_on))
-            elif current and max(a.completed_on or a.due_on for a in current) > row.completed_on:
-                result.unchanged += 1  # an older completion than the one on record
+            elif any(a.due_on == (row.due_on or row.completed_on) for a in current):
+                result.unchanged += 1  # already on record as another round
             else:
                 due = row.due_on or row.completed_on
                 new_rows.append(_new(person_id, row.course_id, due, row.completed_on, now, config))
@@ -355,10 +364,14 @@ def _new(
     }
 
 
-async def import_text(app: Learnbot, text: str, kind: Kind) -> ImportResult:
-    """Validate and apply in one transaction: all or nothing."""
+async def import_text(app: Learnbot, text: str, kind: Kind, *, dry_run: bool = False) -> ImportResult:
+    """Validate and apply in one transaction: all or nothing (``dry_run``: roll back)."""
     rows = parse(text, kind, app.config)
-    async with app.sessions() as session, session.begin():
+    async with app.sessions() as session:  # closing without commit rolls back on any error
         result = await apply(app, session, rows, kind)
-    logger.info("imported %s: %s", kind, result.summary())
+        if dry_run:
+            await session.rollback()
+        else:
+            await session.commit()
+    logger.info("imported %s%s: %s", kind, " (dry run)" if dry_run else "", result.summary())
     return result

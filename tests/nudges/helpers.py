@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from bot.core import Learnbot
 from bot.nudges.lms_import import ImportResult, import_text
+from bot.people import person_by_email
 from storage.models import OutboxMessage
 from storage.nudges import Assignment
 
@@ -28,3 +29,15 @@ async def nudge_keys(app: Learnbot) -> list[str]:
 async def assignments(app: Learnbot) -> list[Assignment]:
     async with app.sessions() as session:
         return list(await session.scalars(select(Assignment).order_by(Assignment.id)))
+
+
+async def place(
+    app: Learnbot, email: str, *, office_id: str | None = None, timezone: str | None = None
+) -> None:
+    """Move a person to an office and/or time zone (as a profile or HR import would)."""
+    async with app.sessions() as session, session.begin():
+        person = await person_by_email(session, email)
+        assert person is not None, email
+        if office_id is not None:
+            person.office_id = office_id
+        person.timezone = timezone

@@ -21,7 +21,9 @@ async def test_reminder_snooze_help_done_confirm_and_kudos(world: ChatWorld, clo
     # Tue 1 Dec, 12:00 in Nairobi: the first reminder, 7 days before the due date.
     await assign(world.app, "ana@example.org,ethics,2026-12-08", "bob@example.org,ethics,2026-11-20")
     await world.run_job("nudge_sweep")
-    await ana.expect_reply("Ethics and integrity", "due on Tuesday 8 December", "https://lms.example.org/ethics")
+    await ana.expect_reply(
+        "Ethics and integrity", "due on Tuesday 8 December", "https://lms.example.org/ethics"
+    )
     await bob.expect_reply("Ethics and integrity", "was due on Friday 20 November")
 
     await ana.press("Remind me later")
