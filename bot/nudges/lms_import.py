@@ -15,12 +15,12 @@ import csv
 import io
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Literal, TypeVar
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AppConfig, parse_recurrence
@@ -151,6 +151,7 @@ def parse(text: str, kind: Kind, config: AppConfig) -> list[Row]:
         courses[course.title.lower()] = course.id
     known = ", ".join(course.id for course in config.courses) or "none (add them under courses in app.yaml)"
     formats = columns.date_formats
+    parsed_dates: dict[str, date | None] = {}  # an export repeats the same few hundred dates
     problems: list[Problem] = []
     rows: list[Row] = []
     seen: dict[tuple[str, str], tuple[int, date | None]] = {}
@@ -182,7 +183,9 @@ def parse(text: str, kind: Kind, config: AppConfig) -> list[Row]:
                     problems.append(Problem(line, f"'{column}' is empty"))
                     bad = True
                 continue
-            parsed = _parse_date(value, formats)
+            if value not in parsed_dates:
+                parsed_dates[value] = _parse_date(value, formats)
+            parsed = parsed_dates[value]
             if parsed is None:
                 problems.append(
                     Problem(
@@ -255,15 +258,39 @@ async def _people(
     return ids
 
 
+@dataclass(slots=True)
+class Existing:
+    """An assignment already stored, as plain values (loading ORM objects for 100k rows that
+    mostly do not change would cost more than the whole comparison)."""
+
+    id: int
+    person_id: int
+    course_id: str
+    due_on: date
+    completed_on: date | None
+    completion_source: str | None
+
+
 async def _existing(
     session: AsyncSession, person_ids: Sequence[int]
-) -> dict[tuple[int, str], list[Assignment]]:
-    found: dict[tuple[int, str], list[Assignment]] = defaultdict(list)
+) -> dict[tuple[int, str], list[Existing]]:
+    found: dict[tuple[int, str], list[Existing]] = defaultdict(list)
+    connection = await session.connection()
     for chunk in _chunks(sorted(set(person_ids))):
-        for assignment in await session.scalars(select(Assignment).where(Assignment.person_id.in_(chunk))):
-            found[(assignment.person_id, assignment.course_id)].append(assignment)
-    for rows in found.values():
-        rows.sort(key=lambda a: a.due_on)
+        rows = await connection.execute(
+            select(
+                Assignment.id,
+                Assignment.person_id,
+                Assignment.course_id,
+                Assignment.due_on,
+                Assignment.completed_on,
+                Assignment.completion_source,
+            ).where(Assignment.person_id.in_(chunk))
+        )
+        for row in rows:
+            found[(row.person_id, row.course_id)].append(Existing(*row))
+    for items in found.values():
+        items.sort(key=lambda a: a.due_on)
     return found
 
 
@@ -279,8 +306,10 @@ async def apply(app: Learnbot, session: AsyncSession, rows: Sequence[Row], kind:
     thank_from = now.date() - timedelta(days=policy.thank_imported_within_days)
     new_rows: list[dict[str, object]] = []
     completed_new: dict[tuple[int, str, date], date] = {}
+    first_nudges: dict[date, date | None] = KeyDefault(lambda due: first_stage_on(due, policy))
     recurrences = {course.id: parse_recurrence(course.recurrence) for course in config.courses}
-    to_complete: list[tuple[Assignment, date]] = []
+    to_complete: list[tuple[int, date]] = []
+    moved: list[dict[str, object]] = []
     for row in rows:
         person_id = people[row.email]
         current = existing.get((person_id, row.course_id), [])
@@ -290,21 +319,29 @@ async def apply(app: Learnbot, session: AsyncSession, rows: Sequence[Row], kind:
             open_one = next((a for a in current if a.completed_on is None), None)
             target = same or open_one
             if target is None:
-                new_rows.append(_new(person_id, row.course_id, row.due_on, row.completed_on, now, config))
+                new_rows.append(
+                    _new(person_id, row.course_id, row.due_on, row.completed_on, now, first_nudges)
+                )
                 if row.completed_on is not None:
                     completed_new[(person_id, row.course_id, row.due_on)] = row.completed_on
                 continue
             if target.due_on != row.due_on:
-                target.due_on = row.due_on
-                target.snoozed_until = None
-                target.last_stage = None
-                target.next_nudge_on = first_stage_on(row.due_on, policy)
-                target.updated_at = now
+                # The LMS moved the date: reminders start over for the new one.
+                moved.append(
+                    {
+                        "id": target.id,
+                        "due_on": row.due_on,
+                        "snoozed_until": None,
+                        "last_stage": None,
+                        "next_nudge_on": first_nudges[row.due_on],
+                        "updated_at": now,
+                    }
+                )
                 result.updated += 1
             elif row.completed_on is None or target.completion_source in {"lms", "confirmed"}:
                 result.unchanged += 1
             if row.completed_on is not None and target.completion_source not in {"lms", "confirmed"}:
-                to_complete.append((target, row.completed_on))
+                to_complete.append((target.id, row.completed_on))
         else:
             assert row.completed_on is not None
             if any(
@@ -323,34 +360,54 @@ async def apply(app: Learnbot, session: AsyncSession, rows: Sequence[Row], kind:
                 and (validity is None or row.completed_on > a.due_on - validity)
             ]
             if pending:
-                to_complete.append((pending[0], row.completed_on))
+                to_complete.append((pending[0].id, row.completed_on))
             elif any(a.due_on == (row.due_on or row.completed_on) for a in current):
                 result.unchanged += 1  # already on record as another round
             else:
                 due = row.due_on or row.completed_on
-                new_rows.append(_new(person_id, row.course_id, due, row.completed_on, now, config))
+                new_rows.append(_new(person_id, row.course_id, due, row.completed_on, now, first_nudges))
                 completed_new[(person_id, row.course_id, due)] = row.completed_on
+    if moved:
+        await session.execute(update(Assignment), moved)
     if new_rows:
         for start in range(0, len(new_rows), 5000):
             await session.execute(insert(Assignment), new_rows[start : start + 5000])
         result.created = len(new_rows)
         if completed_new:
             fresh = await _existing(session, sorted({person_id for person_id, _, _ in completed_new}))
-            for assignments in fresh.values():
-                for assignment in assignments:
-                    key = (assignment.person_id, assignment.course_id, assignment.due_on)
+            for stored in fresh.values():
+                for item in stored:
+                    key = (item.person_id, item.course_id, item.due_on)
                     if key in completed_new:
-                        to_complete.append((assignment, completed_new[key]))
-    for assignment, completed_on in to_complete:
+                        to_complete.append((item.id, completed_new[key]))
+    for assignment_id, completed_on in to_complete:
+        assignment = await session.get_one(Assignment, assignment_id)
         person = await session.get_one(Person, assignment.person_id)
-        thank = completed_on >= thank_from and completed_on <= local_today(config, person, now)
+        thank = thank_from <= completed_on <= local_today(config, person, now)
         await record_completion(app, session, assignment, completed_on, "lms", thank=thank)
         result.completed += 1
     return result
 
 
+class KeyDefault(dict[date, date | None]):
+    """A memo that computes a missing key from the key (``defaultdict`` cannot)."""
+
+    def __init__(self, compute: Callable[[date], date | None]) -> None:
+        super().__init__()
+        self.compute = compute
+
+    def __missing__(self, key: date) -> date | None:
+        value = self[key] = self.compute(key)
+        return value
+
+
 def _new(
-    person_id: int, course_id: str, due_on: date, completed_on: date | None, now: datetime, config: AppConfig
+    person_id: int,
+    course_id: str,
+    due_on: date,
+    completed_on: date | None,
+    now: datetime,
+    first_nudges: dict[date, date | None],
 ) -> dict[str, object]:
     return {
         "person_id": person_id,
@@ -358,7 +415,7 @@ def _new(
         "due_on": due_on,
         "completed_on": completed_on,
         "completion_source": "lms" if completed_on else None,
-        "next_nudge_on": None if completed_on else first_stage_on(due_on, config.nudges),
+        "next_nudge_on": None if completed_on else first_nudges[due_on],
         "created_at": now,
         "updated_at": now,
     }

@@ -63,8 +63,7 @@ async def test_working_hours_and_weekends_in_each_time_zone(app: Learnbot, clock
     await assign(app, "ana@example.org,ethics,2026-12-04", "luis@example.org,ethics,2026-12-04")
     await place(app, "luis@example.org", office_id="bogota")  # 08:00-16:00, UTC-5
     clock.set(at(1, 9))  # Nairobi 12:00, Bogotá 04:00
-    summary = await app.run_job("nudge_sweep")
-    assert "1 outside working hours" in summary
+    await app.run_job("nudge_sweep")
     keys = await nudge_keys(app)
     assert len(keys) == 1
     clock.set(at(1, 14))  # Nairobi 17:00 (closed), Bogotá 09:00
