@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -68,9 +69,13 @@ async def _open_nudged(ctx: Context, text: str) -> Assignment | None:
 
 
 def _local_now(ctx: Context) -> datetime:
-    from zoneinfo import ZoneInfo
-
-    return ctx.now.astimezone(ZoneInfo(person_timezone(ctx.config, ctx.person)))
+    """Now in the person's zone (their office's if their profile's zone is unknown here)."""
+    office_zone = ctx.config.office(ctx.person.office_id).timezone
+    try:
+        zone = ZoneInfo(person_timezone(ctx.config, ctx.person))
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo(office_zone)
+    return ctx.now.astimezone(zone)
 
 
 async def _subject(ctx: Context, args: str) -> Assignment:
@@ -145,7 +150,7 @@ async def own_courses(ctx: Context) -> list[Message]:
     )
     if not rows:
         return []
-    today = local_time(person_timezone(ctx.config, ctx.person), ctx.now).today
+    today = actions.local_today(ctx.config, ctx.person, ctx.now)
     by_course: dict[str, list[Assignment]] = {}
     for assignment in rows:
         by_course.setdefault(assignment.course_id, []).append(assignment)
@@ -339,7 +344,10 @@ def register(router: Router) -> None:
         if assignment is None:
             return None
         course = actions.course_of(ctx.config, assignment)
-        return plain(f"Sorry, I didn't understand that. About your reminder for {course.title}: {UNDERSTOOD}")
+        return plain(
+            f"Sorry, I didn't understand that. About your reminder for {course.title}: {UNDERSTOOD} "
+            "For everything else, type `help`."
+        )
 
     @router.job("nudge_sweep")
     async def _sweep(app: Learnbot, session: AsyncSession, args: dict[str, Any]) -> str:

@@ -40,7 +40,7 @@ class Outcome:
 
 
 def local_today(config: AppConfig, person: Person, now: datetime) -> date:
-    return local_time(person_timezone(config, person), now).today
+    return local_time(person_timezone(config, person), now, config.office(person.office_id).timezone).today
 
 
 def next_working_day(config: AppConfig, person: Person, start: date) -> date:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -75,8 +75,15 @@ class Decision:
     candidates: int = 0
 
 
-def local_time(zone: str, now: datetime) -> LocalTime:
-    local = now.astimezone(ZoneInfo(zone))
+def local_time(zone: str, now: datetime, fallback: str = "UTC") -> LocalTime:
+    """``fallback`` (the office's zone) stands in for a zone name this system does not know,
+    so one odd profile cannot stop the sweep for everyone."""
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        logger.warning("unknown time zone %r; using %s", zone, fallback)
+        tz = ZoneInfo(fallback)
+    local = now.astimezone(tz)
     midnight = datetime.combine(local.date(), time(0), tzinfo=local.tzinfo)
     return LocalTime(local.date(), local.time(), WEEKDAYS[local.weekday()], midnight.astimezone(now.tzinfo))
 
@@ -125,7 +132,7 @@ async def working_now(session: AsyncSession, config: AppConfig, now: datetime) -
     conditions = []
     for zone, office_id in groups:
         office = offices.get(office_id or "", default_office)
-        if is_working_time(office.working_hours, local_time(zone or office.timezone, now)):
+        if is_working_time(office.working_hours, local_time(zone or office.timezone, now, office.timezone)):
             conditions.append(
                 and_(
                     Person.timezone == zone if zone else Person.timezone.is_(None),
@@ -180,11 +187,11 @@ async def decide(session: AsyncSession, config: AppConfig, now: datetime) -> Dec
     wanted: dict[int, list[DueNudge]] = defaultdict(list)
     midnights: dict[int, datetime] = {}
     for assignment_id, person_id, course_id, due_on, snoozed, next_on, last_stage, zone, office_id in rows:
-        if zone is None:
-            zone = offices.get(office_id or "", default_office).timezone
+        office_zone = offices.get(office_id or "", default_office).timezone
+        zone = zone or office_zone
         local = zones.get(zone)
         if local is None:
-            local = zones[zone] = local_time(zone, now)
+            local = zones[zone] = local_time(zone, now, office_zone)
         if next_on is None or next_on > local.today:
             continue  # tomorrow already east of here, not yet for this person
         if course_id not in courses:

@@ -66,3 +66,20 @@ async def test_reminder_snooze_help_done_confirm_and_kudos(world: ChatWorld, clo
 
     await ana.send("/learning courses")
     await ana.expect_reply("Ethics and integrity", "confirmed")
+
+
+async def test_own_courses_and_what_the_bot_understands(world: ChatWorld) -> None:
+    ana = world.person("ana@example.org")
+    await ana.send("/learning courses")
+    await ana.expect_reply("no mandatory courses")
+    await assign(world.app, "ana@example.org,infosec,2026-11-20", "ana@example.org,ethics,2027-03-01")
+    await ana.send("/learning home")
+    await ana.expect_reply("Your mandatory courses", "Information security", "overdue since Friday 20 November")
+    await ana.send("what's the weather")
+    await ana.expect_reply("didn't understand")
+    await world.run_job("nudge_sweep")
+    await ana.expect_reply("Information security", "was due on Friday 20 November")
+    await ana.send("what's the weather")
+    await ana.expect_reply("About your reminder for Information security", "remind me on Friday", "help")
+    await ana.send("remind me yesterday")
+    await ana.expect_reply("isn't in the future")

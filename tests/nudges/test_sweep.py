@@ -134,3 +134,10 @@ async def test_sweeping_twice_plans_each_stage_once(app: Learnbot, clock: Manual
     clock.set(at(2, 6))
     await app.run_job("nudge_sweep")
     assert await nudge_keys(app) == ["nudge:1:due"]
+
+
+async def test_an_unknown_profile_time_zone_falls_back_to_the_office(app: Learnbot) -> None:
+    await assign(app, "ana@example.org,ethics,2026-12-02", "bob@example.org,ethics,2026-12-02")
+    await place(app, "ana@example.org", timezone="Mars/Olympus_Mons")
+    await app.run_job("nudge_sweep")
+    assert await nudge_keys(app) == ["nudge:1:early", "nudge:2:early"]
