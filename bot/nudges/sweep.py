@@ -19,10 +19,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -41,9 +41,10 @@ logger = logging.getLogger(__name__)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CAP_CHUNK = 900  # person ids per IN (...) query; SQLite's bound-parameter limit is far above
 BULK_CAP_CHECK = 5 * CAP_CHUNK
-RANK_SLACK = 2
-"""Rows per person read beyond the cap, so a stale row (stage already sent) rarely costs a
-person their reminder for this sweep; a row skipped now is read by the next sweep."""
+RANK_SLACK = 0
+"""Rows per person read beyond the cap. A stale row (its stage already sent, e.g. after a
+policy change) is moved on by the sweep that reads it, so the person's next row is read an
+hour later; reading extra rows for that rare case would cost every sweep."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,25 +121,43 @@ async def sent_today(session: AsyncSession, midnights: dict[int, datetime], now:
     return counts
 
 
-async def working_now(session: AsyncSession, config: AppConfig, now: datetime) -> ColumnElement[bool] | None:
-    """A filter for the people whose working hours it is now, by (time zone, office) group.
+def _capped_since(midnight: datetime, cap: int) -> Select[Any]:
+    """People who already had ``cap`` proactive messages since ``midnight`` (any feature)."""
+    return (
+        select(OutboxMessage.person_id)
+        .where(OutboxMessage.created_at >= midnight, OutboxMessage.person_id.is_not(None))
+        .group_by(OutboxMessage.person_id)
+        .having(func.count() >= cap)
+    )
 
-    The groups are few (an office's zone, plus the zones people set themselves), so deciding
-    them in Python and filtering in SQL keeps everyone off the clock out of the sweep's read.
+
+async def working_now(session: AsyncSession, config: AppConfig, now: datetime) -> ColumnElement[bool] | None:
+    """A filter for the people to consider now: in working hours and not yet at today's cap.
+
+    People fall in few (time zone, office) groups (the offices' zones plus the zones people set
+    themselves), so hours are decided per group in Python and applied in SQL; the cap uses each
+    group's local midnight. Everyone off the clock or already reminded today stays out of the
+    sweep's read, which keeps later sweeps of a busy day as cheap as quiet ones.
     """
     offices = {office.id: office for office in config.offices}
     default_office = config.office(None)
+    cap = config.nudges.max_messages_per_person_per_day
     groups = await session.execute(select(Person.timezone, Person.office_id).distinct())
-    conditions = []
+    by_midnight: dict[datetime, list[ColumnElement[bool]]] = defaultdict(list)
     for zone, office_id in groups:
         office = offices.get(office_id or "", default_office)
-        if is_working_time(office.working_hours, local_time(zone or office.timezone, now, office.timezone)):
-            conditions.append(
+        local = local_time(zone or office.timezone, now, office.timezone)
+        if is_working_time(office.working_hours, local):
+            by_midnight[local.midnight_utc].append(
                 and_(
                     Person.timezone == zone if zone else Person.timezone.is_(None),
                     Person.office_id == office_id if office_id else Person.office_id.is_(None),
                 )
             )
+    conditions = [
+        and_(or_(*groups_here), Person.id.not_in(_capped_since(midnight, cap)))
+        for midnight, groups_here in by_midnight.items()
+    ]
     return or_(*conditions) if conditions else None
 
 

@@ -97,8 +97,7 @@ async def test_daily_cap_counts_every_proactive_message(app: Learnbot, clock: Ma
         ana = await person_by_email(session, "ana@example.org")
         assert ana is not None
         await app.plan(session, destination=ToPerson(ana.id), message=plain("picks"), key="picks:w49:ana")
-    summary = await app.run_job("nudge_sweep")
-    assert "2 held back by the daily cap" in summary
+    await app.run_job("nudge_sweep")
     assert await nudge_keys(app) == []
     clock.set(at(2, 6))  # next morning in Nairobi: the most overdue course first
     await app.run_job("nudge_sweep")
