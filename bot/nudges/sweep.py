@@ -132,7 +132,8 @@ def _capped_since(midnight: datetime, cap: int) -> Select[Any]:
 
 
 async def working_now(session: AsyncSession, config: AppConfig, now: datetime) -> ColumnElement[bool] | None:
-    """A filter for the people to consider now: in working hours and not yet at today's cap.
+    """A filter for the assignments to consider now: the person is in working hours and not yet
+    at today's cap, and the reminder is due on their local date.
 
     People fall in few (time zone, office) groups (the offices' zones plus the zones people set
     themselves), so hours are decided per group in Python and applied in SQL; the cap uses each
@@ -143,20 +144,24 @@ async def working_now(session: AsyncSession, config: AppConfig, now: datetime) -
     default_office = config.office(None)
     cap = config.nudges.max_messages_per_person_per_day
     groups = await session.execute(select(Person.timezone, Person.office_id).distinct())
-    by_midnight: dict[datetime, list[ColumnElement[bool]]] = defaultdict(list)
+    by_midnight: dict[tuple[datetime, date], list[ColumnElement[bool]]] = defaultdict(list)
     for zone, office_id in groups:
         office = offices.get(office_id or "", default_office)
         local = local_time(zone or office.timezone, now, office.timezone)
         if is_working_time(office.working_hours, local):
-            by_midnight[local.midnight_utc].append(
+            by_midnight[(local.midnight_utc, local.today)].append(
                 and_(
                     Person.timezone == zone if zone else Person.timezone.is_(None),
                     Person.office_id == office_id if office_id else Person.office_id.is_(None),
                 )
             )
     conditions = [
-        and_(or_(*groups_here), Person.id.not_in(_capped_since(midnight, cap)))
-        for midnight, groups_here in by_midnight.items()
+        and_(
+            or_(*groups_here),
+            Assignment.next_nudge_on <= today,
+            Person.id.not_in(_capped_since(midnight, cap)),
+        )
+        for (midnight, today), groups_here in by_midnight.items()
     ]
     return or_(*conditions) if conditions else None
 
