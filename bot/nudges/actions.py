@@ -120,23 +120,34 @@ async def ask_for_help(
         f"{contact} asked for help with *{course.title}* (due {day(assignment.due_on)}): {reason}. "
         "Only you can see this."
     )
-    names = []
+    names, unreachable = [], []
     for email in office.learning_managers:
         manager = await get_or_create_by_email(session, config, email, now)
-        names.append(manager.display_name or email)
-        await app.plan(
+        planned = await app.plan(
             session,
             destination=ToPerson(manager.id),
             message=Message(text=text, blocks=[Text(text)], dm=True),
             key=f"nudge-help:{assignment.id}:{today.isoformat()}:{manager.id}",
         )
+        if any(p.reachable for p in planned):
+            names.append(manager.display_name or email)
+        else:
+            unreachable.append(email)
+    if names:
+        told = (
+            f"I've let {', '.join(names)} know privately that you need help with {course.title}; "
+            "they'll get in touch."
+        )
+    else:
+        told = (
+            f"Your learning manager isn't reachable in chat yet, so please write to "
+            f"{', '.join(unreachable)} about {course.title}."
+        )
+    if assignment.completed_on is not None:
+        return Outcome(told)
     # Give them room to get the help before the next reminder.
     pause = await snooze(app, session, person, assignment, None)
-    again = pause.text.removeprefix("OK, I'll remind you")
-    return Outcome(
-        f"I've let {', '.join(names)} know privately that you need help with {course.title}; "
-        f"they'll get in touch. I'll remind you{again}"
-    )
+    return Outcome(f"{told} {pause.text.removeprefix('OK, ')}")
 
 
 async def record_completion(

@@ -116,3 +116,21 @@ async def test_weekly_summary_goes_to_each_manager_once_per_week(app: Learnbot, 
     manager = world.person("manager@example.org")
     await manager.expect_reply("Weekly compliance summary", "Overdue: 2", "2 worse than last week")
     await manager.expect_nothing()
+
+
+async def test_help_says_so_when_the_manager_cannot_be_reached(config, sessions, clock) -> None:  # type: ignore[no-untyped-def]
+    """On Slack, a manager who never used the bot has no account yet: say so, don't pretend."""
+    from bot.nudges.actions import ask_for_help
+    from bot.people import person_by_email
+    from storage.nudges import Assignment
+
+    slack_only = Learnbot(config, sessions, clock=clock, platforms=("slack",))
+    await assign(slack_only, "ana@example.org,ethics,2026-12-08")
+    async with sessions() as session, session.begin():
+        ana = await person_by_email(session, "ana@example.org")
+        assert ana is not None
+        assignment = await session.get_one(Assignment, 1)
+        outcome = await ask_for_help(slack_only, session, ana, assignment, "no access")
+    assert "write to manager@example.org" in outcome.text
+    failed = [row for row in await _outbox(slack_only) if row[0].startswith("nudge-help:")]
+    assert [email for _, _, email in failed] == ["manager@example.org"]
