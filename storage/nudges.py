@@ -1,7 +1,7 @@
 """Tables of the mandatory-course nudges: who must take which course by when, and who opted
 in to public kudos.
 
-The sweep reads ``assignments`` through one indexed column, ``next_nudge_on``: the local date
+The sweep reads ``course_assignments`` through one indexed column, ``next_nudge_on``: the local date
 on which the assignment's next reminder becomes due (NULL once it is done or has no reminder
 left). Keeping that date up to date on every write is what lets the sweep decide over a
 million assignments in well under a second instead of recomputing every cadence.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base
@@ -31,7 +31,19 @@ class Assignment(Base):
     __tablename__ = "course_assignments"
     __table_args__ = (
         UniqueConstraint("person_id", "course_id", "due_on", name="uq_course_assignments_person_course_due"),
-        Index("ix_course_assignments_next_nudge_on", "next_nudge_on"),
+        # The sweep's read: open assignments by next_nudge_on, covering every column it needs,
+        # so the 1M-row table itself is never touched while deciding.
+        Index(
+            "ix_course_assignments_next_nudge",
+            "next_nudge_on",
+            "person_id",
+            "due_on",
+            "course_id",
+            "snoozed_until",
+            "last_stage",
+            sqlite_where=text("completed_on IS NULL"),
+            postgresql_where=text("completed_on IS NULL"),
+        ),
         Index("ix_course_assignments_course_due", "course_id", "due_on"),
     )
 

@@ -188,7 +188,6 @@ async def decide(session: AsyncSession, config: AppConfig, now: datetime) -> Dec
             Assignment.course_id,
             Assignment.due_on,
             Assignment.snoozed_until,
-            Assignment.next_nudge_on,
             Assignment.last_stage,
             Person.timezone,
             Person.office_id,
@@ -210,14 +209,12 @@ async def decide(session: AsyncSession, config: AppConfig, now: datetime) -> Dec
     stages: dict[tuple[date, date | None, date], tuple[Stage | None, date | None]] = {}
     wanted: dict[int, list[DueNudge]] = defaultdict(list)
     midnights: dict[int, datetime] = {}
-    for assignment_id, person_id, course_id, due_on, snoozed, next_on, last_stage, zone, office_id in rows:
+    for assignment_id, person_id, course_id, due_on, snoozed, last_stage, zone, office_id in rows:
         office_zone = offices.get(office_id or "", default_office).timezone
         zone = zone or office_zone
         local = zones.get(zone)
         if local is None:
             local = zones[zone] = local_time(zone, now, office_zone)
-        if next_on is None or next_on > local.today:
-            continue  # tomorrow already east of here, not yet for this person
         if course_id not in courses:
             decision.advance[assignment_id] = None
             continue
