@@ -213,6 +213,9 @@ class AppConfig(Strict):
         ):
             if len(set(ids)) != len(ids):
                 raise ValueError(f"{section}: ids must be unique, got {ids}")
+        channels = {channel.key for office in self.offices for channel in office.channels}
+        if self.nudges.kudos_channel is not None and self.nudges.kudos_channel not in channels:
+            raise ValueError(f"nudges.kudos_channel: no channel with key '{self.nudges.kudos_channel}'")
         return self
 
     # -- look-ups used across the core -------------------------------------------------

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 
 from bot.clock import ManualClock
+from bot.config import ConfigError, parse_config
 from bot.core import Learnbot
 from storage.models import OutboxMessage, Person
 from tests.nudges.helpers import assign, place
@@ -134,3 +136,10 @@ async def test_help_says_so_when_the_manager_cannot_be_reached(config, sessions,
     assert "write to manager@example.org" in outcome.text
     failed = [row for row in await _outbox(slack_only) if row[0].startswith("nudge-help:")]
     assert [email for _, _, email in failed] == ["manager@example.org"]
+
+
+def test_kudos_channel_must_exist(config_data: dict) -> None:
+    config_data["nudges"] = {"kudos_channel": "nowhere"}
+    with pytest.raises(ConfigError) as caught:
+        parse_config(config_data)
+    assert "nudges.kudos_channel: no channel with key 'nowhere'" in str(caught.value)
