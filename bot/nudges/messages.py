@@ -20,17 +20,19 @@ def day(value: date, today: date | None = None) -> str:
     return f"{value:%A} {value.day} {value:%B}{year}"
 
 
-def nudge(name: str, course: Course, due_on: date, stage: Stage, assignment_id: int) -> Message:
+def nudge(name: str, course: Course, due_on: date, stage: Stage, assignment_id: int, today: date) -> Message:
+    """The wording follows the dates, not the stage: a due-day reminder held over a weekend
+    arrives saying when it was due, not "due today"."""
     first = name.split(" ")[0] if name and "@" not in name else "there"
-    if stage.name == "due":
+    if due_on == today:
         when = f"*{course.title}* is due today."
-    elif stage.overdue:
+    elif due_on < today:
         when = (
-            f"*{course.title}* was due on {day(due_on)}. "
+            f"*{course.title}* was due on {day(due_on, today)}. "
             "It's not too late, and it only takes a moment to start."
         )
     else:
-        when = f"*{course.title}* is due on {day(due_on)}."
+        when = f"*{course.title}* is due on {day(due_on, today)}."
     if stage.name.startswith("snooze-"):
         when = f"you asked me to remind you today: {when}"
     text = f"Hi {first}, {when}"

@@ -262,7 +262,12 @@ async def sweep(app: Learnbot, session: AsyncSession) -> str:
         course = app.config.course(item.course_id)
         assert course is not None  # decide() skips courses no longer in app.yaml
         message = messages.nudge(
-            people.get(item.person_id, ""), course, item.due_on, item.stage, item.assignment_id
+            people.get(item.person_id, ""),
+            course,
+            item.due_on,
+            item.stage,
+            item.assignment_id,
+            item.local_today,
         )
         result = await app.plan(
             session,

@@ -15,6 +15,7 @@ from bot.outbox import ToPerson
 from bot.people import person_by_email
 from storage.nudges import Assignment
 from tests.nudges.helpers import assign, assignments, nudge_keys, place
+from tests.support.conversation import ConsoleWorld
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -140,3 +141,18 @@ async def test_an_unknown_profile_time_zone_falls_back_to_the_office(app: Learnb
     await place(app, "ana@example.org", timezone="Mars/Olympus_Mons")
     await app.run_job("nudge_sweep")
     assert await nudge_keys(app) == ["nudge:1:early", "nudge:2:early"]
+
+
+async def test_a_due_day_on_the_weekend_arrives_monday_saying_when_it_was_due(
+    app: Learnbot, clock: ManualClock
+) -> None:
+    world = ConsoleWorld(app)
+    ana = world.person("ana@example.org")
+    await ana.send("hello")
+    await assign(app, "ana@example.org,ethics,2026-12-05")  # a Saturday
+    await world.run_job("nudge_sweep")
+    await ana.expect_reply("is due on Saturday 5 December")
+    clock.set(at(7, 6))  # Monday 09:00 in Nairobi
+    await world.run_job("nudge_sweep")
+    await ana.expect_reply("was due on Saturday 5 December")
+    assert await nudge_keys(app) == ["nudge:1:early", "nudge:1:due"]
