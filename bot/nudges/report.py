@@ -47,20 +47,29 @@ def _office_filter(config: AppConfig, office: Office) -> ColumnElement[bool]:
 
 
 async def _counts(session: AsyncSession, config: AppConfig, office: Office, as_of: date) -> dict[str, Counts]:
-    """Counts as they stood at the end of ``as_of`` (from due and completion dates)."""
+    """Per course, people (not rounds) as they stood at the end of ``as_of``: assigned, done
+    (completed and not overdue on a later round of a recurring course) and overdue."""
     end_of_day = datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=UTC)
     done = and_(Assignment.completed_on.is_not(None), Assignment.completed_on <= as_of)
     overdue = and_(Assignment.due_on < as_of, ~done)
-    rows = await session.execute(
+    per_person = (
         select(
-            Assignment.course_id,
-            func.count(),
-            func.sum(case((done, 1), else_=0)),
-            func.sum(case((overdue, 1), else_=0)),
+            Assignment.course_id.label("course_id"),
+            func.max(case((done, 1), else_=0)).label("done"),
+            func.max(case((overdue, 1), else_=0)).label("overdue"),
         )
         .join(Person, Person.id == Assignment.person_id)
         .where(_office_filter(config, office), Assignment.created_at < end_of_day)
-        .group_by(Assignment.course_id)
+        .group_by(Assignment.person_id, Assignment.course_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(
+            per_person.c.course_id,
+            func.count(),
+            func.sum(case((and_(per_person.c.done == 1, per_person.c.overdue == 0), 1), else_=0)),
+            func.sum(per_person.c.overdue),
+        ).group_by(per_person.c.course_id)
     )
     return {course: Counts(int(n), int(d or 0), int(o or 0)) for course, n, d, o in rows}
 

@@ -3,7 +3,7 @@ learns who is overdue, kudos appear only for people who opted in."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -143,3 +143,28 @@ def test_kudos_channel_must_exist(config_data: dict) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config(config_data)
     assert "nudges.kudos_channel: no channel with key 'nowhere'" in str(caught.value)
+
+
+async def test_report_counts_people_not_rounds(app: Learnbot, clock: ManualClock) -> None:
+    """A confirmed completion creates the next round; the person still counts once, as done."""
+    from bot.nudges.report import office_report
+
+    await assign(app, "ana@example.org,ethics,2026-12-08", "bob@example.org,ethics,2026-11-10")
+    completions = "email,course,completed\nana@example.org,ethics,2026-11-30\n"
+    from bot.nudges.lms_import import import_text
+
+    await import_text(app, completions, "completions")
+    async with app.sessions() as session:
+        [ethics, _infosec] = await office_report(
+            session, app.config, app.config.office("nairobi"), date(2026, 12, 1)
+        )
+    assert (ethics.now.assigned, ethics.now.done, ethics.now.overdue) == (2, 1, 1)
+    # Nothing was imported a week ago: the trend starts from zero.
+    assert (ethics.week_ago.assigned, ethics.week_ago.done, ethics.week_ago.overdue) == (0, 0, 0)
+    clock.set(datetime(2026, 12, 8, 9, tzinfo=UTC))
+    async with app.sessions() as session:
+        [ethics, _infosec] = await office_report(
+            session, app.config, app.config.office("nairobi"), date(2026, 12, 8)
+        )
+    assert (ethics.week_ago.assigned, ethics.week_ago.done, ethics.week_ago.overdue) == (2, 1, 1)
+    assert ethics.overdue_people == ["bob@example.org (due 10 Nov)"]
