@@ -10,6 +10,9 @@ from tests.support.conversation import ChatWorld
 
 
 async def test_reminder_snooze_help_done_confirm_and_kudos(world: ChatWorld, clock: ManualClock) -> None:
+    # Everyone meets the bot the day before: on Teams installing the app sends a welcome DM,
+    # which counts towards the one-proactive-message-a-day cap.
+    clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
     ana = world.person("ana@example.org", name="Ana")
     manager = world.person("manager@example.org", name="Manager")
     bob = world.person("bob@example.org", name="Bob")
@@ -18,6 +21,7 @@ async def test_reminder_snooze_help_done_confirm_and_kudos(world: ChatWorld, clo
         await person.expect_reply("Here's what I can do")
     await ana.send("/learning kudos on")
     await ana.expect_reply("Kudos are on")
+    clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
     # Tue 1 Dec, 12:00 in Nairobi: the first reminder, 7 days before the due date.
     await assign(world.app, "ana@example.org,ethics,2026-12-08", "bob@example.org,ethics,2026-11-20")
     await world.run_job("nudge_sweep")
@@ -68,10 +72,12 @@ async def test_reminder_snooze_help_done_confirm_and_kudos(world: ChatWorld, clo
     await ana.expect_reply("Ethics and integrity", "confirmed")
 
 
-async def test_own_courses_and_what_the_bot_understands(world: ChatWorld) -> None:
+async def test_own_courses_and_what_the_bot_understands(world: ChatWorld, clock: ManualClock) -> None:
+    clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))  # the day before (Teams: welcome DM)
     ana = world.person("ana@example.org")
     await ana.send("/learning courses")
     await ana.expect_reply("no mandatory courses")
+    clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
     await assign(world.app, "ana@example.org,infosec,2026-11-20", "ana@example.org,ethics,2027-03-01")
     await ana.send("/learning home")
     await ana.expect_reply(
