@@ -162,6 +162,13 @@ class NudgePolicy(Strict):
     overdue_every_days: int = Field(default=7, ge=1, le=365)
     max_overdue_reminders: int = Field(default=4, ge=0, le=100)
     max_messages_per_person_per_day: int = Field(default=1, ge=1, le=20)
+    remind_later_days: int = Field(default=3, ge=1, le=60)
+    """"Remind me later" without a date: this many days, moved to the next working day."""
+    thank_imported_within_days: int = Field(default=30, ge=0, le=3650)
+    """An LMS completion older than this is recorded without a thank-you DM (an initial
+    import of old completions must not message everyone)."""
+    kudos_channel: str | None = None
+    """Channel key for public kudos (opted-in people only); default: the office's first channel."""
 
 
 class ImportColumns(Strict):
@@ -215,6 +222,9 @@ class AppConfig(Strict):
         ):
             if len(set(ids)) != len(ids):
                 raise ValueError(f"{section}: ids must be unique, got {ids}")
+        channels = {channel.key for office in self.offices for channel in office.channels}
+        if self.nudges.kudos_channel is not None and self.nudges.kudos_channel not in channels:
+            raise ValueError(f"nudges.kudos_channel: no channel with key '{self.nudges.kudos_channel}'")
         return self
 
     # -- look-ups used across the core -------------------------------------------------
