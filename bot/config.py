@@ -180,6 +180,17 @@ class OutboxPolicy(Strict):
     poll_seconds: float = Field(default=1.0, gt=0)
 
 
+class SkillshareSettings(Strict):
+    """Choices offered in the skillshare conversation, and how peer-assist pairs are made."""
+
+    formats: list[str] = Field(
+        default=["talk", "workshop", "one-to-one coaching", "mentoring"], min_length=1
+    )
+    levels: list[str] = Field(default=["beginner", "intermediate", "advanced", "all levels"], min_length=1)
+    peer_odd_number: Literal["trio", "sit_out"] = "trio"
+    peer_followup_days: int = Field(default=7, ge=1, le=90)
+
+
 class AppConfig(Strict):
     bot_name: str = "Learnbot"
     default_office: str | None = None
@@ -191,6 +202,7 @@ class AppConfig(Strict):
     lms_import: ImportColumns = ImportColumns()
     outbox: OutboxPolicy = OutboxPolicy()
     dialog_idle_minutes: int = Field(default=60, ge=1)
+    skillshare: SkillshareSettings = SkillshareSettings()
 
     @model_validator(mode="after")
     def _references(self) -> AppConfig:
