@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import dialogs
 from bot.errors import UserError
 from bot.messages import Block, Button, Buttons, Header, Message, Note, Text, plain
 from bot.router import Context, Reply, Router
@@ -334,6 +335,8 @@ def register(router: Router) -> None:
     @router.action("skillshare.offer_confirm")
     async def _confirm(ctx: Context, value: str) -> Reply:
         state = await offers.open_state(ctx)
+        if isinstance(state, Message):
+            return state
         if state.step != "confirm":
             return offers.where_we_are(ctx, state)
         return await offers.confirm(ctx, dict(state.data))
@@ -341,6 +344,8 @@ def register(router: Router) -> None:
     @router.action("skillshare.offer_edit")
     async def _edit_button(ctx: Context, value: str) -> Reply:
         state = await offers.open_state(ctx)
+        if isinstance(state, Message):
+            return state
         return (
             await offers.on_text(ctx, state, "edit")
             if state.step == "confirm"
@@ -350,6 +355,8 @@ def register(router: Router) -> None:
     @router.action("skillshare.offer_field")
     async def _field(ctx: Context, value: str) -> Reply:
         state = await offers.open_state(ctx)
+        if isinstance(state, Message):
+            return state
         if value not in offers.STEPS:
             return offers.where_we_are(ctx, state)
         return await offers.ask_field(ctx, state, value)
@@ -357,7 +364,9 @@ def register(router: Router) -> None:
     @router.action("skillshare.offer_cancel")
     async def _cancel(ctx: Context, value: str) -> Reply:
         state = await offers.open_state(ctx)
-        await offers.dialogs.finish(ctx.session, state.person_id)
+        if isinstance(state, Message):
+            return state
+        await dialogs.finish(ctx.session, state.person_id)
         return plain("Cancelled your skillshare offer; nothing was saved.", dm=True)
 
     @router.action("skillshare.edit")

@@ -211,20 +211,22 @@ async def ask_field(ctx: Context, state: DialogState, field: str) -> Message:
     return _question(ctx, field, data, intro=f"Now: {current}." if current else "")
 
 
-async def open_state(ctx: Context) -> DialogState:
-    """The person's open offer conversation, for a button press; refuses clearly if it is over."""
+async def open_state(ctx: Context) -> DialogState | Message:
+    """The person's open offer conversation, for a button press; a message if it is over
+    (an idle one is ended here with the usual note, so the expiry job won't repeat it)."""
     state = await dialogs.current(ctx.session, ctx.person.id)
     if state is None or state.dialog != DIALOG:
-        raise UserError("That conversation has ended. Type `/skillshare offer` to start again.")
+        return plain("That conversation has ended. Type `/skillshare offer` to start again.", dm=True)
     if state.expires_at <= ctx.now:
         await dialogs.finish(ctx.session, ctx.person.id)
-        return_note = ctx.app.expiry_note(DIALOG)
-        raise UserError(return_note.text)
+        return ctx.app.expiry_note(DIALOG)
     return state
 
 
 async def answer_button(ctx: Context, value: str) -> Reply:
     state = await open_state(ctx)
+    if isinstance(state, Message):
+        return state
     step, _, choice = value.partition(":")
     if state.step != step:
         return [
