@@ -50,13 +50,14 @@ async def profile_of(ctx: Context) -> PeerProfile | None:
     return await ctx.session.get(PeerProfile, ctx.person.id)
 
 
-def describe(profile: PeerProfile | None) -> Message:
+def describe(profile: PeerProfile | None, intro: str = "") -> Message:
     if profile is None:
         return Message(text=USAGE, blocks=[Header("Peer assist"), Text(USAGE)])
     status = "paused (you won't be paired)" if profile.paused else "taking part in the next round"
     return Message(
-        text=f"Peer assist: {status}",
+        text=f"{intro} Peer assist: {status}".strip(),
         blocks=[
+            *([Text(intro)] if intro else []),
             Header("Your peer-assist profile"),
             Fields(
                 [
@@ -97,7 +98,7 @@ async def command(ctx: Context, args: str) -> Reply:
             profile.strengths = value
         profile.updated_at = ctx.now
         await ctx.session.flush()
-        return [plain("Saved."), describe(profile)]
+        return describe(profile, intro="Saved.")
     if word in {"pause", "resume"}:
         if profile is None:
             raise UserError("You're not in peer assist yet. Start with `/skillshare peer needs ...`.")

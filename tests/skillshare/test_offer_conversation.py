@@ -42,7 +42,9 @@ async def test_happy_path_with_typed_answers(world: ChatWorld) -> None:
     ]
 
 
-async def test_skill_on_the_command_line_skips_the_first_question_and_buttons_answer(world: ChatWorld) -> None:
+async def test_skill_on_the_command_line_skips_the_first_question_and_buttons_answer(
+    world: ChatWorld,
+) -> None:
     ana = world.person("ana@example.org")
     await ana.send("/skillshare offer Public speaking")
     await ana.expect_reply("In one line, what will people learn?")

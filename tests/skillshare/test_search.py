@@ -22,7 +22,9 @@ async def _seed(sessions: async_sessionmaker[AsyncSession], rows: list[tuple[str
 
     ids: dict[str, int] = {}
     async with sessions() as session, session.begin():
-        person = Person(email="ana@example.org", display_name="Ana", office_id="nairobi", created_at=NOW, updated_at=NOW)
+        person = Person(
+            email="ana@example.org", display_name="Ana", office_id="nairobi", created_at=NOW, updated_at=NOW
+        )
         session.add(person)
         await session.flush()
         for index, (skill, description) in enumerate(rows):
@@ -69,7 +71,9 @@ async def test_accented_query_finds_unaccented_text(sessions: async_sessionmaker
     assert [r.offer.id for r in found] == [ids["Excel"]]
 
 
-async def test_ranking_prefers_the_skill_whole_words_and_more_words(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_ranking_prefers_the_skill_whole_words_and_more_words(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
     ids = await _seed(
         sessions,
         [
@@ -96,7 +100,14 @@ async def test_ranking_prefers_the_skill_whole_words_and_more_words(sessions: as
 
 async def test_withdrawn_offers_are_not_found(world: ChatWorld) -> None:
     ana = world.person("ana@example.org")
-    for line in ("/skillshare offer Café culture", "How to run a team coffee chat", "talk", "beginner", "any time", "confirm"):
+    for line in (
+        "/skillshare offer Café culture",
+        "How to run a team coffee chat",
+        "talk",
+        "beginner",
+        "any time",
+        "confirm",
+    ):
         await ana.send(line)
     bob = world.person("bob@example.org")
     await bob.send("/skillshare search CAFE")
