@@ -22,7 +22,7 @@ from bot.router import Context, Reply, Router
 from bot.skillshare import offers, peer
 from bot.skillshare import text as usertext
 from bot.skillshare.search import offers_for_request, search_offers
-from bot.skillshare.views import MAX_SHOWN, contact, offer_blocks, own_offer_buttons, request_text
+from bot.skillshare.views import MAX_SHOWN, offer_blocks, own_offer_buttons, request_text
 from storage.models import Person
 from storage.skillshare import SkillOffer, SkillRequest
 
@@ -405,4 +405,4 @@ def register(router: Router) -> None:
         return await peer.run_pairing(app, session, args)
 
 
-__all__ = ["INVITE_ACTION", "contact", "register"]
+__all__ = ["INVITE_ACTION", "register"]

@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import dialogs
 from bot.dialogs import Dialog
@@ -421,6 +422,6 @@ DIALOG_SPEC = Dialog(
 )
 
 
-async def already_introduced(session: Any, request_id: int) -> set[int]:
+async def already_introduced(session: AsyncSession, request_id: int) -> set[int]:
     """Offers this request was already introduced to."""
     return set(await session.scalars(select(SkillMatch.offer_id).where(SkillMatch.request_id == request_id)))
