@@ -39,9 +39,21 @@ class Proposal:
 
 def complement(a: Candidate, b: Candidate) -> int:
     """How many of one's needs are the other's strengths, both ways."""
-    a_needs, a_strengths = set(terms(a.needs)), set(terms(a.strengths))
-    b_needs, b_strengths = set(terms(b.needs)), set(terms(b.strengths))
-    return min(MAX_COMPLEMENT, len(a_needs & b_strengths) + len(b_needs & a_strengths))
+    return _complement(_Words.of(a), _Words.of(b))
+
+
+@dataclass(frozen=True, slots=True)
+class _Words:
+    needs: frozenset[str]
+    strengths: frozenset[str]
+
+    @classmethod
+    def of(cls, candidate: Candidate) -> _Words:
+        return cls(frozenset(terms(candidate.needs)), frozenset(terms(candidate.strengths)))
+
+
+def _complement(a: _Words, b: _Words) -> int:
+    return min(MAX_COMPLEMENT, len(a.needs & b.strengths) + len(b.needs & a.strengths))
 
 
 def pair_key(a: int, b: int) -> tuple[int, int]:
@@ -69,11 +81,13 @@ def propose(
     if len(people) == 1:
         return Proposal(sit_out=people[0].person_id)
     by_id = {c.person_id: c for c in people}
+    words = {c.person_id: _Words.of(c) for c in people}
     most_repeats = max(history.values(), default=0)
     base = REPEAT_PENALTY * (most_repeats + 1) + 1
 
     def weight(a: Candidate, b: Candidate) -> int:
-        return base - REPEAT_PENALTY * history.get(pair_key(a.person_id, b.person_id), 0) + complement(a, b)
+        repeats = history.get(pair_key(a.person_id, b.person_id), 0)
+        return base - REPEAT_PENALTY * repeats + _complement(words[a.person_id], words[b.person_id])
 
     extra: Candidate | None = None
     if len(people) % 2:

@@ -53,7 +53,8 @@ def rank(query: str, offer: SkillOffer) -> Ranked:
     if not wanted:
         return Ranked(offer, 0.0, 0.0, False)
     skill_words = normalise(offer.skill).split()
-    other_words = normalise(" ".join((offer.description, offer.format, offer.level))).split()
+    # search_text already holds every field normalised (the skill too, which scores higher above).
+    other_words = (offer.search_text or offer_search_text(offer)).split()
     score, found, in_skill = 0.0, 0, False
     for term in wanted:
         in_this_skill = _word_score(term, skill_words, SKILL_EXACT, SKILL_PREFIX)
