@@ -339,7 +339,7 @@ def register(router: Router) -> None:
             return state
         if state.step != "confirm":
             return offers.where_we_are(ctx, state)
-        return await offers.confirm(ctx, dict(state.data))
+        return await offers.confirm(ctx, dict(state.data), state)
 
     @router.action("skillshare.offer_edit")
     async def _edit_button(ctx: Context, value: str) -> Reply:

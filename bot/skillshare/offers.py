@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import dialogs
@@ -187,7 +187,7 @@ async def on_text(ctx: Context, state: DialogState, answer: str) -> Reply:
     if step == "confirm":
         word = answer.strip().lower().strip("!. ")
         if word in CONFIRM_WORDS:
-            return await confirm(ctx, data)
+            return await confirm(ctx, data, state)
         if word in EDIT_WORDS:
             await dialogs.save(ctx.session, ctx.person.id, DIALOG, "edit_which", data, ctx.now, _idle(ctx))
             return _which_field(data)
@@ -246,10 +246,14 @@ def where_we_are(ctx: Context, state: DialogState) -> Message:
     return summary(data)
 
 
-async def confirm(ctx: Context, data: dict[str, Any]) -> Reply:
+async def confirm(ctx: Context, data: dict[str, Any], state: DialogState | None = None) -> Reply:
+    """Save the offer. With the dialog ``state`` it came from, the state is claimed first, so a
+    double click on Confirm (or two replicas handling it at once) saves one offer, not two."""
     missing = [step for step in STEPS if not data.get(step) and step in {"skill", "format", "level"}]
     if missing:
         return await _advance(ctx, {k: v for k, v in data.items() if k not in missing})
+    if state is not None and not await _claim(ctx, state):
+        return plain("That offer is already saved. See it with `/skillshare mine`.", dm=True)
     offer, requests = await save_offer(ctx, data)
     await dialogs.finish(ctx.session, ctx.person.id)
     verb = "updated" if data.get("offer_id") else "saved"
@@ -264,6 +268,18 @@ async def confirm(ctx: Context, data: dict[str, Any]) -> Reply:
         blocks=[Text("\n".join(lines)), Note("See or change your offers with `/skillshare mine`.")],
         dm=True,
     )
+
+
+async def _claim(ctx: Context, state: DialogState) -> bool:
+    """Delete the dialog row only if nobody changed it since it was read (compare-and-delete);
+    on PostgreSQL a concurrent claim waits for this one and then finds nothing to delete."""
+    result = await ctx.session.execute(
+        delete(DialogState)
+        .where(DialogState.person_id == state.person_id, DialogState.updated_at == state.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    ctx.session.expunge(state)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def save_offer(ctx: Context, data: dict[str, Any]) -> tuple[SkillOffer, list[SkillRequest]]:

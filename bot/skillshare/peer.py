@@ -77,6 +77,9 @@ async def command(ctx: Context, args: str) -> Reply:
     profile = await profile_of(ctx)
     if word in {"", "status", "me"}:
         return describe(profile)
+    if profile is not None:
+        # Follow the person if they moved office: rounds are per office.
+        profile.office_id = ctx.config.office(ctx.person.office_id).id
     if word in {"need", "needs", "strength", "strengths"}:
         if not rest.strip():
             return plain(f"Please say what, e.g. `/skillshare peer {word} budgeting, public speaking`.")

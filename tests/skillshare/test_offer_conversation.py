@@ -3,6 +3,7 @@ once they are registered in WORLDS)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -10,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock
 from bot.config import AppConfig
+from bot.core import Learnbot
+from bot.events import Actor, ButtonPressed, CommandInvoked, Conversation, MessageReceived
 from storage.models import DialogState
 from storage.skillshare import SkillOffer
 from tests.support.conversation import WORLDS, ChatWorld
@@ -159,3 +162,24 @@ async def test_restart_in_the_middle_continues_on_a_new_instance(
         await again.send("confirm")
         await again.expect_reply("saved")
     assert [o.skill for o in await _offers(sessions)] == ["Data visualisation"]
+
+
+async def test_double_confirm_saves_one_offer(
+    config: AppConfig, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
+    """Two replicas handling the same person's Confirm at once (a double click) save one offer."""
+    first = Learnbot(config, sessions, clock=clock)
+    second = Learnbot(config, sessions, clock=clock)
+    actor = Actor(platform="console", user_id="ana@example.org", email="ana@example.org")
+    conversation = Conversation(id="dm:ana")
+    await first.handle(
+        CommandInvoked(actor=actor, conversation=conversation, name="skillshare", text="offer Excel")
+    )
+    for answer in ("Pivot tables", "talk", "beginner", "Fridays"):
+        await first.handle(MessageReceived(actor=actor, conversation=conversation, text=answer))
+    press = ButtonPressed(actor=actor, conversation=conversation, action_id="skillshare.offer_confirm")
+    replies = await asyncio.gather(first.handle(press), second.handle(press))
+    assert len(await _offers(sessions)) == 1
+    assert sum("saved" in reply.text for batch in replies for reply in batch) >= 1
+    [again] = await first.handle(press)
+    assert "conversation has ended" in again.text
