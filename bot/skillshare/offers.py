@@ -44,6 +44,8 @@ ALIASES = {"when": "availability", "available": "availability", "what": "skill",
 CONFIRM_WORDS = {"confirm", "yes", "y", "ok", "okay", "save", "looks good"}
 EDIT_WORDS = {"edit", "change", "no"}
 FORM_SUBMIT = "skillshare.offer_form_submit"
+DRAFT = "form_draft"
+"""Key in the dialog data holding a refused form's answers as typed, to pre-fill it again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +182,7 @@ async def start_edit(ctx: Context, offer: SkillOffer) -> Reply:
 
 async def on_text(ctx: Context, state: DialogState, answer: str) -> Reply:
     data = dict(state.data)
+    data.pop(DRAFT, None)
     step = state.step
     if step in STEPS:
         data[step] = _parse(ctx, step, answer)
@@ -367,10 +370,17 @@ async def record_match(
 
 
 # -- the form alternative -------------------------------------------------------------------------
+def _known(value: Any, choices: list[str]) -> str:
+    """A choice to pre-select, only if it is one of the options (a Slack modal refuses an
+    initial option that is not in its list)."""
+    return str(value) if value in choices else ""
+
+
 async def form(ctx: Context, value: str) -> Reply:
     """The offer as one form (Slack modal / Teams card), pre-filled from the conversation so far."""
     state = await dialogs.current(ctx.session, ctx.person.id)
     data = dict(state.data) if state is not None and state.dialog == DIALOG else {}
+    data.update({k: v for k, v in dict(data.pop(DRAFT, {})).items() if v})
     settings = ctx.config.skillshare
     fields = [
         FormField(
@@ -387,10 +397,18 @@ async def form(ctx: Context, value: str) -> Reply:
             max_length=usertext.DESCRIPTION.max_length,
         ),
         FormField(
-            "format", "Format", kind="choice", options=list(settings.formats), initial=data.get("format", "")
+            "format",
+            "Format",
+            kind="choice",
+            options=list(settings.formats),
+            initial=_known(data.get("format"), settings.formats),
         ),
         FormField(
-            "level", "Level", kind="choice", options=list(settings.levels), initial=data.get("level", "")
+            "level",
+            "Level",
+            kind="choice",
+            options=list(settings.levels),
+            initial=_known(data.get("level"), settings.levels),
         ),
         FormField(
             "availability",
@@ -419,15 +437,36 @@ async def form_submitted(ctx: Context, value: str) -> Reply:
     data: dict[str, Any] = {}
     if state is not None and state.dialog == DIALOG and state.data.get("offer_id"):
         data["offer_id"] = state.data["offer_id"]
+    problems: list[tuple[str, str]] = []
     for step in STEPS:
         raw = str(answers.get(step) or "")
         if step == "availability" and not raw.strip():
             data[step] = ""
-            continue
-        if not raw.strip():
-            raise UserError(f"Please fill in {LABELS[step].lower()} and send the form again.")
-        data[step] = _parse(ctx, step, raw)
-    return await confirm(ctx, data)
+        elif not raw.strip():
+            problems.append((step, f"Please fill in {LABELS[step].lower()}."))
+        else:
+            try:
+                data[step] = _parse(ctx, step, raw)
+            except UserError as refusal:
+                problems.append((step, refusal.message))
+    if not problems:
+        return await confirm(ctx, data)
+    # Keep what was typed: the valid answers continue the conversation at the first problem,
+    # and the form opens again pre-filled with everything as it was sent.
+    data[DRAFT] = {step: str(answers.get(step) or "")[:2000] for step in STEPS}
+    first = problems[0][0]
+    await dialogs.save(ctx.session, ctx.person.id, DIALOG, first, data, ctx.now, _idle(ctx))
+    lines = [f"{LABELS[step]}: {problem}" for step, problem in problems]
+    return Message(
+        text="I couldn't save the form: " + " ".join(lines),
+        blocks=[
+            Text("I couldn't save the form yet; your answers are kept."),
+            Text("\n".join(lines), markdown=False),
+            Buttons([Button("Open the form again", "skillshare.offer_form", style="primary")]),
+            Note(f"Or type the {LABELS[first].lower()} here. Type cancel to stop."),
+        ],
+        dm=True,
+    )
 
 
 DIALOG_SPEC = Dialog(

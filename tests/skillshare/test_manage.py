@@ -135,11 +135,13 @@ async def test_form_is_offered_and_its_submission_saves_the_offer(app: Learnbot,
     assert reply.dm and form.submit_action_id == "skillshare.offer_form_submit"
     assert form.fields[0].initial == "Excel"
     assert form.fields[2].options == ["talk", "workshop", "one-to-one coaching", "mentoring"]
-    # Bad input is refused with a clear message and saves nothing.
-    [refused] = await app.handle(
-        _ana(form.submit_action_id, json.dumps({"skill": "Excel", "format": "talk"}))
-    )
-    assert "fill in description" in refused.text
+    # Bad input is refused with a clear message; what was typed is kept for the next try.
+    too_long = {"skill": "Excel", "description": "d" * 281, "format": "talk", "level": "guru"}
+    [refused] = await app.handle(_ana(form.submit_action_id, json.dumps(too_long)))
+    assert "281 characters" in refused.text and "Please pick one of" in refused.text
+    [again] = await app.handle(_ana("skillshare.offer_form"))
+    [form] = [b for b in again.blocks if isinstance(b, Form)]
+    assert [f.initial for f in form.fields[:4]] == ["Excel", "d" * 281, "talk", ""]
     [refused] = await app.handle(_ana(form.submit_action_id, "not json"))
     assert "couldn't read that form" in refused.text
     submission = {
@@ -157,6 +159,16 @@ async def test_form_is_offered_and_its_submission_saves_the_offer(app: Learnbot,
     # The conversation the form replaced is over.
     await chat.send("workshop")
     await chat.expect_reply("didn't understand")
+
+
+async def test_a_refused_form_can_be_finished_in_the_conversation(app: Learnbot, chat: ChatDriver) -> None:
+    submission = {"skill": "Excel", "description": "", "format": "talk", "level": "beginner"}
+    [refused] = await app.handle(_ana("skillshare.offer_form_submit", json.dumps(submission)))
+    assert "Please fill in description" in refused.text
+    await chat.send("Pivot tables in 30 minutes")
+    await chat.expect_reply("Here's your offer", "Excel", "Pivot tables in 30 minutes", "talk", "beginner")
+    await chat.send("confirm")
+    await chat.expect_reply("saved")
 
 
 async def test_form_edits_the_offer_being_edited(app: Learnbot, chat: ChatDriver) -> None:
