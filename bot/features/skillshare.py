@@ -10,6 +10,7 @@ Inviting an offer onto a learning day's agenda (the ``skillshare.invite`` button
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 INVITE_ACTION = "skillshare.invite"
+MAX_REQUEST_BUTTONS = 10
+REQUEST_LINES_PER_BLOCK = 12
 
 
 async def _owners(session: AsyncSession, person_ids: set[int]) -> dict[int, Person]:
@@ -48,7 +51,7 @@ async def _offer_list(
     *,
     total: int,
     more_hint: str,
-    buttons: Any = None,
+    buttons: Callable[[SkillOffer], list[Button]] | None = None,
 ) -> list[Message]:
     """Offers as messages of at most ``MAX_SHOWN`` each (Slack allows 50 blocks a message)."""
     owners = await _owners(ctx.session, {o.person_id for o in found})
@@ -189,10 +192,14 @@ def register(router: Router) -> None:
                 offer, None, ctx.config, viewer_office=offer.office_id, buttons=own_offer_buttons(offer)
             )
         if requests:
+            shown = requests[:MAX_REQUEST_BUTTONS]
             blocks.append(Text("Your open requests:"))
-            for request in requests[:MAX_SHOWN]:
-                blocks.append(Text(request_text(request), markdown=False))
-                blocks.append(Buttons([Button("Close request", "skillshare.request_close", str(request.id))]))
+            blocks.append(Text("\n".join(request_text(r) for r in shown), markdown=False))
+            blocks.append(
+                Buttons(
+                    [Button(f"Close request #{r.id}", "skillshare.request_close", str(r.id)) for r in shown]
+                )
+            )
         profile = await peer.profile_of(ctx)
         if profile is not None:
             blocks.append(
@@ -311,17 +318,18 @@ def register(router: Router) -> None:
         )
         if requests:
             people = await _owners(ctx.session, {r.person_id for r in requests})
-            lines = [request_text(r, people.get(r.person_id)) for r in requests[:100]]
-            more = f"\n… and {len(requests) - 100} more" if len(requests) > 100 else ""
-            messages.append(
-                Message(
-                    text=f"Open requests ({len(requests)})",
-                    blocks=[
-                        Header(f"Open requests ({len(requests)})"),
-                        Text("\n".join(lines) + more, markdown=False),
-                    ],
+            lines = [request_text(r, people.get(r.person_id)) for r in requests]
+            request_blocks: list[Block] = [Header(f"Open requests ({len(requests)})")]
+            # Slack caps a text block at 3000 characters: a request line is at most ~200.
+            for start in range(0, len(lines), REQUEST_LINES_PER_BLOCK):
+                chunk = lines[start : start + REQUEST_LINES_PER_BLOCK]
+                request_blocks.append(Text("\n".join(chunk), markdown=False))
+            for start in range(0, len(request_blocks), 45):
+                messages.append(
+                    Message(
+                        text=f"Open requests ({len(requests)})", blocks=request_blocks[start : start + 45]
+                    )
                 )
-            )
         for message in messages:
             message.dm = True
         return messages

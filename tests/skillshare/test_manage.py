@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from bot.core import Learnbot
 from bot.errors import UserError
-from bot.events import Actor, ButtonPressed, Conversation, HomeOpened
-from bot.messages import Buttons, Form, Message
+from bot.events import Actor, ButtonPressed, CommandInvoked, Conversation, HomeOpened
+from bot.messages import Buttons, Form, Message, Text
 from bot.skillshare import text as usertext
 from storage.skillshare import SkillOffer
 from tests.support.conversation import ChatDriver, ChatWorld
@@ -84,28 +84,25 @@ async def test_learning_manager_sees_all_offers_with_an_invite_button(world: Cha
     await manager.expect_reply("Open requests", "negotiation", "bob@example.org")
 
 
-async def test_all_offers_keep_messages_under_the_block_limit(app: Learnbot) -> None:
-    for index in range(40):
-        await app.handle(
-            _ana(
-                "skillshare.offer_form_submit",
-                json.dumps(
-                    {"skill": f"Skill {index}", "description": "d", "format": "talk", "level": "beginner"}
-                ),
-            )
-        )
-    manager = ButtonPressed(
-        actor=Actor(platform="console", user_id="manager@example.org", email="manager@example.org"),
-        conversation=Conversation(id="dm:m"),
-        action_id="unused",
-    )
-    from bot.events import CommandInvoked
+def _within_slack_limits(replies: list[Message]) -> None:
+    for reply in replies:
+        assert len(reply.blocks) <= 50
+        assert all(len(b.text) <= 3000 for b in reply.blocks if isinstance(b, Text))
 
+
+async def test_long_lists_stay_within_message_limits(app: Learnbot) -> None:
+    for index in range(40):
+        offer = {"skill": f"Skill {index}", "description": "d" * 280, "format": "talk", "level": "beginner"}
+        await app.handle(_ana("skillshare.offer_form_submit", json.dumps(offer)))
+    ana, conversation = _ana("x").actor, Conversation(id="dm:ana")
+    for index in range(40):
+        wish = f"request {'something quite specific to learn ' * 3} number {index}"
+        await app.handle(CommandInvoked(actor=ana, conversation=conversation, name="skillshare", text=wish))
+    manager = Actor(platform="console", user_id="manager@example.org", email="manager@example.org")
     replies = await app.handle(
-        CommandInvoked(actor=manager.actor, conversation=manager.conversation, name="skillshare", text="all")
+        CommandInvoked(actor=manager, conversation=conversation, name="skillshare", text="all")
     )
-    assert len(replies) == 3
-    assert all(len(reply.blocks) <= 50 for reply in replies)
+    _within_slack_limits(replies)
     invites = [
         button.value
         for reply in replies
@@ -115,6 +112,11 @@ async def test_all_offers_keep_messages_under_the_block_limit(app: Learnbot) -> 
         if button.action_id == "skillshare.invite"
     ]
     assert len(invites) == 40
+    assert "number 39" in str(replies[-1].blocks)
+    mine = await app.handle(
+        CommandInvoked(actor=ana, conversation=conversation, name="skillshare", text="mine")
+    )
+    _within_slack_limits(mine)
 
 
 async def test_home_section_lists_my_offers(app: Learnbot, chat: ChatDriver) -> None:
