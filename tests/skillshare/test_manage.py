@@ -70,6 +70,9 @@ async def test_list_when_empty_and_unknown_subcommand(world: ChatWorld) -> None:
     await bob.expect_reply("No offers yet")
     await bob.send("/skillshare teach")
     await bob.expect_reply("don't know", "/skillshare offer")
+    await bob.send("/skillshare")
+    help_text = await bob.expect_reply("/skillshare offer", "/skillshare search", "/skillshare peer")
+    assert "/skillshare all" not in help_text  # managers only
 
 
 async def test_learning_manager_sees_all_offers_with_an_invite_button(world: ChatWorld) -> None:

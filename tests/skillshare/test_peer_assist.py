@@ -102,7 +102,7 @@ async def test_a_round_as_people_see_it(world: ChatWorld, clock: ManualClock) ->
 
     summary = await world.run_job("peer_pairing")
     assert "0 pair(s), 1 trio(s)" in summary  # ana, bob, carol; dan paused
-    await ana.expect_reply("partners this round", "Bob", "Carol")
+    await ana.expect_reply("partners this round", "bob@example.org", "carol@example.org")
     await bob.expect_reply("partners this round", "budgeting")
     await carol.expect_reply("partners this round")
     await dan.expect_nothing()

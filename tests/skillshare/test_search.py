@@ -111,7 +111,7 @@ async def test_withdrawn_offers_are_not_found(world: ChatWorld) -> None:
         await ana.send(line)
     bob = world.person("bob@example.org")
     await bob.send("/skillshare search CAFE")
-    await bob.expect_reply("Café culture", "Ana")
+    await bob.expect_reply("Café culture", "ana@example.org")
     await ana.send("/skillshare withdraw")
     await ana.expect_reply("Withdrawn", "Café culture")
     await bob.send("/skillshare search cafe")
