@@ -86,6 +86,17 @@ async def test_edit_from_the_summary_changes_one_answer(world: ChatWorld) -> Non
     assert [(o.level, o.availability) for o in offers] == [("advanced", "Monday mornings")]
 
 
+async def test_answers_that_start_with_a_command_word_are_answers(world: ChatWorld) -> None:
+    ana = world.person("ana@example.org")
+    await ana.send("/skillshare offer Learning design")
+    await ana.send("Learning how adults learn, and skillshare sessions that stick")
+    await ana.expect_reply("Which format")
+    await ana.send("/skillshare list")  # a command with the slash still works mid-conversation
+    await ana.expect_reply("No offers yet")
+    await ana.send("talk")
+    await ana.expect_reply("What level")
+
+
 async def test_cancel_at_any_step_saves_nothing(world: ChatWorld) -> None:
     ana = world.person("ana@example.org")
     await ana.send("/skillshare offer Excel")
