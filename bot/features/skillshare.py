@@ -283,7 +283,7 @@ def register(router: Router) -> None:
         return Message(text=f"{intro} {len(matches)} matching offer(s).", blocks=blocks, dm=True)
 
     @router.command(
-        "skillshare", "peer", usage="[needs|strengths|pause|resume] ...", help="peer-assist pairs"
+        "skillshare", "peer", usage="[needs|strengths|pause|resume|leave] ...", help="peer-assist pairs"
     )
     async def _peer(ctx: Context, args: str) -> Reply:
         return await peer.command(ctx, args)

@@ -37,7 +37,8 @@ USAGE = (
     "with what you need.\n"
     "• `/skillshare peer needs <what you'd like help with>`\n"
     "• `/skillshare peer strengths <what you can help with>`\n"
-    "• `/skillshare peer pause` / `/skillshare peer resume`"
+    "• `/skillshare peer pause` / `/skillshare peer resume`\n"
+    "• `/skillshare peer leave` (forgets your needs and strengths)"
 )
 
 
@@ -113,6 +114,11 @@ async def command(ctx: Context, args: str) -> Reply:
             else "Welcome back: you'll be in the next round."
         )
         return plain(done)
+    if word == "leave":
+        if profile is None:
+            return plain("You're not in peer assist, so there was nothing to forget.")
+        await ctx.session.delete(profile)
+        return plain("Done: you've left peer assist and I've forgotten your needs and strengths.")
     return plain(f"I don't know `/skillshare peer {word}`.\n{USAGE}")
 
 

@@ -121,6 +121,13 @@ async def test_a_round_as_people_see_it(world: ChatWorld, clock: ManualClock) ->
     async with world.app.sessions() as session:
         answers = dict((await session.execute(select(PeerPairMember.person_id, PeerPairMember.met))).all())
     assert sorted(answers.values(), key=str) == [False, None, True]
+    await carol.send("/skillshare peer leave")
+    await carol.expect_reply("left peer assist")
+    await carol.send("/skillshare peer leave")
+    await carol.expect_reply("nothing to forget")
+    clock.advance(timedelta(days=7))
+    assert "0 trio(s)" in await world.run_job("peer_pairing")
+    await ana.expect_reply("partner this round", "bob@example.org")
 
 
 async def test_sit_out_is_told_and_rotates(
