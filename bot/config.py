@@ -195,6 +195,15 @@ class SlackPolicy(Strict):
     workspace_per_minute: int = Field(default=300, ge=1)
 
 
+class SkillshareSettings(Strict):
+    """Choices offered in the skillshare conversation, and how peer-assist pairs are made."""
+
+    formats: list[str] = Field(default=["talk", "workshop", "one-to-one coaching", "mentoring"], min_length=1)
+    levels: list[str] = Field(default=["beginner", "intermediate", "advanced", "all levels"], min_length=1)
+    peer_odd_number: Literal["trio", "sit_out"] = "trio"
+    peer_followup_days: int = Field(default=7, ge=1, le=90)
+
+
 class AppConfig(Strict):
     bot_name: str = "Learnbot"
     default_office: str | None = None
@@ -207,6 +216,7 @@ class AppConfig(Strict):
     outbox: OutboxPolicy = OutboxPolicy()
     slack: SlackPolicy = SlackPolicy()
     dialog_idle_minutes: int = Field(default=60, ge=1)
+    skillshare: SkillshareSettings = SkillshareSettings()
 
     @model_validator(mode="after")
     def _references(self) -> AppConfig:

@@ -189,21 +189,27 @@ class Learnbot:
 
     async def _message(self, ctx: Context, text: str) -> Reply:
         text = text.strip()
-        first = text.split(" ", 1)[0].lower()
-        if text.startswith("/") or first in self.router.commands:
-            name, _, rest = text.lstrip("/").partition(" ")
-            return await self.command(ctx, name, rest)
         state = await dialogs.current(ctx.session, ctx.person.id)
         if state is not None:
             dialog = self.router.dialogs.get(state.dialog)
             if dialog is None or state.expires_at <= self.clock.now():
                 await dialogs.finish(ctx.session, ctx.person.id)
                 note = self.expiry_note(state.dialog)
-                return [note, *_as_list(await self._free_text(ctx, text))]
-            if text.lower() in {"cancel", "stop", "quit", "exit"}:
-                await dialogs.finish(ctx.session, ctx.person.id)
-                return plain(f"Cancelled {dialog.topic}; nothing was saved.")
-            return await dialog.on_text(ctx, state, text)
+                return [note, *_as_list(await self._command_or_free_text(ctx, text))]
+            # In a conversation only "/..." is a command: an answer such as "Learning design"
+            # must not be taken for "/learning design".
+            if not text.startswith("/"):
+                if text.lower() in {"cancel", "stop", "quit", "exit"}:
+                    await dialogs.finish(ctx.session, ctx.person.id)
+                    return plain(f"Cancelled {dialog.topic}; nothing was saved.")
+                return await dialog.on_text(ctx, state, text)
+        return await self._command_or_free_text(ctx, text)
+
+    async def _command_or_free_text(self, ctx: Context, text: str) -> Reply:
+        first = text.split(" ", 1)[0].lower()
+        if text.startswith("/") or first in self.router.commands:
+            name, _, rest = text.lstrip("/").partition(" ")
+            return await self.command(ctx, name, rest)
         return await self._free_text(ctx, text)
 
     async def _free_text(self, ctx: Context, text: str) -> Reply:

@@ -3,9 +3,9 @@
 Add a line here when a feature adds a ``storage/<feature>.py`` module with tables.
 """
 
-from storage import models, nudges
+from storage import models, nudges, skillshare
 from storage.models import Base
 
-__all__ = ["Base", "metadata", "models", "nudges"]
+__all__ = ["Base", "metadata", "models", "nudges", "skillshare"]
 
 metadata = Base.metadata

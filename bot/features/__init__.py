@@ -1,5 +1,5 @@
 """Feature modules. Each has ``register(router)`` and is listed here once."""
 
-from bot.features import basics, nudges
+from bot.features import basics, nudges, skillshare
 
-FEATURES = [basics, nudges]
+FEATURES = [basics, nudges, skillshare]
