@@ -3,9 +3,9 @@
 Add a line here when a feature adds a ``storage/<feature>.py`` module with tables.
 """
 
-from storage import models
+from storage import models, picks
 from storage.models import Base
 
-__all__ = ["Base", "metadata", "models"]
+__all__ = ["Base", "metadata", "models", "picks"]
 
 metadata = Base.metadata
