@@ -1,5 +1,5 @@
 """Feature modules. Each has ``register(router)`` and is listed here once."""
 
-from bot.features import basics
+from bot.features import basics, picks
 
-FEATURES = [basics]
+FEATURES = [basics, picks]
