@@ -27,6 +27,7 @@ class Candidate:
     source_key: str  # the affinity key: a feed id, or "site:<name>" for suggestions
     published: datetime
     suggested: bool = False
+    url: str = ""
 
 
 def score(candidate: Candidate, now: datetime, max_age_days: int, votes: Mapping[str, int]) -> float:
@@ -49,8 +50,17 @@ def choose(
     lists them first). A kind with too few candidates gives what it has; the other kinds don't
     fill its place, so the mix the learning manager set stays recognisable."""
     chosen: list[Candidate] = []
+    links: set[str] = set()  # two feeds may carry the same article
     for kind, count in mix:
         pool = [c for c in candidates if c.kind == kind]
         pool.sort(key=lambda c: (-score(c, now, max_age_days, votes), -c.published.timestamp(), c.item_id))
-        chosen.extend(pool[:count])
+        taken = 0
+        for candidate in pool:
+            if taken == count:
+                break
+            if candidate.url and candidate.url in links:
+                continue
+            links.add(candidate.url)
+            chosen.append(candidate)
+            taken += 1
     return chosen

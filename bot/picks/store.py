@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.config import Feed
 from bot.picks.choose import Candidate
@@ -87,13 +88,19 @@ async def _keep_entries(session: AsyncSession, fetch: FeedFetch, now: datetime) 
 async def candidates(
     session: AsyncSession, channel_key: str, since: datetime, feed_ids: Sequence[str]
 ) -> list[Candidate]:
-    """Items never posted to this channel, from a configured feed or a suggestion, newer than
-    ``since`` (publication date, or when first seen if the feed gives none)."""
-    posted = select(PostedPick.item_id).where(PostedPick.channel_key == channel_key)
+    """Items whose link was never posted to this channel (whichever feed carried it), from a
+    configured feed or a suggestion, newer than ``since`` (publication date, or when first seen
+    if the feed gives none)."""
+    shown = aliased(PickItem)
+    posted_links = (
+        select(shown.url)
+        .join(PostedPick, PostedPick.item_id == shown.id)
+        .where(PostedPick.channel_key == channel_key)
+    )
     moment = func.coalesce(PickItem.published_at, PickItem.first_seen_at)
     rows = await session.execute(
-        select(PickItem.id, PickItem.kind, PickItem.source_key, PickItem.source, moment).where(
-            PickItem.id.not_in(posted),
+        select(PickItem.id, PickItem.kind, PickItem.source_key, PickItem.source, moment, PickItem.url).where(
+            PickItem.url.not_in(posted_links),
             PickItem.source_key.in_([*feed_ids, SUGGESTION_SOURCE]),
             moment >= since,
         )
@@ -105,8 +112,9 @@ async def candidates(
             source_key=affinity_key(source_key, source),
             published=when,
             suggested=source_key == SUGGESTION_SOURCE,
+            url=url,
         )
-        for item_id, kind, source_key, source, when in rows.all()
+        for item_id, kind, source_key, source, when, url in rows.all()
     ]
 
 
