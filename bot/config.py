@@ -185,6 +185,8 @@ class PicksPolicy(Strict):
 
     mix: dict[Literal["talk", "article"], int] = {"talk": 2, "article": 2}
     fetch_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    page_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    """How long ``/learning share`` waits for the shared page (the person is waiting too)."""
     max_concurrent_fetches: int = Field(default=50, ge=1, le=200)
     max_age_days: int = Field(default=60, ge=1, le=3650)
     auto_approve_suggestions: bool = False

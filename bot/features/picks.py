@@ -171,8 +171,13 @@ async def weekly_picks(
         ids = [c.item_id for c in chosen]
         rows = await store.items(session, ids)
         message = digest_message(policy.title, rows, await store.suggested_by(session, ids))
+        planned = await app.plan(session, destination=ToChannel(channel.key), message=message, key=key)
+        if not any(p.created for p in planned):
+            # Another replica planned this week's digest first, or the channel is on no enabled
+            # platform: either way these items were not shown here, so they stay candidates.
+            done.append(f"{channel.key}: not planned (already planned elsewhere, or no platform)")
+            continue
         await store.record_posted(session, channel.key, ids, week, now)
-        await app.plan(session, destination=ToChannel(channel.key), message=message, key=key)
         done.append(f"{channel.key}: {len(ids)} pick(s)")
     failed = [f for f in fetches if f.status == "failed"]
     if failed:
@@ -248,16 +253,14 @@ async def share(ctx: Context, args: str, client_factory: ClientFactory) -> Reply
             f"{state.get(existing.status, 'was looked at already')}."
         )
     policy = ctx.config.picks
+    timeout = policy.page_timeout_seconds
     try:
-        async with (
-            client_factory(policy.fetch_timeout_seconds) as client,
-            asyncio.timeout(policy.fetch_timeout_seconds),
-        ):
+        async with client_factory(timeout) as client, asyncio.timeout(timeout):
             page = await fetch_page(client, url, allow_private=policy.allow_private_hosts)
     except TimeoutError:
         raise UserError(
-            f"That page took longer than {policy.fetch_timeout_seconds:g} s to answer, so I couldn't "
-            "read it. Check that the link works in a browser and try again."
+            f"That page took longer than {timeout:g} s to answer, so I couldn't read it. "
+            "Check that the link works in a browser and try again."
         ) from None
     except PageError as refusal:
         raise UserError(refusal.args[0]) from None

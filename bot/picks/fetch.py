@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 MAX_FEED_BYTES = 5 * 1024 * 1024
 MAX_PAGE_BYTES = 512 * 1024
 MAX_REDIRECTS = 5
+MAX_URL_LENGTH = 2000
 USER_AGENT = "Learnbot weekly picks (+https://github.com/learnbot)"
 
 
@@ -57,8 +58,12 @@ class PageError(Exception):
 
 
 def make_client(timeout: float) -> httpx.AsyncClient:
+    """The production client. Callers bound each whole exchange with ``asyncio.timeout``
+    (httpx's timeouts are per connect/read, so a server dripping bytes could outlast them);
+    httpx's own timeout is only a backstop, a little longer, so the message people see is the
+    end-to-end one."""
     return httpx.AsyncClient(
-        timeout=httpx.Timeout(timeout),
+        timeout=httpx.Timeout(timeout + 1.0),
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,
         limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
@@ -164,6 +169,8 @@ def check_share_url(text: str) -> str:
             f"I can only share web links that start with http:// or https://, and '{url[:100]}' "
             "isn't one. Try `/learning share https://example.org/article why it's worth reading`."
         )
+    if len(url) > MAX_URL_LENGTH:
+        raise PageError(f"That link is {len(url)} characters long; please share a shorter one.")
     if parts.username or parts.password:
         raise PageError("Please share the link without a user name or password in it.")
     return url

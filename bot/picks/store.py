@@ -78,7 +78,7 @@ async def _keep_entries(session: AsyncSession, fetch: FeedFetch, now: datetime) 
             known[entry.guid] = item
             new += 1
         item.url, item.title, item.speaker = entry.url, entry.title, entry.speaker
-        item.source = feed.name or feed.id
+        item.source = (feed.name or feed.id)[:200]
         item.duration_seconds = entry.duration_seconds
         item.summary, item.image_url = entry.summary, entry.image_url
         item.published_at = entry.published_at

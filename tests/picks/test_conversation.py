@@ -155,3 +155,17 @@ async def test_useful_counts_one_vote_per_person(world: ChatWorld, clock: Manual
     assert "already marked" in await _press_useful(world, "ana@example.org", item_id)
     assert "2 people found it useful" in await _press_useful(world, "bo@example.org", item_id)
     assert "no longer available" in await _press_useful(world, "bo@example.org", 99999)
+
+
+async def test_a_slow_or_huge_link_is_refused_kindly(
+    world: ChatWorld, feed_server: FeedServer, config_data: dict[str, Any]
+) -> None:
+    config_data["picks"]["page_timeout_seconds"] = 0.2
+    world.app.config = parse_config(config_data)
+    feed_server.routes["slow"] = Route(body=b"<title>late</title>", content_type="text/html", delay=0.6)
+    ana = world.person("ana@example.org")
+    await ana.send(f"/learning share {feed_server.url('slow')}")
+    await ana.expect_reply("took longer than 0.2 s")
+    await ana.send("/learning share https://example.org/" + "a" * 2100)
+    await ana.expect_reply("please share a shorter one")
+    assert await _suggestions(world) == []

@@ -225,3 +225,13 @@ async def test_the_same_link_from_two_feeds_is_not_repeated(
         clock.advance(WEEK)
     titles = [title for _, _, title in await posted(app)]
     assert len(titles) == 6 == len(set(titles))
+
+
+async def test_a_channel_on_no_enabled_platform_keeps_its_candidates(app: Learnbot) -> None:
+    """#aprendizaje exists only in Slack; a Teams-only deployment can't post there, so nothing is
+    marked as shown and the items wait for a platform that can."""
+    teams_only = Learnbot(app.config, app.sessions, clock=app.clock, platforms=("teams",))
+    summary = await teams_only.run_job("weekly_picks", {})
+    assert "learning: 4 pick(s)" in summary
+    assert "aprendizaje: not planned" in summary
+    assert await posted(app, "aprendizaje") == []
