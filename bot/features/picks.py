@@ -56,7 +56,7 @@ def register_with(router: Router, *, client_factory: ClientFactory) -> None:
     @router.job("refresh_feeds")
     async def _refresh_feeds(app: Learnbot, session: AsyncSession, args: dict[str, Any]) -> str:
         """Fetch the feeds without posting, so items a feed drops before the digest are kept."""
-        fetches, new = await refresh(app.config, session, app.clock.now(), client_factory)
+        fetches, new = await refresh(app, session, client_factory)
         failed = [f.feed.id for f in fetches if f.status == "failed"]
         return f"{len(fetches)} feed(s) fetched, {new} new item(s)" + (
             f", failed: {', '.join(failed)}" if failed else ""
@@ -97,13 +97,18 @@ def register_with(router: Router, *, client_factory: ClientFactory) -> None:
 
 # -- fetching -------------------------------------------------------------------------------
 async def refresh(
-    config: AppConfig, session: AsyncSession, now: datetime, client_factory: ClientFactory
+    app: Learnbot, session: AsyncSession, client_factory: ClientFactory
 ) -> tuple[list[FeedFetch], int]:
-    """Fetch every configured feed (conditionally) and keep what is new."""
+    """Fetch every configured feed (conditionally) and keep what is new in ``session``.
+
+    The validators are read in a short session of their own, so no database connection or
+    transaction is held while the feeds take their time."""
+    config = app.config
     if not config.feeds:
         return [], 0
     policy = config.picks
-    known = await store.validators(session, config.feeds)
+    async with app.sessions() as reader:
+        known = await store.validators(reader, config.feeds)
     async with client_factory(policy.fetch_timeout_seconds) as client:
         fetches = await fetch_feeds(
             client,
@@ -112,7 +117,7 @@ async def refresh(
             per_feed_seconds=policy.fetch_timeout_seconds,
             concurrency=policy.max_concurrent_fetches,
         )
-    new = await store.save_fetches(session, fetches, now)
+    new = await store.save_fetches(session, fetches, app.clock.now())
     return fetches, new
 
 
@@ -152,7 +157,7 @@ async def weekly_picks(
     if not channels:
         return "no channel with weekly_picks: true matches these args"
     now = app.clock.now()
-    fetches, new = await refresh(config, session, now, client_factory)
+    fetches, new = await refresh(app, session, client_factory)
     feed_ids = [feed.id for feed in config.feeds]
     since = now - timedelta(days=policy.max_age_days)
     done: list[str] = []
