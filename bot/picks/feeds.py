@@ -36,10 +36,16 @@ class FeedEntry:
     published_at: datetime | None
 
 
-def parse_feed(body: bytes, *, source_name: str = "") -> list[FeedEntry]:
+def parse_feed(body: bytes, *, source_name: str = "", base_url: str = "") -> list[FeedEntry]:
     """Every usable entry in ``body``. Raises :class:`MalformedFeed` when nothing is readable;
     a feed with small flaws but readable entries is accepted (feedparser's "bozo" flag)."""
-    parsed = feedparser.parse(body)
+    # We keep only plain text (``clean`` strips every tag), so feedparser's HTML sanitising and
+    # relative-URI rewriting inside HTML content would be work thrown away (~10% of parse time).
+    # ``base_url`` (where the feed was fetched) makes relative entry links absolute.
+    headers = {"content-location": base_url} if base_url else None
+    parsed = feedparser.parse(
+        body, sanitize_html=False, resolve_relative_uris=False, response_headers=headers
+    )
     if parsed.bozo and not parsed.entries:
         reason = getattr(parsed, "bozo_exception", None) or "not RSS or Atom"
         raise MalformedFeed(f"not a readable feed ({reason})")

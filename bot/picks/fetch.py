@@ -134,7 +134,9 @@ async def _fetch_feed(
         # feedparser is pure Python (~15 ms for a TED feed): parse in a worker thread so the
         # event loop keeps serving chat requests and the other fetches meanwhile.
         loop = asyncio.get_running_loop()
-        entries = await loop.run_in_executor(parser, partial(parse_feed, body, source_name=feed.id))
+        entries = await loop.run_in_executor(
+            parser, partial(parse_feed, body, source_name=feed.id, base_url=url)
+        )
         return FeedFetch(feed, "ok", tuple(entries), fresh)
     return FeedFetch(feed, "failed", error=f"more than {MAX_REDIRECTS} redirects")
 

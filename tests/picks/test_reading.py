@@ -61,6 +61,13 @@ def test_entries_without_a_web_link_or_title_are_dropped() -> None:
     assert [e.title for e in parse_feed(body)] == ["Good"]
 
 
+def test_relative_links_are_made_absolute_against_the_feed_address() -> None:
+    body = b"""<rss version="2.0"><channel><title>x</title>
+    <item><title>Relative</title><link>/posts/relative</link></item></channel></rss>"""
+    [entry] = parse_feed(body, base_url="https://blog.example.org/feed.xml")
+    assert entry.url == "https://blog.example.org/posts/relative"
+
+
 def test_opengraph_wins_over_meta_and_title_and_stops_at_body() -> None:
     page = read_page("https://blog.example.org/learning-habit", (FEEDS / "shared-page.html").read_text())
     assert page.title == "The 20-minute habit that makes teams learn faster & better"
