@@ -100,8 +100,6 @@ class UsefulVote(Base):
 
     __tablename__ = "picks_useful_votes"
 
-    item_id: Mapped[int] = mapped_column(
-        ForeignKey("picks_items.id", ondelete="CASCADE"), primary_key=True
-    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("picks_items.id", ondelete="CASCADE"), primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
     voted_at: Mapped[datetime]

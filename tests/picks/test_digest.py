@@ -172,9 +172,9 @@ async def test_conditional_get_keeps_stored_items_on_304(app: Learnbot, feed_ser
 
 BLOG = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Team blog</title>
 <item><title>Our onboarding checklist</title><link>https://blog.example.org/onboarding</link>
-<guid>blog-1</guid><pubDate>Thu, 12 Nov 2026 09:00:00 +0000</pubDate></item>
+<guid isPermaLink="false">blog-1</guid><pubDate>Thu, 12 Nov 2026 09:00:00 +0000</pubDate></item>
 <item><title>What we learned from our first skillshare</title><link>https://blog.example.org/skillshare</link>
-<guid>blog-2</guid><pubDate>Thu, 19 Nov 2026 09:00:00 +0000</pubDate></item>
+<guid isPermaLink="false">blog-2</guid><pubDate>Thu, 19 Nov 2026 09:00:00 +0000</pubDate></item>
 </channel></rss>"""
 
 
