@@ -69,7 +69,8 @@ class FeedServer:
     async def start(self) -> FeedServer:
         app = web.Application()
         app.router.add_route("GET", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
+        # A short shutdown timeout: a deliberately slow answer must not hold up the teardown.
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()

@@ -121,10 +121,10 @@ async def test_a_slow_feed_costs_only_its_timeout(
 
     config_data["picks"]["fetch_timeout_seconds"] = 0.3
     app.config = parse_config(config_data)
-    feed_server.routes["ted-talks.rss"].delay = 1.2
+    feed_server.routes["ted-talks.rss"].delay = 2.0
     started = time.perf_counter()
     summary = await app.run_job("weekly_picks", {})
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 1.5  # the slow feed alone would take 2 s
     assert "skipped feed(s): ted-talks" in summary
     assert [kind for _, kind, _ in await posted(app)] == ["article", "article"]
     async with app.sessions() as session:
