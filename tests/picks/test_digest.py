@@ -227,10 +227,17 @@ async def test_the_same_link_from_two_feeds_is_not_repeated(
     assert len(titles) == 6 == len(set(titles))
 
 
-async def test_a_channel_on_no_enabled_platform_keeps_its_candidates(app: Learnbot) -> None:
+async def test_a_channel_on_no_enabled_platform_keeps_its_candidates(
+    app: Learnbot, config_data: dict[str, Any]
+) -> None:
     """#aprendizaje exists only in Slack; a Teams-only deployment can't post there, so nothing is
     marked as shown and the items wait for a platform that can."""
-    teams_only = Learnbot(app.config, app.sessions, clock=app.clock, platforms=("teams",))
+    from bot.config import parse_config
+
+    bogota = next(office for office in config_data["offices"] if office["id"] == "bogota")
+    bogota["channels"] = [{"key": "aprendizaje", "name": "#aprendizaje", "slack": "C0APREN"}]
+    config = parse_config(config_data)
+    teams_only = Learnbot(config, app.sessions, clock=app.clock, platforms=("teams",))
     summary = await teams_only.run_job("weekly_picks", {})
     assert "learning: 4 pick(s)" in summary
     assert "aprendizaje: not planned" in summary
