@@ -31,6 +31,7 @@ from bot.picks import store
 from bot.picks.choose import choose
 from bot.picks.digest import USEFUL_ACTION, digest_message
 from bot.picks.fetch import FeedFetch, PageError, check_share_url, fetch_feeds, fetch_page, make_client
+from bot.picks.links import link_key
 from bot.picks.text import clean
 from bot.router import Context, Reply, Router
 from storage.models import Person
@@ -351,6 +352,7 @@ async def _approve(session: AsyncSession, suggestion: Suggestion, manager: Perso
         source_key=SUGGESTION_SOURCE,
         guid=suggestion.url[:700],
         url=suggestion.url,
+        link_key=link_key(suggestion.url),
         title=suggestion.title,
         kind=suggestion.kind,
         source=suggestion.site_name,

@@ -27,7 +27,7 @@ class Candidate:
     source_key: str  # the affinity key: a feed id, or "site:<name>" for suggestions
     published: datetime
     suggested: bool = False
-    url: str = ""
+    link: str = ""  # bot.picks.links.link_key: the same page under another address is a repeat
 
 
 def score(candidate: Candidate, now: datetime, max_age_days: int, votes: Mapping[str, int]) -> float:
@@ -58,9 +58,9 @@ def choose(
         for candidate in pool:
             if taken == count:
                 break
-            if candidate.url and candidate.url in links:
+            if candidate.link and candidate.link in links:
                 continue
-            links.add(candidate.url)
+            links.add(candidate.link)
             chosen.append(candidate)
             taken += 1
     return chosen

@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 from bot.config import Feed
 from bot.picks.choose import Candidate
 from bot.picks.fetch import FeedFetch, Validators
+from bot.picks.links import link_key
 from storage.models import Person
 from storage.picks import SUGGESTION_SOURCE, FeedState, PickItem, PostedPick, Suggestion, UsefulVote
 
@@ -78,6 +79,7 @@ async def _keep_entries(session: AsyncSession, fetch: FeedFetch, now: datetime) 
             known[entry.guid] = item
             new += 1
         item.url, item.title, item.speaker = entry.url, entry.title, entry.speaker
+        item.link_key = link_key(entry.url)
         item.source = (feed.name or feed.id)[:200]
         item.duration_seconds = entry.duration_seconds
         item.summary, item.image_url = entry.summary, entry.image_url
@@ -93,14 +95,16 @@ async def candidates(
     if the feed gives none)."""
     shown = aliased(PickItem)
     posted_links = (
-        select(shown.url)
+        select(shown.link_key)
         .join(PostedPick, PostedPick.item_id == shown.id)
         .where(PostedPick.channel_key == channel_key)
     )
     moment = func.coalesce(PickItem.published_at, PickItem.first_seen_at)
     rows = await session.execute(
-        select(PickItem.id, PickItem.kind, PickItem.source_key, PickItem.source, moment, PickItem.url).where(
-            PickItem.url.not_in(posted_links),
+        select(
+            PickItem.id, PickItem.kind, PickItem.source_key, PickItem.source, moment, PickItem.link_key
+        ).where(
+            PickItem.link_key.not_in(posted_links),
             PickItem.source_key.in_([*feed_ids, SUGGESTION_SOURCE]),
             moment >= since,
         )
@@ -112,9 +116,9 @@ async def candidates(
             source_key=affinity_key(source_key, source),
             published=when,
             suggested=source_key == SUGGESTION_SOURCE,
-            url=url,
+            link=link,
         )
-        for item_id, kind, source_key, source, when, url in rows.all()
+        for item_id, kind, source_key, source, when, link in rows.all()
     ]
 
 

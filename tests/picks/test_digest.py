@@ -244,3 +244,31 @@ async def test_a_channel_on_no_enabled_platform_keeps_its_candidates(
     assert "learning: 4 pick(s)" in summary
     assert "aprendizaje: not planned" in summary
     assert await posted(app, "aprendizaje") == []
+
+
+async def test_a_shared_link_to_a_talk_already_posted_is_not_repeated(
+    app: Learnbot, clock: ManualClock
+) -> None:
+    """Someone shares the talk from last week's digest without TED's ``?rss=`` suffix: it is the
+    same page, so it never comes back to the channel."""
+    from storage.picks import SUGGESTION_SOURCE
+
+    await app.run_job("weekly_picks", {"channel": "learning"})
+    async with app.sessions() as session, session.begin():
+        session.add(
+            PickItem(
+                source_key=SUGGESTION_SOURCE,
+                guid="https://ted.com/talks/ruth_chang_how_to_make_hard_choices",
+                url="https://ted.com/talks/ruth_chang_how_to_make_hard_choices",
+                link_key="ted.com/talks/ruth_chang_how_to_make_hard_choices",
+                title="How to make hard choices",
+                kind="talk",
+                source="ted.com",
+                first_seen_at=clock.now(),
+            )
+        )
+    clock.advance(WEEK)
+    await app.run_job("weekly_picks", {"channel": "learning"})
+    titles = [title for _, _, title in await posted(app)]
+    assert titles.count("How to make hard choices") == 1
+    assert len(titles) == 8

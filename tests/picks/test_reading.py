@@ -126,7 +126,7 @@ def test_duration_wording() -> None:
 
 def test_choose_adds_freshness_suggestion_and_votes() -> None:
     def item(n: int, days: float, source: str = "feed", suggested: bool = False) -> Candidate:
-        return Candidate(n, "article", source, NOW - timedelta(days=days), suggested, f"https://x/{n}")
+        return Candidate(n, "article", source, NOW - timedelta(days=days), suggested, f"x/{n}")
 
     pool = [item(1, 10), item(2, 1), item(3, 20, "site:blog", suggested=True), item(4, 5, "liked")]
     picked = choose(pool, [("article", 3)], now=NOW, max_age_days=60, votes={"liked": 5})
@@ -147,3 +147,17 @@ def test_picks_config_is_strict() -> None:
         match=r"picks.fetch_timout_seconds: unknown key \(did you mean 'fetch_timeout_seconds'\?\)",
     ):
         parse_config({**base, "picks": {"fetch_timout_seconds": 3}})
+
+
+def test_link_keys_ignore_tracking_scheme_and_www() -> None:
+    from bot.picks.links import link_key
+
+    same = [
+        "https://www.ted.com/talks/ruth_chang_how_to_make_hard_choices?rss=172BB350-0205",
+        "http://ted.com/talks/ruth_chang_how_to_make_hard_choices/",
+        "https://www.ted.com/talks/ruth_chang_how_to_make_hard_choices?utm_source=newsletter#t-120",
+    ]
+    assert {link_key(url) for url in same} == {"ted.com/talks/ruth_chang_how_to_make_hard_choices"}
+    assert link_key("https://example.org/watch?v=2&list=1") == "example.org/watch?list=1&v=2"
+    assert link_key("https://example.org/watch?v=1") != link_key("https://example.org/watch?v=2")
+    assert link_key("http://127.0.0.1:8080/a") == "127.0.0.1:8080/a"

@@ -2,7 +2,7 @@
 
 Revision ID: 0007_picks
 Revises: 0001_core
-Create Date: 2026-11-29 02:26:56.444689
+Create Date: 2026-11-29 03:00:12.139952
 """
 from alembic import op
 import sqlalchemy as sa
@@ -34,6 +34,7 @@ def upgrade() -> None:
     sa.Column('source_key', sa.String(length=64), nullable=False),
     sa.Column('guid', sa.String(length=700), nullable=False),
     sa.Column('url', sa.Text(), nullable=False),
+    sa.Column('link_key', sa.String(length=700), nullable=False),
     sa.Column('title', sa.String(length=500), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('source', sa.String(length=200), nullable=False),
@@ -50,6 +51,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('picks_items', schema=None) as batch_op:
         batch_op.create_index('ix_picks_items_kind_published', ['kind', 'published_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_picks_items_link_key'), ['link_key'], unique=False)
 
     op.create_table('picks_posted',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -113,6 +115,7 @@ def downgrade() -> None:
 
     op.drop_table('picks_posted')
     with op.batch_alter_table('picks_items', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_picks_items_link_key'))
         batch_op.drop_index('ix_picks_items_kind_published')
 
     op.drop_table('picks_items')
