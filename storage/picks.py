@@ -53,6 +53,7 @@ class FeedState(Base):
     url: Mapped[str] = mapped_column(Text)
     etag: Mapped[str | None] = mapped_column(String(500))
     last_modified: Mapped[str | None] = mapped_column(String(100))
+    body_sha256: Mapped[str | None] = mapped_column(String(64))
     last_status: Mapped[str] = mapped_column(String(32), default="")  # "ok", "not-modified", "failed"
     last_error: Mapped[str | None] = mapped_column(Text)
     last_fetched_at: Mapped[datetime | None]

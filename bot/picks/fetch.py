@@ -9,6 +9,7 @@ failed :class:`FeedFetch`, never an exception that could stop the digest.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import ipaddress
 import logging
 import time
@@ -35,10 +36,12 @@ USER_AGENT = "Learnbot weekly picks (+https://github.com/learnbot)"
 
 @dataclass(frozen=True, slots=True)
 class Validators:
-    """What the feed said last time, sent back so an unchanged feed can answer 304."""
+    """What the feed said last time: ETag and Last-Modified are sent back so an unchanged feed
+    can answer 304; the body's digest catches feeds that ignore them (no parsing when equal)."""
 
     etag: str | None = None
     last_modified: str | None = None
+    body_sha256: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +133,10 @@ async def _fetch_feed(
                 status = f"HTTP {response.status_code} {response.reason_phrase}".strip()
                 return FeedFetch(feed, "failed", error=status)
             body = await _read_limited(response, MAX_FEED_BYTES)
-            fresh = Validators(response.headers.get("etag"), response.headers.get("last-modified"))
+            digest = hashlib.sha256(body).hexdigest()
+            fresh = Validators(response.headers.get("etag"), response.headers.get("last-modified"), digest)
+        if known.body_sha256 == digest:
+            return FeedFetch(feed, "not-modified", validators=fresh)
         # feedparser is pure Python (~15 ms for a TED feed): parse in a worker thread so the
         # event loop keeps serving chat requests and the other fetches meanwhile.
         loop = asyncio.get_running_loop()

@@ -27,7 +27,11 @@ async def validators(session: AsyncSession, feeds: Sequence[Feed]) -> dict[str, 
     (a feed whose address changed in app.yaml is fetched unconditionally)."""
     urls = {feed.id: feed.url for feed in feeds}
     states = (await session.scalars(select(FeedState))).all()
-    return {s.feed_id: Validators(s.etag, s.last_modified) for s in states if urls.get(s.feed_id) == s.url}
+    return {
+        s.feed_id: Validators(s.etag, s.last_modified, s.body_sha256)
+        for s in states
+        if urls.get(s.feed_id) == s.url
+    }
 
 
 async def save_fetches(session: AsyncSession, fetches: Sequence[FeedFetch], now: datetime) -> int:
@@ -42,7 +46,7 @@ async def save_fetches(session: AsyncSession, fetches: Sequence[FeedFetch], now:
             state = FeedState(feed_id=feed.id, url=feed.url, last_status="", consecutive_failures=0)
             session.add(state)
         if state.url != feed.url:
-            state.url, state.etag, state.last_modified = feed.url, None, None
+            state.url, state.etag, state.last_modified, state.body_sha256 = feed.url, None, None, None
         state.last_fetched_at = now
         state.last_status = fetch.status
         if fetch.status == "failed":
@@ -53,6 +57,7 @@ async def save_fetches(session: AsyncSession, fetches: Sequence[FeedFetch], now:
         state.consecutive_failures = 0
         state.last_success_at = now
         state.etag, state.last_modified = fetch.validators.etag, fetch.validators.last_modified
+        state.body_sha256 = fetch.validators.body_sha256
         if fetch.status == "ok":
             new += await _keep_entries(session, fetch, now)
     await session.flush()

@@ -180,6 +180,19 @@ BLOG = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Team blog</ti
 </channel></rss>"""
 
 
+async def test_an_unchanged_feed_without_validators_is_not_parsed_again(
+    app: Learnbot, feed_server: FeedServer
+) -> None:
+    feed_server.routes["ted-talks.rss"].etag = None  # a host that ignores conditional GET
+    await app.run_job("refresh_feeds", {})
+    await app.run_job("refresh_feeds", {})
+    assert "if-none-match" not in feed_server.hits("ted-talks.rss")[1]
+    async with app.sessions() as session:
+        state = await session.get_one(FeedState, "ted-talks")
+        assert state.last_status == "not-modified"  # same bytes: same items, nothing parsed
+        assert state.body_sha256 is not None
+
+
 async def test_useful_votes_steer_the_next_week(
     app: Learnbot, clock: ManualClock, feed_server: FeedServer, config_data: dict[str, Any]
 ) -> None:

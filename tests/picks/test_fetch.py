@@ -4,6 +4,7 @@ validators, failures described for people, and the refusal to read private addre
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -41,7 +42,9 @@ async def test_redirects_are_followed_and_validators_returned() -> None:
     async with _client(httpx.MockTransport(answer)) as client:
         [result] = await fetch_feeds(client, [feed], {}, per_feed_seconds=2)
     assert result.status == "ok" and len(result.entries) == 6
-    assert result.validators == Validators('"v2"', "Mon, 30 Nov 2026")
+    assert result.validators.etag == '"v2"'
+    assert result.validators.last_modified == "Mon, 30 Nov 2026"
+    assert result.validators.body_sha256 == hashlib.sha256(TALKS).hexdigest()
 
 
 async def test_failures_are_results_not_exceptions() -> None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0007_picks
 Revises: 0001_core
-Create Date: 2026-11-29 03:00:12.139952
+Create Date: 2026-11-29 03:01:42.393032
 """
 from alembic import op
 import sqlalchemy as sa
@@ -22,6 +22,7 @@ def upgrade() -> None:
     sa.Column('url', sa.Text(), nullable=False),
     sa.Column('etag', sa.String(length=500), nullable=True),
     sa.Column('last_modified', sa.String(length=100), nullable=True),
+    sa.Column('body_sha256', sa.String(length=64), nullable=True),
     sa.Column('last_status', sa.String(length=32), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('last_fetched_at', storage.types.UTCDateTime(timezone=True), nullable=True),
