@@ -30,7 +30,15 @@ from bot.people import get_or_create_by_email
 from bot.picks import store
 from bot.picks.choose import choose
 from bot.picks.digest import USEFUL_ACTION, digest_message
-from bot.picks.fetch import FeedFetch, PageError, check_share_url, fetch_feeds, fetch_page, make_client
+from bot.picks.fetch import (
+    FeedFetch,
+    PageError,
+    check_share_url,
+    fetch_feeds,
+    fetch_page,
+    make_client,
+    unwrap_links,
+)
 from bot.picks.links import link_key
 from bot.picks.text import clean
 from bot.router import Context, Reply, Router
@@ -244,7 +252,7 @@ async def useful(ctx: Context, value: str) -> Reply:
 
 # -- suggestions ----------------------------------------------------------------------------
 async def share(ctx: Context, args: str, client_factory: ClientFactory) -> Reply:
-    link, _, why_text = args.strip().partition(" ")
+    link, _, why_text = unwrap_links(args).strip().partition(" ")
     if not link:
         raise UserError(SHARE_USAGE)
     try:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import html
 import ipaddress
 import logging
+import re
 import time
 from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -164,6 +166,17 @@ def _describe(exc: httpx.HTTPError) -> str:
     if isinstance(exc, httpx.ConnectError):
         return "could not connect"
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+_HTML_LINK = re.compile(r"<a\s[^>]*?href=([\"'])(.+?)\1[^>]*>.*?</a>", re.IGNORECASE | re.DOTALL)
+_SLACK_LINK = re.compile(r"<((?:https?|ftp|mailto|file):[^|>\s]+)(?:\|[^>]*)?>", re.IGNORECASE)
+
+
+def unwrap_links(text: str) -> str:
+    """Plain addresses from what chat platforms send: Slack wraps links as ``<url|label>``,
+    Teams may send an HTML anchor ``<a href="url">label</a>``."""
+    text = _HTML_LINK.sub(lambda m: html.unescape(m.group(2)), text)
+    return _SLACK_LINK.sub(lambda m: html.unescape(m.group(1)), text)  # Slack sends & as &amp;
 
 
 def check_share_url(text: str) -> str:

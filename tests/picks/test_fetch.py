@@ -15,7 +15,15 @@ import pytest
 from bot.config import Feed
 from bot.core import Learnbot
 from bot.features import basics, picks
-from bot.picks.fetch import PageError, Validators, check_share_url, fetch_feeds, fetch_page, make_client
+from bot.picks.fetch import (
+    PageError,
+    Validators,
+    check_share_url,
+    fetch_feeds,
+    fetch_page,
+    make_client,
+    unwrap_links,
+)
 from tests.picks.feed_server import FeedServer
 
 FEEDS = Path(__file__).parent.parent / "fixtures" / "feeds"
@@ -80,6 +88,16 @@ async def test_feeds_are_fetched_concurrently() -> None:
         results = await fetch_feeds(client, [_feed(f"f{i}") for i in range(10)], {}, per_feed_seconds=2)
     assert all(r.status == "ok" for r in results)
     assert time.perf_counter() - started < 1.0  # 10 x 0.2 s one after another would be 2 s
+
+
+def test_links_are_unwrapped_from_slack_and_teams_markup() -> None:
+    assert (
+        unwrap_links("<https://ex.org/a?b=1&amp;c=2|ex.org/a> so good")
+        == "https://ex.org/a?b=1&amp;c=2 so good"
+    )
+    teams = '<a href="https://ex.org/a?b=1&amp;c=2" rel="noreferrer noopener">https://ex.org/a</a> worth it'
+    assert unwrap_links(teams) == "https://ex.org/a?b=1&c=2 worth it"
+    assert unwrap_links("just text <b>bold</b>") == "just text <b>bold</b>"
 
 
 def test_share_url_must_be_a_web_address() -> None:
