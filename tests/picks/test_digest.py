@@ -7,6 +7,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.clock import ManualClock
@@ -285,3 +286,13 @@ async def test_a_shared_link_to_a_talk_already_posted_is_not_repeated(
     titles = [title for _, _, title in await posted(app)]
     assert titles.count("How to make hard choices") == 1
     assert len(titles) == 8
+
+
+async def test_bad_schedule_args_name_the_problem(app: Learnbot) -> None:
+    with pytest.raises(ValueError, match=r"no office 'lagos' in app\.yaml \(offices: nairobi, bogota\)"):
+        await app.run_job("weekly_picks", {"office": "lagos"})
+    with pytest.raises(ValueError, match="no channel 'random'"):
+        await app.run_job("weekly_picks", {"channel": "random"})
+    with pytest.raises(ValueError, match=r"unknown argument\(s\) chanel"):
+        await app.run_job("weekly_picks", {"chanel": "learning"})
+    assert await posted(app) == []

@@ -92,8 +92,7 @@ async def test_feeds_are_fetched_concurrently() -> None:
 
 def test_links_are_unwrapped_from_slack_and_teams_markup() -> None:
     assert (
-        unwrap_links("<https://ex.org/a?b=1&amp;c=2|ex.org/a> so good")
-        == "https://ex.org/a?b=1&c=2 so good"
+        unwrap_links("<https://ex.org/a?b=1&amp;c=2|ex.org/a> so good") == "https://ex.org/a?b=1&c=2 so good"
     )
     teams = '<a href="https://ex.org/a?b=1&amp;c=2" rel="noreferrer noopener">https://ex.org/a</a> worth it'
     assert unwrap_links(teams) == "https://ex.org/a?b=1&c=2 worth it"
