@@ -204,6 +204,31 @@ class SkillshareSettings(Strict):
     peer_followup_days: int = Field(default=7, ge=1, le=90)
 
 
+class PicksPolicy(Strict):
+    """Weekly picks: how many items of each kind a digest holds and how feeds are fetched."""
+
+    mix: dict[Literal["talk", "article"], int] = {"talk": 2, "article": 2}
+    fetch_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    page_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    """How long ``/learning share`` waits for the shared page (the person is waiting too)."""
+    max_concurrent_fetches: int = Field(default=50, ge=1, le=200)
+    max_age_days: int = Field(default=60, ge=1, le=3650)
+    auto_approve_suggestions: bool = False
+    allow_private_hosts: bool = False
+    """Let ``/learning share`` read pages on private or loopback addresses (tests, intranets)."""
+    title: str = "This week's picks"
+
+    @field_validator("mix")
+    @classmethod
+    def _mix(cls, value: dict[str, int]) -> dict[str, int]:
+        for kind, count in value.items():
+            if not 0 <= count <= 10:
+                raise ValueError(f"mix.{kind} must be between 0 and 10, got {count}")
+        if not any(value.values()):
+            raise ValueError("mix must ask for at least one item, e.g. {talk: 2, article: 2}")
+        return value
+
+
 class AppConfig(Strict):
     bot_name: str = "Learnbot"
     default_office: str | None = None
@@ -215,6 +240,7 @@ class AppConfig(Strict):
     lms_import: ImportColumns = ImportColumns()
     outbox: OutboxPolicy = OutboxPolicy()
     slack: SlackPolicy = SlackPolicy()
+    picks: PicksPolicy = PicksPolicy()
     dialog_idle_minutes: int = Field(default=60, ge=1)
     skillshare: SkillshareSettings = SkillshareSettings()
 

@@ -1,5 +1,5 @@
 """Feature modules. Each has ``register(router)`` and is listed here once."""
 
-from bot.features import basics, nudges, skillshare
+from bot.features import basics, nudges, picks, skillshare
 
-FEATURES = [basics, nudges, skillshare]
+FEATURES = [basics, nudges, skillshare, picks]
