@@ -1,0 +1,165 @@
+"""What learning-day messages say: announcements, change and cancellation notices, listings.
+
+Every message carries the facts people need without clicking (date, time with the office's time
+zone, place or link, agenda, who is coming) and the RSVP buttons; an .ics file rides along as an
+attachment, and as an "Add to calendar" link when Learnbot has a public URL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import AppConfig
+from bot.learning_days import calendar, store
+from bot.learning_days.rules import Offset
+from bot.messages import Block, Button, Buttons, Divider, Fields, Header, Message, Note, Text
+from storage.learning_days import CANCELLED, LearningDay
+
+RSVP_ACTION = "day.rsvp"
+ANSWER_LABELS = {"going": "Going", "maybe": "Maybe", "no": "Can't"}
+ANSWER_PHRASES = {"going": "you're going", "maybe": "you might come", "no": "you can't come"}
+
+
+@dataclass(frozen=True, slots=True)
+class DayView:
+    """A day with everything a message about it shows."""
+
+    day: LearningDay
+    agenda: list[store.AgendaItem]
+    counts: store.Counts
+    answer: str | None = None
+
+
+async def view(session: AsyncSession, day: LearningDay, person_id: int | None = None) -> DayView:
+    answer = await store.answer_of(session, day.id, person_id) if person_id is not None else None
+    return DayView(day, await store.agenda(session, day.id), await store.counts(session, day.id), answer)
+
+
+def when(config: AppConfig, day: LearningDay) -> str:
+    """ "Thursday 7 January 2027, 09:00–17:00 (Africa/Nairobi)"."""
+    zone = day.timezone
+    return (
+        f"{day.date:%A} {day.date.day} {day.date:%B %Y}, {day.start_time:%H:%M}–{day.end_time:%H:%M} ({zone})"
+    )
+
+
+def short_date(day: LearningDay) -> str:
+    return f"{day.date:%a} {day.date.day} {day.date:%b}"
+
+
+def details(config: AppConfig, item: DayView) -> list[Block]:
+    day = item.day
+    office = config.office(day.office_id)
+    facts: list[tuple[str, str]] = [("When", when(config, day)), ("Office", office.name)]
+    if day.theme:
+        facts.append(("Theme", day.theme))
+    if day.place:
+        facts.append(("Where", day.place))
+    if day.online_url:
+        facts.append(("Online", day.online_url))
+    blocks: list[Block] = [Fields(facts)]
+    if item.agenda:
+        lines = [
+            f"• {entry.title}"
+            + (f" — {entry.presenter}" if entry.presenter else "")
+            + (" (skillshare)" if entry.source == "skillshare" else "")
+            for entry in item.agenda
+        ]
+        blocks.append(Text("*Agenda*\n" + "\n".join(lines)))
+    return blocks
+
+
+def rsvp_buttons(config: AppConfig, item: DayView) -> Buttons:
+    buttons = [
+        Button(
+            f"{label} ✓" if item.answer == answer else label,
+            RSVP_ACTION,
+            f"{item.day.id}:{answer}",
+            style="primary" if answer == "going" else "default",
+        )
+        for answer, label in ANSWER_LABELS.items()
+    ]
+    url = calendar.calendar_url(config, item.day.id)
+    if url:
+        buttons.append(Button("Add to calendar", "day.calendar", str(item.day.id), url=url))
+    return Buttons(buttons)
+
+
+def _footer(item: DayView) -> list[Block]:
+    answer = f" · You: {ANSWER_LABELS[item.answer]}" if item.answer else ""
+    return [Note(f"{item.counts.describe()}{answer} · Learning day #{item.day.id}")]
+
+
+def _ics(config: AppConfig, item: DayView, now: datetime) -> dict[str, str]:
+    return {calendar.filename(item.day.id): calendar.ics(item.day, item.agenda, now)}
+
+
+def announcement(config: AppConfig, item: DayView, offset: Offset, now: datetime) -> Message:
+    day = item.day
+    heading = f"Learning day {offset.describe()}: {day.title}"
+    return Message(
+        text=f"{heading} — {when(config, day)}",
+        blocks=[
+            Header(heading),
+            *details(config, item),
+            Text("Will you come? Your answer helps plan the room and the sessions."),
+            rsvp_buttons(config, item),
+            *_footer(item),
+        ],
+        attachments=_ics(config, item, now),
+    )
+
+
+def change_notice(config: AppConfig, item: DayView, what: str, now: datetime) -> Message:
+    day = item.day
+    heading = f"Learning day changed: {day.title}"
+    return Message(
+        text=f"{heading} — {what}. Now: {when(config, day)}",
+        blocks=[
+            Header(heading),
+            Text(f"{what}. Here are the new details; your RSVP still stands."),
+            *details(config, item),
+            rsvp_buttons(config, item),
+            *_footer(item),
+        ],
+        attachments=_ics(config, item, now),
+    )
+
+
+def cancel_notice(config: AppConfig, item: DayView, now: datetime) -> Message:
+    day = item.day
+    assert day.status == CANCELLED
+    heading = f"Learning day cancelled: {day.title}"
+    return Message(
+        text=f"{heading} ({when(config, day)})",
+        blocks=[
+            Header(heading),
+            Text(f"The learning day on {when(config, day)} is cancelled. Sorry for the change of plans."),
+            Note("The attached calendar file removes it from your calendar."),
+        ],
+        attachments=_ics(config, item, now),
+    )
+
+
+def listing(config: AppConfig, items: list[DayView], *, heading: str, empty: str) -> list[Message]:
+    if not items:
+        return [Message(text=empty, blocks=[Header(heading), Text(empty)])]
+    messages = [Message(text=heading, blocks=[Header(heading)])]
+    for item in items:
+        day = item.day
+        messages.append(
+            Message(
+                text=f"{day.title} — {when(config, day)} ({item.counts.describe()})",
+                blocks=[
+                    Text(f"*{day.title}*"),
+                    *details(config, item),
+                    rsvp_buttons(config, item),
+                    *_footer(item),
+                    Divider(),
+                ],
+            )
+        )
+    return messages
