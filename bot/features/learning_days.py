@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import UserError
 from bot.learning_days import announce, messages, parsing, scheduling, store
-from bot.messages import Header, Message, Note, Text, plain
+from bot.messages import Message, Note, Text, plain
 from bot.outbox import ToChannel, ToPerson
 from bot.people import get_or_create_by_email
 from bot.router import Context, Reply, Router
@@ -213,28 +213,8 @@ async def _rsvp(ctx: Context, value: str) -> Reply:
 async def _home(ctx: Context) -> list[Message]:
     office = ctx.config.office(ctx.person.office_id)
     days = await store.upcoming(ctx.session, office.id, ctx.now)
-    if not days:
-        return [
-            Message(
-                text="No learning days scheduled yet.",
-                blocks=[Header("Learning days"), Text("None scheduled yet.")],
-            )
-        ]
-    result = [Message(text="Learning days", blocks=[Header("Learning days")])]
-    for day in days[:3]:
-        item = await messages.view(ctx.session, day, ctx.person.id)
-        answer = messages.ANSWER_LABELS[item.answer] if item.answer else "not answered yet"
-        result.append(
-            Message(
-                text=f"{day.title}, {messages.when(ctx.config, day)} — you: {answer}",
-                blocks=[
-                    Text(f"*{day.title}* — {messages.when(ctx.config, day)}\nYour answer: {answer}"),
-                    messages.rsvp_buttons(ctx.config, item),
-                    Note(item.counts.describe()),
-                ],
-            )
-        )
-    return result
+    items = [await messages.view(ctx.session, day, ctx.person.id) for day in days[: messages.HOME_SHOWN]]
+    return [messages.home(ctx.config, items)]
 
 
 async def _announcements(app: Learnbot, session: AsyncSession, args: dict[str, Any]) -> str:

@@ -30,6 +30,15 @@ def calendar_url(config: AppConfig, day_id: int) -> str:
     return f"{base}/calendar/{filename(day_id)}" if base else ""
 
 
+def with_public_url(config: AppConfig, url: str | None) -> AppConfig:
+    """The configuration with ``LEARNBOT_PUBLIC_URL`` applied (the environment wins over
+    ``learning_days.public_url`` because the address is a property of the deployment)."""
+    if not url:
+        return config
+    section = config.learning_days.model_copy(update={"public_url": url.rstrip("/")})
+    return config.model_copy(update={"learning_days": section})
+
+
 def uid(day: LearningDay) -> str:
     """Stable for the day's whole life, so calendars update the event instead of adding one."""
     return f"learning-day-{day.id}-{day.office_id}@learnbot"

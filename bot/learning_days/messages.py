@@ -19,6 +19,8 @@ from bot.messages import Block, Button, Buttons, Divider, Fields, Header, Messag
 from storage.learning_days import CANCELLED, LearningDay
 
 RSVP_ACTION = "day.rsvp"
+LISTED = 8
+HOME_SHOWN = 3
 ANSWER_LABELS = {"going": "Going", "maybe": "Maybe", "no": "Can't"}
 ANSWER_PHRASES = {"going": "you're going", "maybe": "you might come", "no": "you can't come"}
 
@@ -144,22 +146,36 @@ def cancel_notice(config: AppConfig, item: DayView, now: datetime) -> Message:
     )
 
 
-def listing(config: AppConfig, items: list[DayView], *, heading: str, empty: str) -> list[Message]:
+def listing(config: AppConfig, items: list[DayView], *, heading: str, empty: str) -> Message:
+    """One message listing days (Slack allows 50 blocks, so at most ``LISTED`` days)."""
     if not items:
-        return [Message(text=empty, blocks=[Header(heading), Text(empty)])]
-    messages = [Message(text=heading, blocks=[Header(heading)])]
-    for item in items:
+        return Message(text=empty, blocks=[Header(heading), Text(empty)])
+    blocks: list[Block] = [Header(heading)]
+    lines = [heading]
+    for item in items[:LISTED]:
         day = item.day
-        messages.append(
-            Message(
-                text=f"{day.title} — {when(config, day)} ({item.counts.describe()})",
-                blocks=[
-                    Text(f"*{day.title}*"),
-                    *details(config, item),
-                    rsvp_buttons(config, item),
-                    *_footer(item),
-                    Divider(),
-                ],
-            )
-        )
-    return messages
+        lines.append(f"{day.title} — {when(config, day)} ({item.counts.describe()})")
+        blocks += [Divider(), Text(f"*{day.title}*"), *details(config, item), rsvp_buttons(config, item)]
+        blocks += _footer(item)
+    if len(items) > LISTED:
+        blocks.append(Note(f"…and {len(items) - LISTED} more later."))
+    return Message(text="\n".join(lines), blocks=blocks)
+
+
+def home(config: AppConfig, items: list[DayView]) -> Message:
+    """The learning-days section of a person's home: the next few days and their answer."""
+    blocks: list[Block] = [Header("Learning days")]
+    if not items:
+        blocks.append(Text("None scheduled yet. `/learning days` will list them when there are."))
+        return Message(text="No learning days scheduled yet.", blocks=blocks)
+    lines = []
+    for item in items[:HOME_SHOWN]:
+        day = item.day
+        answer = ANSWER_LABELS[item.answer] if item.answer else "not answered yet"
+        lines.append(f"{day.title}, {when(config, day)} — you: {answer}")
+        blocks += [
+            Text(f"*{day.title}* — {when(config, day)}\nYour answer: {answer}"),
+            rsvp_buttons(config, item),
+            Note(item.counts.describe()),
+        ]
+    return Message(text="Learning days: " + "; ".join(lines), blocks=blocks)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AppConfig, Office
 from bot.errors import UserError
-from bot.learning_days.rules import parse_rule
+from bot.learning_days.rules import DEFAULT_ANCHOR, parse_rule
 from storage.learning_days import CANCELLED, RSVP_ANSWERS, SCHEDULED, AgendaSession, LearningDay, Rsvp
 from storage.models import Person
 
@@ -163,11 +163,15 @@ async def generate_recurring(session: AsyncSession, config: AppConfig, now: date
     created = 0
     for rule_config in section.recurring:
         office: Office = config.office(rule_config.office)
-        today = now.astimezone(ZoneInfo(office.timezone)).date()
+        zone = ZoneInfo(office.timezone)
+        start: time = rule_config.start or section.start
+        end: time = rule_config.end or section.end
+        today = now.astimezone(zone).date()
+        if datetime.combine(today, end, tzinfo=zone) <= now:
+            today += timedelta(days=1)  # today's occurrence would already be over
         after = max(today, rule_config.starting) if rule_config.starting else today
-        rule = parse_rule(rule_config.rule)
-        anchor = rule_config.starting or date(2000, 1, 1)
-        wanted = rule.dates(after, section.generate_ahead, anchor=anchor)
+        anchor = rule_config.starting or DEFAULT_ANCHOR
+        wanted = parse_rule(rule_config.rule).dates(after, section.generate_ahead, anchor=anchor)
         existing = set(
             await session.scalars(
                 select(LearningDay.rule_date).where(
@@ -177,15 +181,8 @@ async def generate_recurring(session: AsyncSession, config: AppConfig, now: date
                 )
             )
         )
-        start: time = rule_config.start or section.start
-        end: time = rule_config.end or section.end
         for occurrence in wanted:
             if occurrence in existing:
-                continue
-            if (
-                occurrence == today
-                and datetime.combine(occurrence, end, tzinfo=ZoneInfo(office.timezone)) <= now
-            ):
                 continue
             day = LearningDay(
                 office_id=office.id,
