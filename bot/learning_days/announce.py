@@ -85,7 +85,7 @@ async def run(app: Learnbot, session: AsyncSession) -> Summary:
             )
             continue
         item = await messages.view(session, day)
-        message = messages.announcement(config, item, offset, now)
+        message = messages.announcement(config, item, now)
         for key in keys:
             results = await app.plan(
                 session, destination=ToChannel(key), message=message, key=announcement_key(day, offset, key)

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AppConfig
 from bot.learning_days import calendar, store
-from bot.learning_days.rules import Offset
 from bot.messages import Block, Button, Buttons, Divider, Fields, Header, Message, Note, Text
 from storage.learning_days import CANCELLED, LearningDay
 
 RSVP_ACTION = "day.rsvp"
 LISTED = 8
+AGENDA_SHOWN = 15  # keeps the agenda well inside Slack's 3000 characters per section
 HOME_SHOWN = 3
 ANSWER_LABELS = {"going": "Going", "maybe": "Maybe", "no": "Can't"}
 ANSWER_PHRASES = {"going": "you're going", "maybe": "you might come", "no": "you can't come"}
@@ -65,11 +66,13 @@ def details(config: AppConfig, item: DayView) -> list[Block]:
     blocks: list[Block] = [Fields(facts)]
     if item.agenda:
         lines = [
-            f"• {entry.title}"
+            f"• {entry.title[:150]}"
             + (f" — {entry.presenter}" if entry.presenter else "")
             + (" (skillshare)" if entry.source == "skillshare" else "")
-            for entry in item.agenda
+            for entry in item.agenda[:AGENDA_SHOWN]
         ]
+        if len(item.agenda) > AGENDA_SHOWN:
+            lines.append(f"…and {len(item.agenda) - AGENDA_SHOWN} more")
         blocks.append(Text("*Agenda*\n" + "\n".join(lines)))
     return blocks
 
@@ -99,9 +102,18 @@ def _ics(config: AppConfig, item: DayView, now: datetime) -> dict[str, str]:
     return {calendar.filename(item.day.id): calendar.ics(item.day, item.agenda, now)}
 
 
-def announcement(config: AppConfig, item: DayView, offset: Offset, now: datetime) -> Message:
+def relative(day: LearningDay, now: datetime) -> str:
+    """"today", "tomorrow", "in 5 days", counted in the day's own time zone. Worded from the real
+    distance, not the offset's name, so an announcement sent late never says "in 7 days" wrongly."""
+    days = (day.date - now.astimezone(ZoneInfo(day.timezone)).date()).days
+    if days <= 0:
+        return "today"
+    return "tomorrow" if days == 1 else f"in {days} days"
+
+
+def announcement(config: AppConfig, item: DayView, now: datetime) -> Message:
     day = item.day
-    heading = f"Learning day {offset.describe()}: {day.title}"
+    heading = f"Learning day {relative(day, now)}: {day.title}"
     return Message(
         text=f"{heading} — {when(config, day)}",
         blocks=[

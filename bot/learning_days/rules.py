@@ -152,15 +152,6 @@ class Offset:
             return datetime.combine(day, start, tzinfo=tz) - timedelta(hours=self.hours)
         return datetime.combine(day - timedelta(days=self.days), announce_at, tzinfo=tz)
 
-    def describe(self) -> str:
-        if self.hours:
-            return f"in {self.hours} hour{'s' if self.hours != 1 else ''}"
-        if self.days == 0:
-            return "today"
-        if self.days == 1:
-            return "tomorrow"
-        return f"in {self.days} days"
-
 
 def parse_offset(text: str) -> Offset:
     cleaned = " ".join(text.strip().lower().split())

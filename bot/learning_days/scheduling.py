@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot import dialogs
 from bot.config import AppConfig
@@ -143,7 +144,9 @@ async def confirm(ctx: Context, state: DialogState) -> Reply:
     """Create the day from a confirmed draft (typed "yes" or the "Schedule it" button)."""
     data = dict(state.data)
     tz = person_timezone(ctx.config, ctx.person)
-    parsing.parse_date(data["date"], tz, ctx.now)  # still not in the past?
+    if date.fromisoformat(data["date"]) < ctx.now.astimezone(ZoneInfo(tz)).date():
+        await dialogs.finish(ctx.session, ctx.person.id)
+        return plain("That date has passed while we were talking; start again with `/learning day schedule`.")
     office = ctx.config.office(ctx.person.office_id)
     day = _draft_day(ctx.config, data, office.id)
     day.created_by, day.created_at = ctx.person.id, ctx.now

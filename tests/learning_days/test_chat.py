@@ -159,3 +159,27 @@ async def test_unknown_day_commands_explain_themselves(world: ChatWorld) -> None
     await manager.expect_reply("no learning day number 99")
     await manager.send("/learning day change 99 colour blue")
     await manager.expect_reply("which day, what to change")
+
+
+async def test_a_late_announcement_says_how_far_off_the_day_really_is(
+    world: ChatWorld, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
+    await make_day(sessions, date(2026, 12, 3), title="Thursday learning", now=clock.now())
+    await world.run_job(JOB)
+    await world.expect_post("learning", "Learning day in 2 days", "Thursday learning", "Going 0")
+
+
+async def test_schedule_confirmed_with_the_button(world: ChatWorld) -> None:
+    manager = world.person(MANAGER)
+    await manager.send("/learning day schedule")
+    await manager.send("2027-02-11")
+    await manager.expect_reply("Thursday 11 February 2027")
+    await manager.send("9am to 1pm")
+    await manager.send("Writing clearly")
+    await manager.send("skip")
+    await manager.send("skip")
+    await manager.expect_reply("Schedule this learning day?", "09:00–13:00")
+    await manager.press("Schedule it")
+    await manager.expect_reply("Scheduled learning day #1", "Writing clearly")
+    await manager.press("Schedule it")
+    await manager.expect_reply("no longer open")
