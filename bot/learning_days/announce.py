@@ -40,7 +40,12 @@ class Summary:
 
 
 def channels(config: AppConfig, office_id: str) -> list[str]:
-    return [channel.key for channel in config.office(office_id).channels if channel.learning_days]
+    """The office's channels that take learning-day posts ([] for an office no longer in app.yaml,
+    rather than :meth:`AppConfig.office`'s fallback to the default office's channels)."""
+    for office in config.offices:
+        if office.id == office_id:
+            return [channel.key for channel in office.channels if channel.learning_days]
+    return []
 
 
 def offsets(config: AppConfig) -> list[Offset]:

@@ -8,12 +8,15 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AppConfig, Office
 from bot.errors import UserError
 from bot.learning_days.rules import DEFAULT_ANCHOR, parse_rule
+from storage.db import dialect_name
 from storage.learning_days import CANCELLED, RSVP_ANSWERS, SCHEDULED, AgendaSession, LearningDay, Rsvp
 from storage.models import Person
 
@@ -92,14 +95,17 @@ async def answer_of(session: AsyncSession, day_id: int, person_id: int) -> str |
 
 
 async def set_answer(session: AsyncSession, day_id: int, person_id: int, answer: str, now: datetime) -> None:
+    """Record a person's answer: one row per person and day, the latest press wins. An upsert, so
+    two quick presses (or a platform retry racing the first) never fail on the primary key."""
     if answer not in RSVP_ANSWERS:
         raise UserError("That answer isn't one I know; press Going, Maybe or Can't.")
-    rsvp = await session.get(Rsvp, (day_id, person_id))
-    if rsvp is None:
-        session.add(Rsvp(day_id=day_id, person_id=person_id, answer=answer, updated_at=now))
-    else:
-        rsvp.answer, rsvp.updated_at = answer, now
-    await session.flush()
+    insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
+    statement = insert(Rsvp).values(day_id=day_id, person_id=person_id, answer=answer, updated_at=now)
+    statement = statement.on_conflict_do_update(
+        index_elements=["day_id", "person_id"],
+        set_={"answer": statement.excluded.answer, "updated_at": statement.excluded.updated_at},
+    )
+    await session.execute(statement)
 
 
 async def people_answering(session: AsyncSession, day_id: int, answers: tuple[str, ...]) -> list[int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -89,3 +90,15 @@ async def test_morning_of_follows_each_office_time_zone(
     clock.set(datetime(2027, 1, 29, 14, 0, tzinfo=UTC))  # 09:00 in Bogotá
     await app.run_job(JOB)
     assert f"learning-day:{friday}:0d:1:aprendizaje" in await outbox_keys(sessions)
+
+
+@pytest.mark.postgres
+async def test_replicas_generating_at_once_create_each_occurrence_once(
+    app: Learnbot, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
+    clock.set(datetime(2027, 1, 1, 4, 30, tzinfo=UTC))
+    summaries = await asyncio.gather(*(app.run_job(JOB) for _ in range(3)))
+    generated = sum(int(summary.split(" ", 1)[0]) for summary in summaries)
+    assert generated == 9
+    assert len(await _days(sessions, "monthly")) == 3
+    assert len(set(await outbox_keys(sessions))) == len(await outbox_keys(sessions))
