@@ -18,11 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import UserError
 from bot.learning_days import announce, messages, parsing, scheduling, store
+from bot.learning_days.store import add_agenda_session
 from bot.messages import Message, Note, Text, plain
 from bot.outbox import ToChannel, ToPerson
 from bot.people import get_or_create_by_email
 from bot.router import Context, Reply, Router
 from storage.learning_days import CANCELLED, LearningDay
+
+__all__ = ["add_agenda_session", "register", "upcoming_days"]
 
 if TYPE_CHECKING:
     from bot.core import Learnbot
@@ -31,28 +34,16 @@ logger = logging.getLogger(__name__)
 
 DAY_USAGE = (
     "`/learning day schedule` · `/learning day change <id> date|time|place|title|theme <value>` · "
-    "`/learning day cancel <id>` · `/learning day add-session <id> <title> [by <email>]`"
+    "`/learning day cancel <id>` · `/learning day add-session <id> <title> [by <email>]` · "
+    "`/learning day who <id>`"
 )
 CHANGE_FIELDS = ("date", "time", "place", "title", "theme")
 _ADD_SESSION = re.compile(r"^(\S+)\s+(.+?)(?:\s+by\s+(\S+@\S+))?$", re.IGNORECASE | re.DOTALL)
 
 
 # -- the API other features use -------------------------------------------------------------
-async def add_agenda_session(
-    session: AsyncSession,
-    *,
-    day_id: int,
-    title: str,
-    presenter_person_id: int | None,
-    source: str,
-    now: datetime,
-) -> int:
-    """Put a session on a day's agenda (shown in the next announcements) and return its id.
-
-    Raises :class:`~bot.errors.UserError` for an unknown, cancelled or past day."""
-    return await store.add_session(
-        session, day_id=day_id, title=title, presenter_person_id=presenter_person_id, source=source, now=now
-    )
+# add_agenda_session(session, *, day_id, title, presenter_person_id, source, now) -> int is
+# re-exported from bot.learning_days.store.
 
 
 async def upcoming_days(session: AsyncSession, office_id: str, now: datetime) -> list[LearningDay]:
@@ -72,6 +63,8 @@ async def _day_command(ctx: Context, args: str) -> Reply:
         return await _cancel(ctx, rest)
     if verb in {"add-session", "add_session", "addsession"}:
         return await _add_session(ctx, rest)
+    if verb in {"who", "rsvps"}:
+        return await _who(ctx, rest)
     note = f"I don't know `/learning day {verb}`. " if verb else ""
     return plain(f"{note}Learning day commands: {DAY_USAGE}")
 
@@ -173,6 +166,22 @@ async def _add_session(ctx: Context, rest: str) -> Reply:
     return plain(f"Added “{' '.join(match.group(2).split())}”{by} to the agenda of #{day.id} ({day.title}).")
 
 
+async def _who(ctx: Context, rest: str) -> Reply:
+    """Names behind the counts, for planning the room: shown only to learning managers (the
+    channel posts show counts, never who said no)."""
+    day = await store.get_day(ctx.session, store.parse_day_id(rest))
+    answers = await store.answers(ctx.session, day.id)
+    lines = [
+        f"{messages.ANSWER_LABELS[answer]} ({len(names)}): {', '.join(names) or 'nobody yet'}"
+        for answer, names in answers.items()
+    ]
+    return Message(
+        text=f"Who answered for #{day.id} {day.title}: " + "; ".join(lines),
+        blocks=[Text(f"*{day.title}* — {messages.when(ctx.config, day)}"), Text("\n".join(lines))],
+        dm=True,
+    )
+
+
 # -- everyone --------------------------------------------------------------------------------
 async def _days(ctx: Context, args: str) -> Reply:
     everywhere = args.strip().lower() == "all"
@@ -226,7 +235,7 @@ def register(router: Router) -> None:
         "learning",
         "day",
         help="schedule, change or cancel a learning day; add a session",
-        usage="schedule | change <id> … | cancel <id> | add-session <id> <title> [by <email>]",
+        usage="schedule | change <id> … | cancel <id> | add-session <id> <title> [by <email>] | who <id>",
         managers_only=True,
     )(_day_command)
     router.command("learning", "days", help="upcoming learning days, with who is coming", usage="[all]")(

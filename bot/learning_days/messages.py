@@ -103,7 +103,7 @@ def _ics(config: AppConfig, item: DayView, now: datetime) -> dict[str, str]:
 
 
 def relative(day: LearningDay, now: datetime) -> str:
-    """"today", "tomorrow", "in 5 days", counted in the day's own time zone. Worded from the real
+    """ "today", "tomorrow", "in 5 days", counted in the day's own time zone. Worded from the real
     distance, not the offset's name, so an announcement sent late never says "in 7 days" wrongly."""
     days = (day.date - now.astimezone(ZoneInfo(day.timezone)).date()).days
     if days <= 0:

@@ -115,6 +115,17 @@ async def people_answering(session: AsyncSession, day_id: int, answers: tuple[st
     return list(rows)
 
 
+async def answers(session: AsyncSession, day_id: int) -> dict[str, list[str]]:
+    """Answer -> names (sorted), for the learning manager's view of who is coming."""
+    rows = await session.execute(
+        select(Rsvp.answer, Person).join(Person, Person.id == Rsvp.person_id).where(Rsvp.day_id == day_id)
+    )
+    found: dict[str, list[str]] = {answer: [] for answer in RSVP_ANSWERS}
+    for answer, person in rows.all():
+        found.setdefault(answer, []).append(person.name)
+    return {answer: sorted(names, key=str.lower) for answer, names in found.items()}
+
+
 async def agenda(session: AsyncSession, day_id: int) -> list[AgendaItem]:
     rows = await session.execute(
         select(AgendaSession, Person)
@@ -128,7 +139,7 @@ async def agenda(session: AsyncSession, day_id: int) -> list[AgendaItem]:
     ]
 
 
-async def add_session(
+async def add_agenda_session(
     session: AsyncSession,
     *,
     day_id: int,
@@ -137,6 +148,9 @@ async def add_session(
     source: str,
     now: datetime,
 ) -> int:
+    """Put a session on a day's agenda (shown in the next announcements) and return its id.
+
+    Raises :class:`~bot.errors.UserError` for an unknown, cancelled or past day."""
     day = await session.get(LearningDay, day_id)
     if day is None:
         raise UserError(f"There is no learning day number {day_id}.")

@@ -77,6 +77,11 @@ async def test_rsvp_is_one_answer_per_person_and_changeable(
     await ana.expect_reply("you can't come", "Going 0 · Maybe 1 · Can't 1")
     await ana.send("/learning home")
     await ana.expect_reply("Learning days", "Your answer: Can't")
+    await ana.send("/learning day who 1")
+    await ana.expect_reply("only a learning manager")
+    manager = world.person(MANAGER)
+    await manager.send("/learning day who 1")
+    await manager.expect_reply("Going (0): nobody yet", "Maybe (1): Bob", "Can't (1): Ana")
 
 
 async def test_announcement_carries_agenda_rsvp_counts_and_calendar(
