@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AppConfig
@@ -23,6 +24,7 @@ from bot.learning_days import messages, store
 from bot.learning_days.rules import Offset, parse_offset
 from bot.outbox import ToChannel
 from storage.learning_days import LearningDay
+from storage.models import OutboxMessage
 
 if TYPE_CHECKING:
     from bot.core import Learnbot
@@ -79,7 +81,9 @@ async def run(app: Learnbot, session: AsyncSession) -> Summary:
     now = app.clock.now()
     generated = await store.generate_recurring(session, config, now)
     planned = 0
-    for day in await store.upcoming(session, None, now):
+    # Only days whose earliest announcement could have come: the rest wait for a later run.
+    horizon = max(offset.days + (offset.hours + 23) // 24 for offset in offsets(config)) + 1
+    for day in await store.upcoming(session, None, now, within_days=horizon):
         offset = due_offset(config, day, now)
         if offset is None:
             continue
@@ -89,11 +93,19 @@ async def run(app: Learnbot, session: AsyncSession) -> Summary:
                 "learning day %s: office %s has no channel with learning_days: true", day.id, day.office_id
             )
             continue
+        wanted = {key: announcement_key(day, offset, key) for key in keys}
+        done = set(
+            await session.scalars(
+                select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(wanted.values()))
+            )
+        )
+        if done.issuperset(wanted.values()):
+            continue  # the usual case every 15 minutes: already planned, don't build it again
         item = await messages.view(session, day)
         message = messages.announcement(config, item, now)
-        for key in keys:
+        for key, idempotency_key in wanted.items():
             results = await app.plan(
-                session, destination=ToChannel(key), message=message, key=announcement_key(day, offset, key)
+                session, destination=ToChannel(key), message=message, key=idempotency_key
             )
             planned += sum(1 for result in results if result.created)
     return Summary(generated, planned)

@@ -8,16 +8,26 @@ already have instead of adding a second one.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, Timezone
 
 from bot.config import AppConfig
 from bot.learning_days.store import AgendaItem
 from storage.learning_days import CANCELLED, LearningDay
 
 PRODID = "-//Learnbot//Learning days//EN"
+
+
+@lru_cache(maxsize=64)
+def _vtimezone(tzid: str, year: int) -> str:
+    """The VTIMEZONE for one zone over the event's year. icalendar derives it by probing the
+    zone hour by hour (tens of milliseconds), so each (zone, year) is computed once per process;
+    the result depends only on the arguments and the installed tz database."""
+    zone = Timezone.from_tzid(tzid, first_date=date(year, 1, 1), last_date=date(year + 1, 1, 1))
+    return str(zone.to_ical().decode("utf-8"))
 
 
 def filename(day_id: int) -> str:
@@ -78,6 +88,6 @@ def ics(day: LearningDay, agenda: list[AgendaItem], now: datetime) -> str:
         lines.append(f"Join online: {day.online_url}")
     if lines:
         event.add("description", "\n".join(lines))
+    cal.add_component(Timezone.from_ical(_vtimezone(day.timezone, day.date.year)))
     cal.add_component(event)
-    cal.add_missing_timezones()
     return cal.to_ical().decode("utf-8")

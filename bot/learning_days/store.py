@@ -69,10 +69,15 @@ def parse_day_id(text: str) -> int:
     return int(cleaned)
 
 
-async def upcoming(session: AsyncSession, office_id: str | None, now: datetime) -> list[LearningDay]:
-    """Scheduled days not yet over, soonest first (``office_id=None``: every office)."""
+async def upcoming(
+    session: AsyncSession, office_id: str | None, now: datetime, *, within_days: int | None = None
+) -> list[LearningDay]:
+    """Scheduled days not yet over, soonest first (``office_id=None``: every office), optionally
+    only those dated within ``within_days`` of today."""
     earliest = now.date() - timedelta(days=1)  # no time zone is more than a day behind UTC
     query = select(LearningDay).where(LearningDay.status == SCHEDULED, LearningDay.date >= earliest)
+    if within_days is not None:
+        query = query.where(LearningDay.date <= now.date() + timedelta(days=within_days + 1))
     if office_id is not None:
         query = query.where(LearningDay.office_id == office_id)
     days = (
