@@ -4,10 +4,12 @@ reschedules and cancellations, on whichever database the test run uses."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock
+from bot.config import parse_config
 from bot.core import Learnbot
 from tests.learning_days.conftest import make_day, outbox_keys
 
@@ -54,3 +56,17 @@ async def test_a_day_scheduled_late_gets_one_announcement_not_a_burst(
     clock.set(datetime(2026, 12, 2, 6, 0, tzinfo=UTC))
     await app.run_job(JOB)
     assert (await outbox_keys(sessions))[1:] == [f"learning-day:{day_id}:1d:1:learning"]
+
+
+async def test_hours_before_counts_from_the_start_time(
+    config_data: dict[str, Any], sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
+    config_data["learning_days"]["announce"] = ["2 hours before"]
+    app = Learnbot(parse_config(config_data), sessions, clock=clock)
+    day_id = await make_day(sessions, date(2026, 12, 2), now=clock.now())  # 09:00 Nairobi = 06:00 UTC
+    clock.set(datetime(2026, 12, 2, 3, 59, tzinfo=UTC))
+    await app.run_job(JOB)
+    assert await outbox_keys(sessions) == []
+    clock.set(datetime(2026, 12, 2, 4, 0, tzinfo=UTC))
+    await app.run_job(JOB)
+    assert await outbox_keys(sessions) == [f"learning-day:{day_id}:2h:1:learning"]
