@@ -141,7 +141,8 @@ async def _cancel(ctx: Context, rest: str) -> Reply:
         await ctx.send(ToPerson(person_id), notice, key=f"learning-day:{day.id}:cancelled:person:{person_id}")
     return plain(
         f"Cancelled learning day #{day.id} ({day.title}). A notice goes to {posted} channel(s) "
-        f"and to the {len(coming)} people who said they'd come."
+        f"and privately to the {len(coming)} {'person' if len(coming) == 1 else 'people'} "
+        "who said they'd come."
     )
 
 

@@ -141,7 +141,7 @@ async def test_cancel_sends_one_notice_and_stops_announcements(
     await ana.press("Going")
     manager = world.person(MANAGER)
     await manager.send(f"/learning day cancel {day_id}")
-    await manager.expect_reply("Cancelled learning day", "1 people who said they'd come")
+    await manager.expect_reply("Cancelled learning day", "1 person who said they'd come")
     await world.deliver()
     await world.expect_post("learning", "Learning day cancelled", "December learning day")
     await ana.expect_reply("Learning day cancelled")
