@@ -220,6 +220,12 @@ async def _rsvp(ctx: Context, value: str) -> Reply:
     )
 
 
+async def _calendar_link(ctx: Context, value: str) -> Reply:
+    """Slack reports clicks on link buttons too; the browser already opened the .ics, so there
+    is nothing to say (without this, the click would get "that button does nothing")."""
+    return None
+
+
 async def _home(ctx: Context) -> list[Message]:
     office = ctx.config.office(ctx.person.office_id)
     days = await store.upcoming(ctx.session, office.id, ctx.now)
@@ -245,5 +251,6 @@ def register(router: Router) -> None:
     router.dialog(scheduling.DIALOG)
     router.action(scheduling.CONFIRM_ACTION)(scheduling.confirm_pressed)
     router.action(messages.RSVP_ACTION)(_rsvp)
+    router.action(messages.CALENDAR_ACTION)(_calendar_link)
     router.home_section(20)(_home)
     router.job("learning_day_announcements")(_announcements)

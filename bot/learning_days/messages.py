@@ -19,6 +19,8 @@ from bot.messages import Block, Button, Buttons, Divider, Fields, Header, Messag
 from storage.learning_days import CANCELLED, LearningDay
 
 RSVP_ACTION = "day.rsvp"
+CALENDAR_ACTION = "day.calendar"
+HEADER_LIMIT = 150  # Slack's header block limit
 LISTED = 8
 AGENDA_SHOWN = 15  # keeps the agenda well inside Slack's 3000 characters per section
 HOME_SHOWN = 3
@@ -89,7 +91,7 @@ def rsvp_buttons(config: AppConfig, item: DayView) -> Buttons:
     ]
     url = calendar.calendar_url(config, item.day.id)
     if url:
-        buttons.append(Button("Add to calendar", "day.calendar", str(item.day.id), url=url))
+        buttons.append(Button("Add to calendar", CALENDAR_ACTION, str(item.day.id), url=url))
     return Buttons(buttons)
 
 
@@ -117,7 +119,7 @@ def announcement(config: AppConfig, item: DayView, now: datetime) -> Message:
     return Message(
         text=f"{heading} — {when(config, day)}",
         blocks=[
-            Header(heading),
+            Header(heading[:HEADER_LIMIT]),
             *details(config, item),
             Text("Will you come? Your answer helps plan the room and the sessions."),
             rsvp_buttons(config, item),
@@ -133,7 +135,7 @@ def change_notice(config: AppConfig, item: DayView, what: str, now: datetime) ->
     return Message(
         text=f"{heading} — {what}. Now: {when(config, day)}",
         blocks=[
-            Header(heading),
+            Header(heading[:HEADER_LIMIT]),
             Text(f"{what}. Here are the new details; your RSVP still stands."),
             *details(config, item),
             rsvp_buttons(config, item),
@@ -150,7 +152,7 @@ def cancel_notice(config: AppConfig, item: DayView, now: datetime) -> Message:
     return Message(
         text=f"{heading} ({when(config, day)})",
         blocks=[
-            Header(heading),
+            Header(heading[:HEADER_LIMIT]),
             Text(f"The learning day on {when(config, day)} is cancelled. Sorry for the change of plans."),
             Note("The attached calendar file removes it from your calendar."),
         ],

@@ -16,6 +16,7 @@ from bot.clock import ManualClock
 from bot.config import AppConfig
 from bot.core import Learnbot
 from bot.errors import UserError
+from bot.events import Actor, ButtonPressed, Conversation
 from bot.features.learning_days import add_agenda_session, upcoming_days
 from bot.learning_days.calendar import with_public_url
 from learnbot import calendar as calendar_route
@@ -177,3 +178,11 @@ async def test_skillshare_api_refuses_unknown_cancelled_and_past_days(
                 source="skillshare",
                 now=clock.now(),
             )
+
+
+async def test_a_click_on_the_calendar_link_is_acknowledged_silently(app: Learnbot) -> None:
+    actor = Actor(platform="console", user_id="ana@example.org", email="ana@example.org")
+    event = ButtonPressed(
+        actor=actor, conversation=Conversation(id="C1", is_direct=False), action_id="day.calendar"
+    )
+    assert await app.handle(event) == []
