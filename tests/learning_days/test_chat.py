@@ -188,3 +188,25 @@ async def test_schedule_confirmed_with_the_button(world: ChatWorld) -> None:
     await manager.expect_reply("Scheduled learning day #1", "Writing clearly")
     await manager.press("Schedule it")
     await manager.expect_reply("no longer open")
+
+
+async def test_each_manager_schedules_for_their_own_office_and_time_zone(
+    world: ChatWorld, clock: ManualClock
+) -> None:
+    # 02:00 UTC on Tuesday 1 December is still Monday 30 November in Bogotá.
+    clock.set(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
+    gestora = world.person("gestora@example.org")
+    await gestora.send("/learning day schedule")
+    await gestora.expect_reply("America/Bogota")
+    await gestora.send("tomorrow")
+    await gestora.expect_reply("Tuesday 1 December 2026")
+    for answer in ("08:00-12:00", "Día de aprendizaje", "skip", "skip"):
+        await gestora.send(answer)
+    await gestora.expect_reply("Bogotá office", "08:00–12:00 (America/Bogota)")
+    await gestora.send("yes")
+    await gestora.expect_reply("Scheduled learning day #1", "#aprendizaje")
+    ana = world.person("ana@example.org")  # Nairobi office: not in her list
+    await ana.send("/learning days")
+    await ana.expect_reply("No learning days are scheduled yet for Nairobi")
+    await ana.send("/learning days all")
+    await ana.expect_reply("Día de aprendizaje", "Tuesday 1 December 2026")
