@@ -159,7 +159,7 @@ async def test_cancel_sends_one_notice_and_stops_announcements(
 async def test_unknown_day_commands_explain_themselves(world: ChatWorld) -> None:
     manager = world.person(MANAGER)
     await manager.send("/learning day frobnicate")
-    await manager.expect_reply("I don't know `/learning day frobnicate`", "/learning day schedule")
+    await manager.expect_reply("I don't know", "learning day frobnicate", "/learning day schedule")
     await manager.send("/learning day cancel 99")
     await manager.expect_reply("no learning day number 99")
     await manager.send("/learning day change 99 colour blue")
