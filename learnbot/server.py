@@ -11,6 +11,7 @@ from aiohttp import web
 from sqlalchemy import func, select, text
 
 from bot.clock import Clock
+from learnbot import calendar as learning_day_calendar
 from learnbot.platforms import Attached, configured_platforms
 from learnbot.runtime import Runtime, build_runtime
 from learnbot.settings import Settings
@@ -69,6 +70,7 @@ async def build_server(
     web_app = web.Application()
     web_app[RUNTIME] = runtime
     web_app.router.add_get("/healthz", healthz)
+    learning_day_calendar.add_routes(web_app)  # GET /calendar/learning-day-<id>.ics
     attached: list[Attached] = [await plugin.attach(web_app, runtime) for plugin in plugins]
 
     if start_background:

@@ -26,6 +26,7 @@ class Settings:
     microsoft_app_tenant_id: str | None = None
     microsoft_app_type: str | None = None
     teams_enabled: bool = False
+    public_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -54,6 +55,7 @@ class Settings:
             microsoft_app_tenant_id=get("MICROSOFT_APP_TENANT_ID"),
             microsoft_app_type=get("MICROSOFT_APP_TYPE"),
             teams_enabled=(get("LEARNBOT_TEAMS") or "").lower() in {"1", "true", "yes"},
+            public_url=get("LEARNBOT_PUBLIC_URL"),
         )
 
     @property
