@@ -17,7 +17,11 @@ from learnbot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-EXTRA_COMMAND_MODULES: tuple[str, ...] = ("adapters.teams.package", "adapters.slack.cli", "learnbot.import_cli")
+EXTRA_COMMAND_MODULES: tuple[str, ...] = (
+    "adapters.teams.package",
+    "adapters.slack.cli",
+    "learnbot.import_cli",
+)
 """Modules that add subcommands: each has ``add_commands(subparsers)`` setting ``func``."""
 
 Handler = Callable[[argparse.Namespace, Settings], int]

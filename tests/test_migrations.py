@@ -58,3 +58,9 @@ def test_db_upgrade_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cap
     assert main(["db", "upgrade"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("database is at") and all(rev in out for rev in head_revisions())
+
+
+def test_one_head() -> None:
+    """Feature branches each add a migration off the core; a merge revision joins them, so
+    the next migration has one parent to build on."""
+    assert len(head_revisions()) == 1, head_revisions()

@@ -4,7 +4,7 @@ paired for peer assist. The conversation lives in :mod:`bot.skillshare.offers`, 
 commands, buttons, home section and job to the router.
 
 Inviting an offer onto a learning day's agenda (the ``skillshare.invite`` button shown in
-``/skillshare all``) is handled by the learning-days feature, which owns the agenda.
+``/skillshare all``) is handled by :mod:`bot.features.agenda_invites`, which joins both features.
 """
 
 from __future__ import annotations

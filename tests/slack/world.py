@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -138,7 +139,9 @@ class SlackWorld:
         self.tokens: dict[str, SlackDriver] = {}
         self.triggers: dict[str, SlackDriver] = {}
         self._seen = 0
-        self._ids = itertools.count(1)
+        # Unique across worlds: a restarted app on the same database must not see a reused id
+        # as a Slack retry of an event it already handled.
+        self._ids = itertools.count(int.from_bytes(os.urandom(3), "big") * 1000)
         self.worker = DeliveryWorker(
             app.sessions, {"slack": parts.deliverer}, app.clock, WorkerSettings(), name="slack-world"
         )
