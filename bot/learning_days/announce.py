@@ -96,7 +96,9 @@ async def run(app: Learnbot, session: AsyncSession) -> Summary:
         wanted = {key: announcement_key(day, offset, key) for key in keys}
         done = set(
             await session.scalars(
-                select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(wanted.values()))
+                select(OutboxMessage.idempotency_key).where(
+                    OutboxMessage.idempotency_key.in_(wanted.values())
+                )
             )
         )
         if done.issuperset(wanted.values()):
