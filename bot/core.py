@@ -32,13 +32,12 @@ from bot.events import (
 from bot.messages import Message, plain
 from bot.outbox import Destination, Planned, enqueue
 from bot.people import resolve_actor
-from bot.router import Context, Reply, Router
+from bot.router import Context, Reply, Router, is_help_word
 from storage.models import SeenEvent
 
 logger = logging.getLogger(__name__)
 
 SORRY = "Sorry, something went wrong on my side and nothing was changed. Please try again in a minute."
-HELP_WORDS = {"help", "?", "hi", "hello", "hey", "menu", "commands"}
 
 
 def default_features() -> list[ModuleType]:
@@ -213,12 +212,15 @@ class Learnbot:
         return await self._free_text(ctx, text)
 
     async def _free_text(self, ctx: Context, text: str) -> Reply:
-        if text.lower().strip("!. ") in HELP_WORDS:
-            return self.help_message(ctx)
+        # Interpreters go first, even for "help": someone who just got a reminder and types
+        # "help" may mean help with that course; an interpreter that knows so answers, and
+        # everyone else gets the general help.
         for _priority, _name, interpreter in self.router.interpreters:
             reply = await interpreter(ctx, text)
             if reply is not None:
                 return reply
+        if is_help_word(text):
+            return self.help_message(ctx)
         return self.help_message(ctx, note="Sorry, I didn't understand that.")
 
     def expiry_note(self, dialog_name: str) -> Message:

@@ -32,6 +32,14 @@ Job = Callable[["Learnbot", AsyncSession, dict[str, Any]], Awaitable[str]]
 """A scheduled job: gets the app, a session and its ``args`` from app.yaml; returns a summary."""
 
 
+HELP_WORDS = {"help", "hi", "hello", "hey", "menu", "commands"}
+
+
+def is_help_word(text: str) -> bool:
+    """``help``, ``hi``, ``?`` and the like: a request for the general help."""
+    return text.lower().strip("!.? ") in HELP_WORDS or text.strip() == "?"
+
+
 @dataclass(slots=True)
 class Context:
     """Everything a handler may use for one event: the event, the person, a session (committed

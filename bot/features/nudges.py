@@ -23,7 +23,7 @@ from bot.nudges.replies import parse_reply
 from bot.nudges.sweep import local_time, sweep
 from bot.outbox import ToPerson
 from bot.people import get_or_create_by_email, person_by_email, person_timezone
-from bot.router import Context, Reply, Router
+from bot.router import Context, Reply, Router, is_help_word
 from storage.models import Person
 from storage.nudges import Assignment, KudosOptIn
 
@@ -316,8 +316,30 @@ def register(router: Router) -> None:
     async def _reject_button(ctx: Context, value: str) -> Reply:
         return plain(await actions.reject(ctx.app, ctx.session, await _managed(ctx, value)))
 
+    async def _which_help(ctx: Context) -> Reply:
+        """A bare "help" right after a reminder: ask rather than guess. Escalating to the
+        learning manager unasked would be wrong, and so would ignoring someone who is stuck."""
+        assignment = await _open_nudged(ctx, "")
+        if assignment is None:
+            return None
+        course = actions.course_of(ctx.config, assignment)
+        general = ctx.app.help_message(ctx)
+        return Message(
+            text=f"Do you need help with {course.title}? {general.text}",
+            blocks=[
+                Text(
+                    f"Do you need help with *{course.title}*? I can ask your learning manager "
+                    "to get in touch, privately."
+                ),
+                Buttons([Button("Yes, I need help with the course", "nudge.help", str(assignment.id))]),
+                *general.blocks,
+            ],
+        )
+
     @router.interpreter("nudges", priority=20)
     async def _reply(ctx: Context, text: str) -> Reply:
+        if is_help_word(text):
+            return await _which_help(ctx)
         intent = parse_reply(text, _local_now(ctx))
         if intent is None:
             return None

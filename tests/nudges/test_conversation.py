@@ -91,3 +91,26 @@ async def test_own_courses_and_what_the_bot_understands(world: ChatWorld, clock:
     await ana.expect_reply("About your reminder for Information security", "remind me on Friday", "help")
     await ana.send("remind me yesterday")
     await ana.expect_reply("isn't in the future")
+
+
+async def test_bare_help_after_a_reminder_asks_which_help(world: ChatWorld, clock: ManualClock) -> None:
+    """"help" right after a reminder may mean the course or the bot: ask, don't guess."""
+    clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
+    ana = world.person("ana@example.org", name="Ana")
+    manager = world.person("manager@example.org", name="Manager")
+    for person in (ana, manager):
+        await person.send("hello")
+        await person.expect_reply("Here's what I can do")
+    clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    await assign(world.app, "ana@example.org,ethics,2026-12-08")
+    await world.run_job("nudge_sweep")
+    await ana.expect_reply("Ethics and integrity", "due on Tuesday 8 December")
+
+    await ana.send("help")
+    await ana.expect_reply("Do you need help with", "Ethics and integrity", "Here's what I can do")
+    await world.deliver()
+    await manager.expect_nothing()  # nothing escalated unasked
+    await ana.press("Yes, I need help with the course")
+    await ana.expect_reply("know privately")
+    await world.deliver()
+    await manager.expect_reply("ana@example.org", "Ethics and integrity")
