@@ -1,7 +1,7 @@
 """The chat platforms ``learnbot serve`` can run, as plugins.
 
 A platform module exposes ``NAME``, ``configured(settings) -> bool`` and
-``async attach(web_app, runtime) -> Attached``: it adds its HTTP routes to the aiohttp
+``async attach(web_app, runtime) -> adapters.plugin.Attached``: it adds its HTTP routes to the aiohttp
 application and returns the outbox deliverer plus anything to start and stop with the server
 (a Socket Mode client, say). Modules are imported only when configured, so a deployment
 without Teams never imports botbuilder.
@@ -10,22 +10,12 @@ without Teams never imports botbuilder.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from types import ModuleType
 
 from learnbot.settings import Settings
-from scheduler.delivery import Deliverer
 
 PLATFORM_MODULES: tuple[str, ...] = ("adapters.slack.plugin", "adapters.teams.plugin")
 """Dotted names of the platform plugin modules, e.g. ``adapters.slack.plugin``."""
-
-
-@dataclass(slots=True)
-class Attached:
-    deliverer: Deliverer
-    on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
 def configured_platforms(settings: Settings) -> list[ModuleType]:

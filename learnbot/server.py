@@ -10,9 +10,10 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import func, select, text
 
+from adapters.plugin import Attached
 from bot.clock import Clock
 from learnbot import calendar as learning_day_calendar
-from learnbot.platforms import Attached, configured_platforms
+from learnbot.platforms import configured_platforms
 from learnbot.runtime import Runtime, build_runtime
 from learnbot.settings import Settings
 from scheduler.delivery import DeliveryWorker

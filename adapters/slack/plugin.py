@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -26,13 +25,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.plugin import Attached
 from adapters.slack.app import SlackAdapter
 from adapters.slack.deliverer import SlackDeliverer
 from adapters.slack.directory import SlackClients, SlackDirectory
 from adapters.slack.linking import keep_linking
 from bot.config import SlackPolicy
 from bot.core import Learnbot
-from scheduler.delivery import Deliverer
 
 logger = logging.getLogger(__name__)
 
@@ -86,15 +85,6 @@ class Runtime(Protocol):
     def app(self) -> Learnbot: ...
     @property
     def engine(self) -> AsyncEngine: ...
-
-
-@dataclass(slots=True)
-class Attached:
-    """Shaped like ``learnbot.platforms.Attached``: the deliverer plus start/stop hooks."""
-
-    deliverer: Deliverer
-    on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
 def configured(settings: Settings) -> bool:

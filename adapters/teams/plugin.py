@@ -8,8 +8,7 @@ with no app id, auth is off, as with the Bot Framework Emulator (``LEARNBOT_TEAM
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -17,11 +16,11 @@ from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFramewo
 from botbuilder.schema import Activity
 from botframework.connector.auth import AuthenticateRequestResult, ServiceClientCredentialsFactory
 
+from adapters.plugin import Attached
 from adapters.teams.deliverer import TENANT_PER_SECOND, TeamsDeliverer
 from adapters.teams.handler import LearnbotTeamsBot
 from adapters.teams.sender import TeamsSender
 from bot.core import Learnbot
-from scheduler.delivery import Deliverer
 
 logger = logging.getLogger(__name__)
 
@@ -47,15 +46,6 @@ class Runtime(Protocol):
 
     settings: Settings
     app: Learnbot
-
-
-@dataclass(slots=True)
-class Attached:
-    """Shaped like ``learnbot.platforms.Attached``: the deliverer plus start/stop hooks."""
-
-    deliverer: Deliverer
-    on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
 def configured(settings: Settings) -> bool:

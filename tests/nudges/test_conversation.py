@@ -94,7 +94,7 @@ async def test_own_courses_and_what_the_bot_understands(world: ChatWorld, clock:
 
 
 async def test_bare_help_after_a_reminder_asks_which_help(world: ChatWorld, clock: ManualClock) -> None:
-    """"help" right after a reminder may mean the course or the bot: ask, don't guess."""
+    """ "help" right after a reminder may mean the course or the bot: ask, don't guess."""
     clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
     ana = world.person("ana@example.org", name="Ana")
     manager = world.person("manager@example.org", name="Manager")
