@@ -102,7 +102,7 @@ async def _change(ctx: Context, rest: str) -> Reply:
         what = f"New date: {new_date:%A} {new_date.day} {new_date:%B}"
         day.date = new_date
     elif field == "time":
-        day.start_time, day.end_time = parsing.parse_time_range(value)
+        day.start_time, day.end_time = parsing.parse_time_range(value, day.end_time)
         what = f"New time: {day.start_time:%H:%M}–{day.end_time:%H:%M}"
     elif field == "place":
         day.place, day.online_url = parsing.split_place(value)

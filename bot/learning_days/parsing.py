@@ -13,6 +13,7 @@ from bot.errors import UserError
 
 _CLOCK = r"(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm)?"
 _RANGE = re.compile(rf"^{_CLOCK}\s*(?:-|–|—|to|until|till)\s*{_CLOCK}$", re.IGNORECASE)
+_SINGLE = re.compile(rf"^{_CLOCK}$", re.IGNORECASE)
 _URL = re.compile(r"https?://\S+")
 
 
@@ -53,7 +54,17 @@ def _clock(hour: str, minute: str | None, meridiem: str | None, text: str) -> ti
     return time(value, int(minute or 0))
 
 
-def parse_time_range(text: str) -> tuple[time, time]:
+def parse_time_range(text: str, default_end: time | None = None) -> tuple[time, time]:
+    """``09:00-16:00``, ``9am to 1pm``; or just a start (``10:00``) that keeps ``default_end``."""
+    single = _SINGLE.match(text.strip())
+    if single and default_end is not None:
+        start = _clock(single.group(1), single.group(2), single.group(3), text)
+        if start >= default_end:
+            raise UserError(
+                f"A day starting at {start:%H:%M} would end before {default_end:%H:%M}; "
+                "write both times, e.g. `13:00-18:00`."
+            )
+        return start, default_end
     match = _RANGE.match(text.strip())
     if not match:
         raise UserError(

@@ -95,14 +95,17 @@ async def on_text(ctx: Context, state: DialogState, text: str) -> Reply:
         section = ctx.config.learning_days
         await _save(ctx, "time", data)
         return plain(
-            f"{day:%A} {day.day} {day:%B %Y}. What time? Type e.g. `09:00-16:00`, or `ok` for "
+            f"{day:%A} {day.day} {day:%B %Y}. What time? Type e.g. `09:00-16:00`, just the start "
+            f"(`10:00`, ending {section.end:%H:%M}), or `ok` for "
             f"{section.start:%H:%M}–{section.end:%H:%M} (office time).",
             dm=True,
         )
     if state.step == "time":
         section = ctx.config.learning_days
         start, end = (
-            (section.start, section.end) if lowered in SKIP_WORDS else parsing.parse_time_range(answer)
+            (section.start, section.end)
+            if lowered in SKIP_WORDS
+            else parsing.parse_time_range(answer, section.end)
         )
         data["start"], data["end"] = start.isoformat("minutes"), end.isoformat("minutes")
         await _save(ctx, "title", data)

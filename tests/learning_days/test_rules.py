@@ -78,3 +78,17 @@ def test_recurring_rule_must_name_a_known_office(config_data: dict[str, Any]) ->
     }
     with pytest.raises(ConfigError, match=r"learning_days.recurring\[0\].office: 'lima' is not one of"):
         parse_config(config_data)
+
+
+def test_a_start_time_alone_keeps_the_usual_end() -> None:
+    from datetime import time
+
+    import pytest
+
+    from bot.errors import UserError
+    from bot.learning_days.parsing import parse_time_range
+
+    assert parse_time_range("10:00", time(17, 0)) == (time(10, 0), time(17, 0))
+    assert parse_time_range("9am", time(17, 0)) == (time(9, 0), time(17, 0))
+    with pytest.raises(UserError, match="would end before 17:00"):
+        parse_time_range("18:00", time(17, 0))
