@@ -193,6 +193,11 @@ class OutboxPolicy(Strict):
     max_attempts: int = Field(default=8, ge=1, le=100)
     lease_seconds: float = Field(default=60, gt=0)
     poll_seconds: float = Field(default=1.0, gt=0)
+    waiting_days: float = Field(default=7, gt=0, le=90)
+    """A message for someone not reachable yet waits this long (for linking, a Teams roster,
+    the bot added to a team), then is recorded as expired."""
+    waiting_recheck_minutes: float = Field(default=15, gt=0, le=1440)
+    """How often a waiting message's destination is checked again (linking checks at once)."""
 
 
 class SlackPolicy(Strict):

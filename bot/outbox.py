@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +25,13 @@ from storage.models import OutboxMessage, Person, PlatformAccount
 logger = logging.getLogger(__name__)
 
 CONSOLE = "console"
+NOWHERE = "none"
+"""The platform of a row planned for someone reachable on no platform yet (it waits)."""
+WAITING = "waiting"
+"""Status of a row whose destination is not reachable yet: it is re-checked at delivery and
+released (``pending``) when the person or channel becomes reachable, or ``expired`` after
+``outbox.waiting_days``."""
+EXPIRED = "expired"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +56,7 @@ class Planned:
     platform: str
     created: bool
     reachable: bool
+    """False when the row waits for the person to become reachable."""
 
 
 async def person_platform(session: AsyncSession, person_id: int, platforms: Sequence[str]) -> str | None:
@@ -86,8 +94,10 @@ async def enqueue(
 ) -> list[Planned]:
     """Plan ``message`` for ``destination`` under idempotency ``key``.
 
-    A person reachable on no enabled platform still gets a row, recorded as failed with the
-    reason, so "not reachable" is visible to the learning manager instead of silently skipped.
+    A person reachable on no enabled platform yet gets a ``waiting`` row with the reason: the
+    delivery worker re-checks reachability (linking by email, a Teams roster) and releases it
+    without a new plan, or records it ``expired`` after ``outbox.waiting_days``. Nothing is
+    silently skipped, and a reminder planned before linking is not lost.
     """
     payload = message.to_json()
     rows: list[tuple[str, str, str, int | None, str, str | None]] = []
@@ -98,12 +108,12 @@ async def enqueue(
             names = " or ".join(p.capitalize() for p in platforms) or "any platform"
             rows.append(
                 (
-                    "none",
+                    NOWHERE,
                     "person",
                     str(person.id),
                     person.id,
-                    "failed",
-                    f"not reachable in {names}: {person.name} has no linked account there yet",
+                    WAITING,
+                    f"not reachable yet in {names}: {person.name} has no linked account there yet",
                 )
             )
         else:
@@ -136,8 +146,24 @@ async def enqueue(
         created = bool(result.rowcount)  # type: ignore[attr-defined]
         planned.append(Planned(platform=platform, created=created, reachable=status == "pending"))
         if error and created:
-            logger.warning("outbox %s: %s", key, error)
+            logger.info("outbox %s waits: %s", key, error)
     return planned
+
+
+async def recheck_waiting(session: AsyncSession, person_ids: Sequence[int], now: datetime) -> int:
+    """Ask the delivery worker to re-check these people's waiting messages now (they were just
+    linked to a platform account), instead of at the next periodic re-check."""
+    ids = list(person_ids)
+    woken = 0
+    for start in range(0, len(ids), 900):  # well under every database's bound-parameter limit
+        result = await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == WAITING, OutboxMessage.person_id.in_(ids[start : start + 900]))
+            .values(next_attempt_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        woken += int(result.rowcount)  # type: ignore[attr-defined]
+    return woken
 
 
 async def already_planned(session: AsyncSession, key: str) -> bool:

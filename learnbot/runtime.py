@@ -38,6 +38,8 @@ class Runtime:
             max_attempts=policy.max_attempts,
             lease=timedelta(seconds=policy.lease_seconds),
             resend_when_in_doubt=resend_when_in_doubt,
+            waiting_expiry=timedelta(days=policy.waiting_days),
+            waiting_recheck=timedelta(minutes=policy.waiting_recheck_minutes),
         )
 
 

@@ -9,6 +9,8 @@ How a row moves:
 * sent: ``sent`` with the platform's message id, committed right after the send.
 * a 429/5xx: back to ``pending`` with ``next_attempt_at`` = now + max(Retry-After, backoff).
 * a permanent error (not in channel, account inactive, ...): ``failed`` with the reason.
+* not reachable yet (no linked account, Learnbot not in the Teams team yet): ``waiting``,
+  re-checked before each round and released or ``expired`` (see :mod:`scheduler.waiting`).
 
 A crash between the send and the commit leaves the row ``sending``. When its lease runs out, a
 worker reclaims it and first asks the deliverer whether the message already arrived
@@ -33,7 +35,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.messages import Message
+from bot.outbox import WAITING
 from scheduler.ratelimit import Limit, RateLimiter
+from scheduler.waiting import release_waiting, waiting_finders
 from storage.db import dialect_name
 from storage.models import OutboxMessage, Person
 
@@ -74,6 +78,11 @@ class Undeliverable(Exception):
     deactivated, person not reachable). Recorded as ``failed`` with this reason."""
 
 
+class NotReachableYet(Undeliverable):
+    """The destination cannot be reached *yet* (no linked account, the bot not in the team):
+    the row waits (status ``waiting``) and is re-checked until it expires, rather than failing."""
+
+
 class Deliverer(Protocol):
     platform: str
 
@@ -104,6 +113,10 @@ class WorkerSettings:
     batch_size: int = 100
     concurrency: int = 32
     resend_when_in_doubt: bool = False
+    waiting_expiry: timedelta = timedelta(days=7)
+    """A message waiting for its destination to become reachable expires after this long."""
+    waiting_recheck: timedelta = timedelta(minutes=15)
+    """How often a waiting message's destination is checked again (besides when linking)."""
 
 
 class DeliveryWorker:
@@ -131,6 +144,7 @@ class DeliveryWorker:
 
     async def run_once(self) -> int:
         """Claim one batch of due rows and deliver them; return how many were handled."""
+        await self._release_waiting()
         token, claimed = await self._claim()
         if not claimed:
             return 0
@@ -183,6 +197,22 @@ class DeliveryWorker:
             wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), timeout=poll_seconds)
+
+    async def _release_waiting(self) -> None:
+        """Waiting rows whose destination became reachable go back to ``pending`` first."""
+        finders = waiting_finders(self.deliverers)
+        if not finders:
+            return
+        try:
+            await release_waiting(
+                self.sessions,
+                finders,
+                self.clock.now(),
+                expiry=self.settings.waiting_expiry,
+                recheck=self.settings.waiting_recheck,
+            )
+        except Exception:
+            logger.exception("could not re-check waiting messages; will try again")
 
     # -- claiming ---------------------------------------------------------------------------
     async def _claim(self) -> tuple[str, list[int]]:
@@ -256,6 +286,9 @@ class DeliveryWorker:
                     self.limiter.pause(exc.bucket, exc.retry_after)
                 await self._record_retry(row_id, delivery, exc)
                 return
+            except NotReachableYet as exc:
+                await self._record_waiting(row_id, str(exc))
+                return
             except Undeliverable as exc:
                 await self._record(row_id, status="failed", error=str(exc))
                 logger.warning("outbox %s to %s failed: %s", delivery.key, delivery.platform, exc)
@@ -306,6 +339,15 @@ class DeliveryWorker:
             if status == "sent":
                 row.sent_at = self.clock.now()
                 row.platform_message_id = message_id
+
+    async def _record_waiting(self, row_id: int, reason: str) -> None:
+        """Not reachable yet: wait and re-check (the attempt is not counted against retries)."""
+        async with self.sessions() as session, session.begin():
+            row = await session.get_one(OutboxMessage, row_id)
+            row.status, row.last_error, row.lease_until = WAITING, f"waiting: {reason}", None
+            row.attempts = max(row.attempts - 1, 0)
+            row.next_attempt_at = self.clock.now() + self.settings.waiting_recheck
+        logger.info("outbox %s waits: %s", row_id, reason)
 
     async def _record_retry(self, row_id: int, delivery: Delivery, exc: RetryLater) -> None:
         now = self.clock.now()

@@ -11,9 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from adapters.teams import refs
 from adapters.teams.pacing import ArrivalPacer
 from adapters.teams.render import render_activity
+from adapters.teams.roster import TeamsRoster
 from adapters.teams.sender import TeamsSender, Throttled
-from scheduler.delivery import Delivery, RetryLater, Undeliverable
+from scheduler.delivery import Delivery, NotReachableYet, RetryLater
 from scheduler.ratelimit import Limit
+from scheduler.waiting import Target
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +39,10 @@ class TeamsDeliverer:
         sessions: async_sessionmaker[AsyncSession],
         default_tenant: str = "",
         tenant_per_second: int = TENANT_PER_SECOND,
+        roster: TeamsRoster | None = None,
     ) -> None:
         self.sender = sender
+        self.roster = roster
         self.sessions = sessions
         self.default_tenant = default_tenant
         self.tenant_per_second = tenant_per_second
@@ -69,14 +73,11 @@ class TeamsDeliverer:
     async def send(self, delivery: Delivery) -> str | None:
         async with self.sessions() as session:
             ref = await refs.load(session, delivery.destination_kind, delivery.destination_key)
+        if ref is None and await self.reachable(_target(delivery)):
+            async with self.sessions() as session:
+                ref = await refs.load(session, delivery.destination_kind, delivery.destination_key)
         if ref is None:
-            if delivery.destination_kind == refs.PERSON:
-                who = delivery.person_name or delivery.person_email or f"person {delivery.destination_key}"
-                raise Undeliverable(f"not reachable in Teams: {who} has not installed/opened Learnbot yet")
-            raise Undeliverable(
-                f"not reachable in Teams: Learnbot has not been added to the team of channel "
-                f"'{delivery.destination_key}' yet (or its Teams id in app.yaml is wrong)"
-            )
+            raise NotReachableYet(self.why_not(delivery))
         self._tenants[(delivery.destination_kind, delivery.destination_key)] = ref.tenant_id or "default"
         activity = render_activity(delivery.message)
         if delivery.destination_kind == refs.PERSON:
@@ -104,6 +105,34 @@ class TeamsDeliverer:
                 raise
         raise AssertionError("unreachable: the loop returns or raises")
 
+    @staticmethod
+    def why_not(delivery: Delivery) -> str:
+        """What an admin must do, in the words ``learnbot reach`` and the outbox show."""
+        if delivery.destination_kind == refs.PERSON:
+            who = delivery.person_name or delivery.person_email or f"person {delivery.destination_key}"
+            return (
+                f"not reachable in Teams: {who} is in no team Learnbot is installed in, under this "
+                "email or UPN (install the app in their team, or check the email)"
+            )
+        return (
+            f"not reachable in Teams: Learnbot has not been added to the team of channel "
+            f"'{delivery.destination_key}' yet (add the app to that team, or check channels[].teams "
+            "in app.yaml)"
+        )
+
+    async def reachable(self, target: Target) -> bool:
+        """Stored reference, else the stored roster of an installed team (no API call)."""
+        async with self.sessions() as session:
+            if await refs.load(session, target.destination_kind, target.destination_key) is not None:
+                return True
+        if self.roster is None:
+            return False
+        if target.destination_kind == refs.PERSON and target.person_id is not None:
+            return await self.roster.link_person(target.person_id, target.email)
+        if target.destination_kind == refs.CHANNEL:
+            return await self.roster.link_channel(target.destination_key)
+        return False
+
     async def reconcile(self, delivery: Delivery) -> bool | None:
         """Teams cannot say whether an interrupted send arrived: the Bot Connector has no API
         to read a conversation's messages back (only to send, update and delete by id, and we
@@ -111,3 +140,14 @@ class TeamsDeliverer:
         row as "in doubt" and does not resend, because for nudges a duplicate reminder is worse
         than a missing one, and the learning manager sees the in-doubt row."""
         return None
+
+
+def _target(delivery: Delivery) -> Target:
+    person_id = int(delivery.destination_key) if delivery.destination_kind == refs.PERSON else None
+    return Target(
+        destination_kind=delivery.destination_kind,
+        destination_key=delivery.destination_key,
+        person_id=person_id,
+        email=delivery.person_email,
+        name=delivery.person_name,
+    )

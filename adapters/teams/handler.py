@@ -27,6 +27,7 @@ import aiohttp
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, ChannelAccount
+from botbuilder.schema.teams import TeamsChannelAccount
 from msrest.exceptions import ClientRequestError, HttpOperationError
 from msrest.serialization import Model
 from sqlalchemy import select
@@ -35,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from adapters.teams import refs
 from adapters.teams.refs import StoredRef
 from adapters.teams.render import render_activity
+from adapters.teams.roster import TeamInfo, TeamsRoster
 from adapters.teams.sender import TeamsSender
 from bot.core import Learnbot
 from bot.events import Actor, ButtonPressed, Conversation, Event, MemberJoined, MessageReceived
@@ -43,10 +45,23 @@ from bot.outbox import ToPerson
 from bot.people import resolve_actor
 from scheduler.delivery import RetryLater, Undeliverable
 from storage.models import Person, PlatformAccount
+from storage.teams import TeamsTeam
 
 logger = logging.getLogger(__name__)
 
 PLATFORM = "teams"
+TEAM_EVENTS = {
+    "channelCreated",
+    "channelRenamed",
+    "channelRestored",
+    "channelDeleted",
+    "teamDeleted",
+    "teamArchived",
+    "teamRenamed",
+    "teamRestored",
+    "teamUnarchived",
+}
+"""``channelData.eventType`` values of Teams' conversationUpdate that change what is reachable."""
 
 
 def _tenant(activity: Activity) -> str:
@@ -104,11 +119,33 @@ class _InvokeMessage(Model):
         self.value = value
 
 
+def team_info(activity: Activity) -> TeamInfo | None:
+    """The team of a team-scoped activity (``channelData.team``), else None."""
+    team = _channel_data(activity).get("team")
+    if not isinstance(team, dict) or not team.get("id"):
+        return None
+    return TeamInfo(
+        team_id=str(team["id"]),
+        name=str(team.get("name") or ""),
+        tenant_id=_tenant(activity),
+        service_url=activity.service_url or "",
+        bot_id=activity.recipient.id if activity.recipient else "",
+        bot_name=(activity.recipient.name if activity.recipient else "") or "",
+    )
+
+
 class LearnbotTeamsBot(ActivityHandler):
-    def __init__(self, app: Learnbot, sender: TeamsSender, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        app: Learnbot,
+        sender: TeamsSender,
+        now: Callable[[], datetime],
+        roster: TeamsRoster | None = None,
+    ) -> None:
         self.app = app
         self.sender = sender
         self.now = now
+        self.roster = roster
 
     # -- activities --------------------------------------------------------------------------
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -158,18 +195,65 @@ class LearnbotTeamsBot(ActivityHandler):
         activity = turn_context.activity
         bot_id = activity.recipient.id if activity.recipient else ""
         bot_added = any(member.id == bot_id for member in members_added)
+        team = team_info(activity)
         if bot_added:
-            # Installed: remember the team's channel (or the personal chat) right away.
+            # Installed: remember the team's channel (or the personal chat) right away, then
+            # read the team's roster and channels so its members and channels are reachable.
             await self._remember_channel(activity)
+            if team is not None:
+                await self._sync_installed(team)
         people = [m for m in members_added if m.id != bot_id]
         if bot_added and _is_personal(activity) and not people and activity.from_property:
             people = [activity.from_property]
         for member in people:
             actor, conversation = await self._enter(turn_context, member)
             event_id = f"{activity.id}:{member.id}" if activity.id else None
+            if team is not None and self.roster is not None:
+                await self._joined_team(team, member, actor)
             await self._handle(
                 turn_context, MemberJoined(actor=actor, conversation=conversation, event_id=event_id)
             )
+
+    async def on_members_removed_activity(
+        self, members_removed: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        """Someone left a team (no longer reachable through it), or the app was removed from it."""
+        activity = turn_context.activity
+        team = team_info(activity)
+        if team is None or self.roster is None:
+            return
+        bot_id = activity.recipient.id if activity.recipient else ""
+        async with self.app.sessions() as session, session.begin():
+            if any(member.id == bot_id for member in members_removed):
+                await self.roster.team_removed(session, team.team_id)
+                return
+            for member in members_removed:
+                await self.roster.member_removed(session, team.team_id, member.id)
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        """Teams' team events (``channelData.eventType``): channels created, renamed, deleted, the
+        team deleted. Members added and removed go on to the usual handlers."""
+        activity = turn_context.activity
+        data = _channel_data(activity)
+        event_type = str(data.get("eventType") or "")
+        team = team_info(activity)
+        raw_channel = data.get("channel")
+        channel: dict[str, Any] = raw_channel if isinstance(raw_channel, dict) else {}
+        if team is not None and self.roster is not None and event_type in TEAM_EVENTS:
+            async with self.app.sessions() as session, session.begin():
+                if event_type in {"channelCreated", "channelRenamed", "channelRestored"} and channel.get(
+                    "id"
+                ):
+                    await self.roster.channel_changed(
+                        session, team, str(channel["id"]), str(channel.get("name") or ""), self.now()
+                    )
+                elif event_type == "channelDeleted" and channel.get("id"):
+                    await self.roster.channel_deleted(session, str(channel["id"]))
+                elif event_type in {"teamDeleted", "teamArchived"}:
+                    await self.roster.team_removed(session, team.team_id)
+                elif event_type in {"teamRenamed", "teamRestored", "teamUnarchived"}:
+                    await self.roster.team_renamed(session, team)
+        await super().on_conversation_update_activity(turn_context)
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         """Teams sends this next to the conversationUpdate on install: store the reference (the
@@ -202,6 +286,36 @@ class LearnbotTeamsBot(ActivityHandler):
                 key = refs.channel_key(self.app.config, channel) if channel else None
                 if key is not None:
                     await refs.forget(session, refs.CHANNEL, key)
+                team = team_info(activity)
+                if team is not None and self.roster is not None:
+                    await self.roster.team_removed(session, team.team_id)
+
+    # -- rosters -----------------------------------------------------------------------------
+    async def _sync_installed(self, team: TeamInfo) -> None:
+        """Read the new team's roster now. A failure never breaks the install: the scheduled
+        sync (and ``learnbot teams-link``) tries again, and the team records the error."""
+        if self.roster is None:
+            return
+        try:
+            report = await self.roster.install(team)
+        except Exception:
+            logger.exception(
+                "reading the roster of Teams team %s failed; the scheduled sync retries", team.team_id
+            )
+            return
+        logger.info("installed in Teams team: %s", report)
+
+    async def _joined_team(self, team: TeamInfo, member: ChannelAccount, actor: Actor) -> None:
+        assert self.roster is not None
+        account = TeamsChannelAccount(
+            id=member.id,
+            name=actor.display_name or member.name,
+            aad_object_id=member.aad_object_id,
+            email=actor.email,
+        )
+        async with self.app.sessions() as session, session.begin():
+            if await session.get(TeamsTeam, team.team_id) is not None:
+                await self.roster.member_added(session, team, account)
 
     # -- helpers -----------------------------------------------------------------------------
     def _button(

@@ -7,6 +7,8 @@ with no app id, auth is off, as with the Bot Framework Emulator (``LEARNBOT_TEAM
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -19,6 +21,7 @@ from botframework.connector.auth import AuthenticateRequestResult, ServiceClient
 from adapters.plugin import Attached
 from adapters.teams.deliverer import TENANT_PER_SECOND, TeamsDeliverer
 from adapters.teams.handler import LearnbotTeamsBot
+from adapters.teams.roster import SYNC_EVERY_SECONDS, TeamsRoster
 from adapters.teams.sender import TeamsSender
 from bot.core import Learnbot
 
@@ -99,6 +102,7 @@ class TeamsApp:
     bot: LearnbotTeamsBot
     sender: TeamsSender
     deliverer: TeamsDeliverer
+    roster: TeamsRoster
 
     async def messages(self, request: web.Request) -> web.StreamResponse:
         if "application/json" not in request.headers.get("Content-Type", ""):
@@ -120,14 +124,40 @@ def build(
         options["credentials_factory"] = credentials_factory
     adapter = CloudAdapter(StrictAuthentication(auth, **options))
     sender = TeamsSender(adapter, auth.APP_ID, app.sessions, app.clock.now, app.config.bot_name)
-    bot = LearnbotTeamsBot(app, sender, app.clock.now)
-    deliverer = TeamsDeliverer(sender, app.sessions, auth.APP_TENANTID, tenant_per_second)
+    roster = TeamsRoster(sender, app.sessions, app.config, app.clock.now)
+    bot = LearnbotTeamsBot(app, sender, app.clock.now, roster)
+    deliverer = TeamsDeliverer(sender, app.sessions, auth.APP_TENANTID, tenant_per_second, roster)
     if not auth.APP_ID:
         logger.warning("Teams: MICROSOFT_APP_ID is not set: requests are not authenticated (emulator mode)")
-    return TeamsApp(adapter=adapter, bot=bot, sender=sender, deliverer=deliverer)
+    return TeamsApp(adapter=adapter, bot=bot, sender=sender, deliverer=deliverer, roster=roster)
 
 
 async def attach(web_app: web.Application, runtime: Runtime, auth: BotAuthConfig | None = None) -> Attached:
     teams = build(runtime.app, auth or BotAuthConfig.from_settings(runtime.settings))
     web_app.router.add_post(ROUTE, teams.messages)
-    return Attached(deliverer=teams.deliverer, on_stop=[teams.sender.close])
+    syncing: list[asyncio.Task[None]] = []
+
+    async def start_syncing() -> None:
+        syncing.append(asyncio.create_task(keep_syncing(teams.roster)))
+
+    async def stop_syncing() -> None:
+        for task in syncing:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return Attached(
+        deliverer=teams.deliverer, on_start=[start_syncing], on_stop=[stop_syncing, teams.sender.close]
+    )
+
+
+async def keep_syncing(roster: TeamsRoster, every: float = SYNC_EVERY_SECONDS) -> None:
+    """Re-read every installed team's roster and channels now and then (a change event may be
+    missed while the server is down); errors are logged and retried at the next turn."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            for report in await roster.sync_all():
+                logger.info("scheduled Teams roster sync: %s", report)
+        except Exception:
+            logger.exception("the scheduled Teams roster sync failed; will try again")

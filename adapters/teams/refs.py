@@ -45,6 +45,9 @@ class StoredRef:
     user_id: str = ""
     user_name: str = ""
     channel_id: str = "msteams"
+    source: str = ""
+    """"roster" when known only from a team's roster (forgotten when the app leaves the team);
+    empty when the person or channel talked to the bot or installed it."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -118,6 +118,10 @@ class TeamsSender:
         except (TimeoutError, ClientRequestError, aiohttp.ClientError, ConnectionError) as exc:
             raise RetryLater(f"could not reach the Bot Connector at {ref.service_url}: {exc}") from exc
 
+    async def connector(self, service_url: str) -> ConnectorClient:
+        """The shared Bot Connector client for ``service_url`` (roster reads use it too)."""
+        return await self._client(service_url)
+
     async def _client(self, service_url: str) -> ConnectorClient:
         """One Bot Connector client per service URL, reused for every proactive send.
 

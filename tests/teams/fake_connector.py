@@ -1,7 +1,8 @@
 """A local Bot Connector: what the Teams service looks like to a bot's outgoing calls.
 
 Serves the REST calls botbuilder makes (send to a conversation, reply to an activity, create a
-1:1 conversation, read a roster member), records every activity, checks it against the Bot
+1:1 conversation, read a roster member, read a team's members page by page and its channels),
+records every activity, checks it against the Bot
 Framework and Adaptive Card schemas, and can misbehave: answer the next calls with a given
 status (429 with Retry-After, 403, 404, 5xx) or enforce Teams' per-conversation rate limits.
 """
@@ -28,6 +29,7 @@ class Member:
     aad_object_id: str
     name: str
     email: str
+    upn: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -35,7 +37,7 @@ class Member:
             "name": self.name,
             "aadObjectId": self.aad_object_id,
             "email": self.email,
-            "userPrincipalName": self.email,
+            "userPrincipalName": self.upn or self.email,
             "givenName": self.name.split(" ")[0],
             "userRole": "user",
         }
@@ -50,6 +52,12 @@ class Failure:
 @dataclass(slots=True)
 class FakeConnector:
     members: dict[str, Member] = field(default_factory=dict)
+    teams: dict[str, list[str]] = field(default_factory=dict)
+    """Team id -> the ids of its members (``GET /v3/conversations/{team}/pagedmembers``)."""
+    team_channels: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    """Team id -> its channels as Teams lists them (the General channel's id is the team id
+    and it has no name)."""
+    roster_calls: list[str] = field(default_factory=list)
     activities: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)
     created: list[dict[str, Any]] = field(default_factory=list)
@@ -72,6 +80,8 @@ class FakeConnector:
         app.router.add_post("/v3/conversations/{cid}/activities", self._send)
         app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._send)
         app.router.add_get("/v3/conversations/{cid}/members/{mid}", self._member)
+        app.router.add_get("/v3/conversations/{cid}/pagedmembers", self._paged_members)
+        app.router.add_get("/v3/teams/{tid}/conversations", self._team_channels)
         app.router.add_get("/_stats", self._stats)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -156,10 +166,53 @@ class FakeConnector:
             return failure
         parameters = await request.json()
         self.created.append(parameters)
+        # The service reads JSON keys case-insensitively (botbuilder-python sends "tenantID").
+        top = {key.lower(): value for key, value in parameters.items()}
+        tenant = top.get("tenantid") or ((top.get("channeldata") or {}).get("tenant") or {}).get("id")
+        if not tenant:
+            # Teams refuses to create a 1:1 chat without the tenant.
+            error = {"code": "BadArgument", "message": "tenant id is required"}
+            return web.json_response({"error": error}, status=400)
         member_ids = [m["id"] for m in parameters.get("members", [])]
         if not member_ids or any(mid not in self.members for mid in member_ids):
             return web.json_response({"error": {"code": "NotFound", "message": "no such user"}}, status=404)
         return web.json_response({"id": f"a:created-{member_ids[0]}", "activityId": None})
+
+    async def _paged_members(self, request: web.Request) -> web.Response:
+        """Teams' paged roster: ``pageSize`` (50..500, default 200) members per page and an
+        opaque ``continuationToken`` while more remain; 404 for a team it does not know."""
+        self.requests += 1
+        team_id = request.match_info["cid"]
+        self.roster_calls.append(f"pagedmembers {team_id} {request.query_string}")
+        failure = self._failure()
+        if failure is not None:
+            return failure
+        if team_id not in self.teams:
+            return web.json_response({"error": {"code": "NotFound", "message": "no such team"}}, status=404)
+        try:
+            size = min(max(int(request.query.get("pageSize", "200")), 50), 500)
+            start = int(request.query.get("continuationToken", "0") or "0")
+        except ValueError:
+            error = {"code": "BadArgument", "message": "bad pageSize or continuationToken"}
+            return web.json_response({"error": error}, status=400)
+        ids = self.teams[team_id]
+        page = [self.members[mid].to_json() for mid in ids[start : start + size] if mid in self.members]
+        body: dict[str, Any] = {"members": page}
+        if start + size < len(ids):
+            body["continuationToken"] = str(start + size)
+        return web.json_response(body)
+
+    async def _team_channels(self, request: web.Request) -> web.Response:
+        self.requests += 1
+        team_id = request.match_info["tid"]
+        self.roster_calls.append(f"channels {team_id}")
+        failure = self._failure()
+        if failure is not None:
+            return failure
+        if team_id not in self.teams:
+            return web.json_response({"error": {"code": "NotFound", "message": "no such team"}}, status=404)
+        channels = self.team_channels.get(team_id) or [{"id": team_id}]
+        return web.json_response({"conversations": channels})
 
     async def _stats(self, request: web.Request) -> web.Response:
         """What arrived (for a benchmark running the connector in its own process)."""

@@ -1,0 +1,251 @@
+"""Teams rosters: install in a team whose members never talked to the bot, and reach them all.
+
+Everything goes through the real botbuilder adapter (``POST /api/messages``) and the fake Bot
+Connector's REST calls: paged members, team channels, creating the 1:1 chats.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import ManualClock
+from bot.config import AppConfig
+from bot.messages import plain
+from bot.outbox import ToChannel
+from storage.models import ConversationRef, OutboxMessage, PlatformAccount
+from storage.teams import TeamsChannel, TeamsMember, TeamsTeam
+from tests.learning_days.conftest import make_day
+from tests.nudges.helpers import assign
+from tests.teams.conftest import teams_app
+from tests.teams.fake_connector import FakeConnector
+from tests.teams.world import BOT_ID, TENANT, TeamsDriver, TeamsServer, TeamsWorld
+
+TEAM = "19:office-team@thread.tacv2"
+LEARNING = "19:learning@thread.tacv2"  # the "learning" channel of app.yaml, not the General one
+RANDOM = "19:random@thread.tacv2"
+
+
+def team_event(connector: FakeConnector, event_type: str, **fields: Any) -> dict[str, Any]:
+    channel = fields.pop("channel", {"id": TEAM})
+    return {
+        "type": "conversationUpdate",
+        "id": f"f:{uuid.uuid4().hex}",
+        "channelId": "msteams",
+        "serviceUrl": connector.url,
+        "from": {"id": "29:owner", "name": "Team owner"},
+        "recipient": {"id": BOT_ID, "name": "Learnbot"},
+        "conversation": {"id": TEAM, "conversationType": "channel", "isGroup": True, "tenantId": TENANT},
+        "channelData": {
+            "tenant": {"id": TENANT},
+            "team": {"id": TEAM, "name": "Nairobi office", "aadGroupId": "g-1"},
+            "channel": channel,
+            "eventType": event_type,
+        },
+        **fields,
+    }
+
+
+@pytest.fixture
+async def world(
+    config: AppConfig,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: ManualClock,
+    connector: FakeConnector,
+) -> AsyncIterator[TeamsWorld]:
+    """A Teams world where nobody has installed anything yet."""
+    server = TeamsServer(teams_app(config, sessions, clock))
+    await server.start()
+    world = TeamsWorld(server.teams.bot.app, connector, server)
+    try:
+        yield world
+    finally:
+        await world.close()
+        await server.stop()
+
+
+def members(world: TeamsWorld, count: int) -> list[TeamsDriver]:
+    people = [world.person(f"person{n}@example.org", name=f"Person {n}") for n in range(count)]
+    world.connector.teams[TEAM] = [p.member.id for p in people]
+    world.connector.team_channels[TEAM] = [
+        {"id": TEAM},  # General: Teams gives no name
+        {"id": LEARNING, "name": "learning"},
+        {"id": RANDOM, "name": "random"},
+    ]
+    return people
+
+
+async def install_in_team(world: TeamsWorld) -> None:
+    await world.post(team_event(world.connector, "teamMemberAdded", membersAdded=[{"id": BOT_ID}]))
+
+
+async def count(world: TeamsWorld, model: type, *where: Any) -> int:
+    async with world.app.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+async def statuses(world: TeamsWorld, prefix: str) -> list[tuple[str, str]]:
+    async with world.app.sessions() as session:
+        rows = await session.execute(
+            select(OutboxMessage.status, OutboxMessage.platform)
+            .where(OutboxMessage.idempotency_key.startswith(prefix))
+            .order_by(OutboxMessage.id)
+        )
+        return [(status, platform) for status, platform in rows]
+
+
+async def test_install_then_import_reaches_every_member_by_one_to_one_chat(world: TeamsWorld) -> None:
+    people = members(world, 120)
+    world.server.teams.roster.page_size = 50  # three pages of the roster
+    await install_in_team(world)
+    roster_calls = [c for c in world.connector.roster_calls if c.startswith("pagedmembers")]
+    assert [c.rsplit(" ", 1)[1] for c in roster_calls] == [
+        "pageSize=50",
+        "pageSize=50&continuationToken=50",
+        "pageSize=50&continuationToken=100",
+    ]
+    assert await count(world, TeamsMember) == 120
+    assert await count(world, TeamsChannel) == 3
+    await assign(world.app, *(f"{p.email},ethics,2026-12-01" for p in people))  # due today
+    summary = await world.app.run_job("nudge_sweep")
+    assert "120 reminder(s) planned" in summary
+    assert await world.worker.drain() == 120
+    assert await statuses(world, "nudge:") == [("sent", "teams")] * 120
+    for person in (people[0], people[99], people[119]):
+        assert any("Ethics and integrity" in shown for shown in person.outputs), person.email
+        assert len(person.outputs) == 1
+    created = world.connector.created
+    assert len(created) == 120
+    assert created[0]["tenantID"] == TENANT and created[0]["channelData"] == {"tenant": {"id": TENANT}}
+    assert {c["members"][0]["id"] for c in created} == {p.member.id for p in people}
+    # Nobody installed the app personally, and nobody got a welcome.
+    assert not any(p.installed for p in people)
+
+
+async def test_a_member_known_by_upn_only_is_linked(world: TeamsWorld) -> None:
+    [ana] = members(world, 1)
+    ana.member.email = ""
+    ana.member.upn = "person0@example.org"
+    await install_in_team(world)
+    await assign(world.app, "person0@example.org,ethics,2026-12-01")
+    await world.app.run_job("nudge_sweep")
+    await world.worker.drain()
+    assert await statuses(world, "nudge:") == [("sent", "teams")]
+
+
+async def test_a_non_general_configured_channel_gets_the_learning_day_post(
+    world: TeamsWorld, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
+    members(world, 2)
+    await install_in_team(world)  # the install event comes from General only
+    day_id = await make_day(sessions, date(2026, 12, 3), now=clock.now())
+    await world.app.run_job("learning_day_announcements")
+    await world.worker.drain()
+    await world.expect_post("learning", "Learning day")
+    assert await statuses(world, f"learning-day:{day_id}:") == [("sent", "teams")]
+
+
+async def test_a_waiting_channel_post_goes_out_when_the_app_is_added_to_its_team(
+    world: TeamsWorld, clock: ManualClock
+) -> None:
+    members(world, 1)
+    async with world.app.sessions() as session, session.begin():
+        await world.app.plan(
+            session, destination=ToChannel("learning"), message=plain("Picks"), key="picks:1"
+        )
+    await world.worker.drain()
+    assert await statuses(world, "picks:1") == [("waiting", "teams")]
+    async with world.app.sessions() as session:
+        error = await session.scalar(select(OutboxMessage.last_error))
+    assert error and "add the app to that team" in error
+    await install_in_team(world)  # the roster sync finds #learning and wakes the post up
+    await world.worker.drain()
+    assert await statuses(world, "picks:1") == [("sent", "teams")]
+    await world.expect_post("learning", "Picks")
+
+
+async def test_channel_events_keep_channels_current(world: TeamsWorld) -> None:
+    members(world, 1)
+    world.connector.team_channels[TEAM] = [{"id": TEAM}]  # #learning does not exist yet
+    await install_in_team(world)
+    assert await count(world, ConversationRef, ConversationRef.owner_key == "learning") == 0
+    await world.post(team_event(world.connector, "channelCreated", channel={"id": LEARNING, "name": "learn"}))
+    assert await count(world, ConversationRef, ConversationRef.owner_key == "learning") == 1
+    await world.post(
+        team_event(world.connector, "channelRenamed", channel={"id": LEARNING, "name": "learning"})
+    )
+    async with world.app.sessions() as session:
+        assert (await session.get_one(TeamsChannel, LEARNING)).name == "learning"
+    await world.post(
+        team_event(world.connector, "channelDeleted", channel={"id": LEARNING, "name": "learning"})
+    )
+    assert await count(world, ConversationRef, ConversationRef.owner_key == "learning") == 0
+    assert await count(world, TeamsChannel, TeamsChannel.channel_id == LEARNING) == 0
+
+
+async def test_members_added_and_removed_and_the_app_removed(world: TeamsWorld) -> None:
+    ana, bob = members(world, 2)
+    await install_in_team(world)
+    await assign(world.app, f"{ana.email},ethics,2026-12-01", f"{bob.email},ethics,2026-12-01")
+    await world.app.run_job("nudge_sweep")
+    await world.worker.drain()  # both linked from the roster and reached
+    carl = world.person("carl@example.org", name="Carl")
+    await world.post(
+        team_event(
+            world.connector,
+            "teamMemberAdded",
+            membersAdded=[{"id": carl.member.id, "aadObjectId": carl.member.aad_object_id}],
+        )
+    )
+    assert await count(world, TeamsMember, TeamsMember.user_id == carl.member.id) == 1
+    await world.post(team_event(world.connector, "teamMemberRemoved", membersRemoved=[{"id": bob.member.id}]))
+    assert await count(world, TeamsMember, TeamsMember.user_id == bob.member.id) == 0
+    async with world.app.sessions() as session:
+        bob_ref = await session.scalar(
+            select(ConversationRef)
+            .join(
+                PlatformAccount,
+                PlatformAccount.person_id
+                == func.cast(ConversationRef.owner_key, PlatformAccount.person_id.type),
+            )
+            .where(
+                PlatformAccount.external_id == bob.member.aad_object_id, ConversationRef.platform == "teams"
+            )
+        )
+    assert bob_ref is None  # known only from the roster: no longer reachable
+    await world.post(team_event(world.connector, "teamMemberRemoved", membersRemoved=[{"id": BOT_ID}]))
+    async with world.app.sessions() as session:
+        team = await session.get_one(TeamsTeam, TEAM)
+        assert not team.installed
+    assert await count(world, TeamsMember) == 0
+    assert await count(world, ConversationRef, ConversationRef.owner_kind == "channel") == 0
+
+
+async def test_a_roster_that_cannot_be_read_does_not_break_the_install(world: TeamsWorld) -> None:
+    members(world, 1)
+    world.connector.fail_next(403)
+    await install_in_team(world)  # answered 200 all the same
+    async with world.app.sessions() as session:
+        team = await session.get_one(TeamsTeam, TEAM)
+    assert team.last_error == "HTTP 403: Learnbot may not read this team (was it removed?)"
+    reports = await world.server.teams.roster.sync_all()  # the schedule or `learnbot teams-link`
+    assert [r.members for r in reports] == [1] and reports[0].error is None
+
+
+async def test_waiting_reminders_expire_and_are_recorded(world: TeamsWorld, clock: ManualClock) -> None:
+    await assign(world.app, "stranger@example.org,ethics,2026-12-01")
+    await world.app.run_job("nudge_sweep")
+    await world.worker.drain()
+    assert await statuses(world, "nudge:") == [("waiting", "none")]
+    clock.advance(timedelta(days=7, minutes=1))
+    await world.worker.drain()
+    assert await statuses(world, "nudge:") == [("expired", "none")]
+    async with world.app.sessions() as session:
+        error = await session.scalar(select(OutboxMessage.last_error))
+    assert error and error.startswith("expired after waiting 7 day(s): not reachable yet in Teams")
