@@ -163,9 +163,19 @@ async def _release(session: AsyncSession, row: OutboxMessage, platform: str, now
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+@dataclass(slots=True)
+class _TryAgain:
+    """A platform that cannot tell: a waiting row is simply tried again at each re-check."""
+
+    platform: str
+
+    async def reachable(self, target: Target) -> bool:
+        return True
+
+
 def waiting_finders(deliverers: Mapping[str, object]) -> dict[str, Finder]:
-    """The deliverers that can say whether a destination is reachable."""
-    return {name: d for name, d in deliverers.items() if isinstance(d, Finder)}
+    """Each platform's way to say whether a destination is reachable."""
+    return {name: d if isinstance(d, Finder) else _TryAgain(name) for name, d in deliverers.items()}
 
 
 __all__: Sequence[str] = ("Finder", "ReleaseReport", "Target", "release_waiting", "waiting_finders")

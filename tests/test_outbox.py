@@ -13,10 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import ManualClock, SystemClock
 from bot.core import Learnbot
 from bot.messages import plain
-from bot.outbox import ToChannel, ToPerson
+from bot.outbox import ToChannel, ToPerson, recheck_waiting
 from bot.people import get_or_create_by_email
-from scheduler.delivery import Delivery, DeliveryWorker, RetryLater, Undeliverable, WorkerSettings
+from scheduler.delivery import (
+    Delivery,
+    DeliveryWorker,
+    NotReachableYet,
+    RetryLater,
+    Undeliverable,
+    WorkerSettings,
+)
 from scheduler.ratelimit import Limit, RateLimiter
+from scheduler.waiting import Target
 from storage.models import OutboxMessage
 
 
@@ -112,8 +120,8 @@ async def test_unreachable_person_is_recorded_not_skipped(config, sessions, cloc
     assert planned[0].reachable is False
     async with sessions() as session:
         row = await session.scalar(select(OutboxMessage))
-        assert row is not None and row.status == "failed"
-        assert row.last_error is not None and row.last_error.startswith("not reachable in Teams")
+        assert row is not None and (row.status, row.platform) == ("waiting", "none")
+        assert row.last_error == "not reachable yet in Teams: bo@example.org has no linked account there yet"
 
 
 async def test_delivers_each_row_once(app: Learnbot) -> None:
@@ -258,3 +266,89 @@ async def test_two_workers_racing_on_postgres_send_each_row_once(app: Learnbot) 
     assert all(count > 0 for count in handled), handled  # both really took part
     assert Counter(deliverer.arrived) == Counter(keys)  # every key exactly once
     assert await statuses(app.sessions) == Counter(sent=300)
+
+
+# -- waiting for a destination to become reachable ---------------------------------------------
+class FindingDeliverer(RecordingDeliverer):
+    """A platform that can say whether a person is reachable (as linking by email would)."""
+
+    platform = "slack"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reachable_people: set[int] = set()
+        self.asked: list[str] = []
+
+    async def reachable(self, target: Target) -> bool:
+        self.asked.append(target.destination_key)
+        return target.person_id in self.reachable_people
+
+
+async def plan_waiting(sessions: async_sessionmaker[AsyncSession], config, clock) -> tuple[Learnbot, int]:  # type: ignore[no-untyped-def]
+    app = Learnbot(config, sessions, clock=clock, platforms=("slack",))
+    async with sessions() as session, session.begin():
+        person = await get_or_create_by_email(session, config, "bo@example.org", clock.now())
+        await app.plan(session, destination=ToPerson(person.id), message=plain("Due"), key="nudge:1:due")
+    return app, person.id
+
+
+def finding_worker(app: Learnbot, deliverer: FindingDeliverer) -> DeliveryWorker:
+    settings = WorkerSettings(waiting_expiry=timedelta(days=3), waiting_recheck=timedelta(minutes=15))
+    return DeliveryWorker(app.sessions, {"slack": deliverer}, app.clock, settings)
+
+
+async def test_a_waiting_message_is_released_once_the_person_is_reachable(config, sessions, clock) -> None:
+    app, person_id = await plan_waiting(sessions, config, clock)
+    deliverer = FindingDeliverer()
+    worker = finding_worker(app, deliverer)
+    await worker.drain()
+    assert deliverer.asked == [str(person_id)] and await statuses(sessions) == Counter(waiting=1)
+    await worker.drain()
+    assert len(deliverer.asked) == 1  # not asked again before the re-check interval
+    deliverer.reachable_people.add(person_id)
+    async with sessions() as session, session.begin():
+        assert await recheck_waiting(session, [person_id], clock.now()) == 1  # linking wakes it
+    assert await worker.drain() == 1
+    assert deliverer.arrived == ["nudge:1:due"]
+    async with sessions() as session:
+        row = await session.scalar(select(OutboxMessage))
+        assert row is not None and (row.status, row.platform, row.attempts) == ("sent", "slack", 1)
+    await worker.drain()
+    assert deliverer.arrived == ["nudge:1:due"]
+
+
+async def test_a_waiting_message_is_checked_again_and_expires(config, sessions, clock: ManualClock) -> None:
+    app, _ = await plan_waiting(sessions, config, clock)
+    deliverer = FindingDeliverer()
+    worker = finding_worker(app, deliverer)
+    await worker.drain()
+    clock.advance(timedelta(minutes=16))
+    await worker.drain()
+    assert len(deliverer.asked) == 2
+    clock.advance(timedelta(days=3))
+    await worker.drain()
+    async with sessions() as session:
+        row = await session.scalar(select(OutboxMessage))
+    assert row is not None and row.status == "expired"
+    assert row.last_error == (
+        "expired after waiting 3 day(s): not reachable yet in Slack: "
+        "bo@example.org has no linked account there yet"
+    )
+    assert not deliverer.arrived
+
+
+async def test_not_reachable_at_delivery_waits_without_using_an_attempt(
+    app: Learnbot, clock: ManualClock
+) -> None:
+    await plan_dms(app, 1)
+    deliverer = RecordingDeliverer()
+    deliverer.failures.append(NotReachableYet("not reachable in Teams: the bot is not in the team"))
+    worker_ = worker(app, deliverer)
+    await worker_.drain()
+    async with app.sessions() as session:
+        row = await session.scalar(select(OutboxMessage))
+        assert row is not None and (row.status, row.attempts) == ("waiting", 0)
+        assert row.last_error == "waiting: not reachable in Teams: the bot is not in the team"
+    clock.advance(timedelta(minutes=15))
+    await worker_.drain()  # a platform that cannot tell is simply tried again
+    assert deliverer.arrived == ["hello:0"]

@@ -74,9 +74,12 @@ async def test_a_person_who_never_opened_learnbot_is_reported_not_skipped(teams:
         )
     await plan_for(teams, "dan@example.org", "Hello Dan", "nudge:dan")
     await teams.deliver()
-    failed = await row(teams, "nudge:dan")
-    assert failed.status == "failed"
-    assert failed.last_error == "not reachable in Teams: Dan has not installed/opened Learnbot yet"
+    waiting = await row(teams, "nudge:dan")
+    assert waiting.status == "waiting"
+    assert waiting.last_error == (
+        "waiting: not reachable in Teams: Dan is in no team Learnbot is installed in, under this "
+        "email or UPN (install the app in their team, or check the email)"
+    )
 
 
 async def test_a_channel_the_bot_was_never_added_to_is_reported(teams: TeamsWorld) -> None:
@@ -84,9 +87,11 @@ async def test_a_channel_the_bot_was_never_added_to_is_reported(teams: TeamsWorl
         await session.execute(delete(ConversationRef).where(ConversationRef.owner_key == "learning"))
         await teams.app.plan(session, destination=ToChannel("learning"), message=plain("hi"), key="c:1")
     await teams.deliver()
-    failed = await row(teams, "c:1")
-    assert failed.status == "failed"
-    assert failed.last_error and failed.last_error.startswith("not reachable in Teams: Learnbot has not been")
+    waiting = await row(teams, "c:1")
+    assert waiting.status == "waiting"
+    assert waiting.last_error and waiting.last_error.startswith(
+        "waiting: not reachable in Teams: Learnbot has not been"
+    )
 
 
 async def test_throttled_sends_wait_for_retry_after_then_succeed(
