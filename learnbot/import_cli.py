@@ -9,11 +9,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from bot.nudges.lms_import import ImportRejected, ImportResult, Kind, import_text
 from learnbot.settings import Settings
+
+if TYPE_CHECKING:
+    from learnbot.runtime import Runtime
 
 COLUMNS_HELP = (
     "Columns are named by lms_import in app.yaml (defaults: email, course, due, completed; "
@@ -34,22 +39,43 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     kind: Kind = args.kind
 
-    async def run() -> ImportResult:
-        names = [plugin.NAME for plugin in configured_platforms(settings)] or ["console"]
+    async def run() -> tuple[ImportResult, list[str]]:
+        plugins = configured_platforms(settings)
+        names = [plugin.NAME for plugin in plugins] or ["console"]
         runtime = await build_runtime(settings, names)
         try:
-            return await import_text(runtime.app, text, kind, dry_run=args.dry_run)
+            result = await import_text(runtime.app, text, kind, dry_run=args.dry_run)
+            linked = [] if args.dry_run else await link_after_import(plugins, runtime)
+            return result, linked
         finally:
             await runtime.close()
 
     try:
-        result = asyncio.run(run())
+        result, linked = asyncio.run(run())
     except ImportRejected as rejected:
         print(f"learnbot: {path}: {rejected}", file=sys.stderr)
         return 1
     prefix = "dry run, nothing written: " if args.dry_run else ""
     print(f"{path}: {prefix}{result.summary()}")
+    for line in linked:
+        print(line)
     return 0
+
+
+async def link_after_import(plugins: Sequence[ModuleType], runtime: Runtime) -> list[str]:
+    """Link the people an import brought to their chat accounts at once (Slack by email, Teams
+    from the stored rosters), so the next reminder run plans for them; what cannot be linked yet
+    waits in the outbox and is re-checked at delivery."""
+    lines: list[str] = []
+    for plugin in plugins:
+        hook = getattr(plugin, "link_known_people", None)
+        if hook is None:
+            continue
+        try:
+            lines.append(await hook(runtime))
+        except Exception as exc:  # linking is a convenience here: the server links again later
+            lines.append(f"{plugin.NAME}: could not link people now ({exc}); the server retries")
+    return lines
 
 
 def add_commands(subparsers: Any) -> None:

@@ -25,11 +25,13 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.directory import PLATFORM, NotInstalled, SlackClients, SlackDirectory, dm_key
+from adapters.slack.linking import link_by_email
 from adapters.slack.render import render_message
 from bot.config import AppConfig, SlackPolicy
 from bot.messages import Message
-from scheduler.delivery import Delivery, RetryLater, Undeliverable
+from scheduler.delivery import Delivery, NotReachableYet, RetryLater, Undeliverable
 from scheduler.ratelimit import Limit
+from scheduler.waiting import Target
 
 logger = logging.getLogger(__name__)
 
@@ -125,16 +127,45 @@ class SlackDeliverer:
         return client, await self.directory.dm_channel(client, team or None, user)
 
     async def _recipient(self, delivery: Delivery) -> tuple[str, str]:
-        """The Slack user behind a person: their linked account, else ``users.lookupByEmail``."""
-        known = await self.directory.slack_user(int(delivery.destination_key))
-        if known is not None:
-            return known
-        if not delivery.person_email:
-            raise Undeliverable(f"{delivery.person_name or 'this person'} has no Slack account and no email")
+        """The Slack user behind a person: their linked account, else ``users.lookupByEmail``
+        (which links them). Not found: the message waits (the email may be fixed, the person
+        invited), it does not fail."""
+        person_id = int(delivery.destination_key)
+        known = await self.directory.slack_user(person_id)
+        if known is None and delivery.person_email:
+            client = await self.clients.for_team(None)
+            if await link_by_email(
+                self.directory.sessions, client, self.directory.clock, person_id, delivery.person_email
+            ):
+                known = await self.directory.slack_user(person_id)
+        if known is None:
+            raise NotReachableYet(self.why_not(delivery.person_name, delivery.person_email))
+        return known
+
+    @staticmethod
+    def why_not(name: str, email: str | None) -> str:
+        """What an admin must do, in the words ``learnbot reach`` and the outbox show."""
+        who = name or email or "this person"
+        if not email:
+            return f"not reachable in Slack: {who} has no email, so no Slack account can be found"
+        return (
+            f"not reachable in Slack: no active Slack user has the email {email} (check the email "
+            "in the LMS export, or invite them to the workspace)"
+        )
+
+    async def reachable(self, target: Target) -> bool:
+        """Linked already, else found by ``users.lookupByEmail`` (and linked). Channels do not
+        wait in Slack: a post the bot cannot make fails with the reason at once."""
+        if target.destination_kind != "person" or target.person_id is None:
+            return True
+        if await self.directory.slack_user(target.person_id) is not None:
+            return True
+        if not target.email:
+            return False
         client = await self.clients.for_team(None)
-        response = await client.users_lookupByEmail(email=delivery.person_email)
-        user = response.get("user") or {}
-        return str(user.get("team_id") or ""), str(user["id"])
+        return await link_by_email(
+            self.directory.sessions, client, self.directory.clock, target.person_id, target.email
+        )
 
     def _channel_setting(self, delivery: Delivery) -> str:
         for office in self.config.offices:

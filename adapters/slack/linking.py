@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.slack.directory import PLATFORM, NotInstalled, SlackClients
 from bot.clock import Clock
+from bot.outbox import recheck_waiting
 from storage.models import Person, PlatformAccount
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ async def link_people(
 ) -> LinkReport:
     users = await slack_emails(client)
     linked = already = 0
+    newly: list[int] = []
     now = clock.now()
     async with sessions() as session, session.begin():
         people = await session.scalars(select(Person).where(func.lower(Person.email).in_(list(users))))
@@ -93,9 +95,57 @@ async def link_people(
                 )
             )
             linked += 1
+            newly.append(person.id)
+        await session.flush()
+        await recheck_waiting(session, newly, now)  # their waiting reminders go out now
     report = LinkReport(slack_users=len(users), linked=linked, already_linked=already)
     logger.info("Slack linking: %s", report)
     return report
+
+
+async def link_by_email(
+    sessions: async_sessionmaker[AsyncSession],
+    client: AsyncWebClient,
+    clock: Clock,
+    person_id: int,
+    email: str,
+) -> bool:
+    """Link one person with ``users.lookupByEmail`` (at delivery, for someone not linked yet).
+    False when Slack has no active user with that email, or cannot say right now."""
+    try:
+        response = await client.users_lookupByEmail(email=email)
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        if error != "users_not_found":
+            logger.warning("users.lookupByEmail for person %s failed: %s", person_id, error)
+        return False
+    user = response.get("user") or {}
+    if not user.get("id") or user.get("deleted") or user.get("is_bot"):
+        return False
+    team, user_id = str(user.get("team_id") or ""), str(user["id"])
+    async with sessions() as session, session.begin():
+        existing = await session.scalar(
+            select(PlatformAccount.person_id).where(
+                PlatformAccount.platform == PLATFORM,
+                PlatformAccount.workspace_id == team,
+                PlatformAccount.external_id == user_id,
+            )
+        )
+        if existing is not None:
+            return existing == person_id
+        person = await session.get_one(Person, person_id)
+        session.add(
+            PlatformAccount(
+                person_id=person_id,
+                platform=PLATFORM,
+                workspace_id=team,
+                external_id=user_id,
+                created_at=clock.now(),
+                last_seen_at=person.created_at,
+            )
+        )
+    logger.info("linked person %s to Slack user %s by email", person_id, user_id)
+    return True
 
 
 async def keep_linking(

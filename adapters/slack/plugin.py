@@ -19,6 +19,7 @@ from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
@@ -29,7 +30,7 @@ from adapters.plugin import Attached
 from adapters.slack.app import SlackAdapter
 from adapters.slack.deliverer import SlackDeliverer
 from adapters.slack.directory import SlackClients, SlackDirectory
-from adapters.slack.linking import keep_linking
+from adapters.slack.linking import keep_linking, link_people
 from bot.config import SlackPolicy
 from bot.core import Learnbot
 
@@ -173,6 +174,25 @@ async def create_oauth_tables(
                 raise
             logger.info("Slack OAuth tables were being created elsewhere; checking again")
             await asyncio.sleep(1.0)
+
+
+async def link_known_people(runtime: Runtime) -> str:
+    """Right after an LMS import: link the people it brought to their Slack accounts by email,
+    so their reminders are planned for Slack (``users.list``; with OAuth, the server links every
+    hour and at delivery instead)."""
+    settings = runtime.settings
+    if not settings.slack_bot_token:
+        return "Slack: people are linked by email by the running server (hourly, and at delivery)"
+    clients = SlackClients(base_url=api_url(settings), bot_token=settings.slack_bot_token)
+    learnbot = runtime.app
+    try:
+        report = await link_people(learnbot.sessions, await clients.for_team(None), learnbot.clock)
+    except SlackApiError as exc:
+        return (
+            f"Slack: could not link people by email ({exc.response.get('error')}); is users:read.email "
+            "granted? The server retries every hour and at delivery"
+        )
+    return f"Slack: {report}"
 
 
 def add_routes(web_app: web.Application, parts: SlackParts) -> None:

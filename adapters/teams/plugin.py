@@ -21,7 +21,7 @@ from botframework.connector.auth import AuthenticateRequestResult, ServiceClient
 from adapters.plugin import Attached
 from adapters.teams.deliverer import TENANT_PER_SECOND, TeamsDeliverer
 from adapters.teams.handler import LearnbotTeamsBot
-from adapters.teams.roster import SYNC_EVERY_SECONDS, TeamsRoster
+from adapters.teams.roster import SYNC_EVERY_SECONDS, TeamsRoster, link_stored_rosters
 from adapters.teams.sender import TeamsSender
 from bot.core import Learnbot
 
@@ -148,6 +148,16 @@ async def attach(web_app: web.Application, runtime: Runtime, auth: BotAuthConfig
 
     return Attached(
         deliverer=teams.deliverer, on_start=[start_syncing], on_stop=[stop_syncing, teams.sender.close]
+    )
+
+
+async def link_known_people(runtime: Runtime) -> str:
+    """Right after an LMS import: link the people it brought to the members of the stored Teams
+    rosters by email or UPN (no Teams call; ``learnbot teams-link`` re-reads the rosters)."""
+    sessions, now = runtime.app.sessions, runtime.app.clock.now
+    linked, unmatched = await link_stored_rosters(sessions, now)
+    return f"Teams: {linked} person(s) newly linked from the rosters of installed teams" + (
+        f"; {unmatched} roster member(s) match nobody Learnbot knows" if unmatched else ""
     )
 
 

@@ -330,63 +330,75 @@ class TeamsRoster:
 
     # -- helpers ---------------------------------------------------------------------------
     async def _link(self, session: AsyncSession, team: TeamInfo, member: TeamsMember, person: Person) -> None:
-        now = self.now()
-        member.person_id = person.id
-        external = member.aad_object_id or member.user_id
-        account = await session.scalar(
-            select(PlatformAccount).where(
-                PlatformAccount.platform == PLATFORM,
-                PlatformAccount.workspace_id == team.tenant_id,
-                PlatformAccount.external_id == external,
-            )
-        )
-        if account is None:
-            session.add(
-                PlatformAccount(
-                    person_id=person.id,
-                    platform=PLATFORM,
-                    workspace_id=team.tenant_id,
-                    external_id=external,
-                    created_at=now,
-                    last_seen_at=person.created_at,  # never seen: an active platform stays preferred
-                )
-            )
-        elif account.person_id != person.id:
-            return  # this Teams user already belongs to someone else: leave it to a person's own login
-        ref = StoredRef(
-            service_url=team.service_url,
-            tenant_id=team.tenant_id,
-            bot_id=team.bot_id,
-            bot_name=team.bot_name,
-            user_id=member.user_id,
-            user_name=member.name,
-            source=ROSTER,
-        )
-        await refs.save(session, refs.PERSON, str(person.id), ref, now, keep_existing_conversation=True)
-        if not person.display_name and member.name:
-            person.display_name = member.name
+        await _link_member(session, team, member, person, self.now())
 
     async def _forget_member(self, session: AsyncSession, member: TeamsMember) -> None:
-        person_id = member.person_id
-        await session.delete(member)
-        await session.flush()
-        if person_id is None:
-            return
-        elsewhere = await session.scalar(
-            select(TeamsMember.id)
-            .join(TeamsTeam, TeamsTeam.team_id == TeamsMember.team_id)
-            .where(TeamsMember.person_id == person_id, TeamsTeam.installed)
-            .limit(1)
-        )
-        ref = await refs.load(session, refs.PERSON, str(person_id))
-        if elsewhere is None and ref is not None and ref.source == ROSTER:
-            await refs.forget(session, refs.PERSON, str(person_id))
+        await _forget_member(session, member)
 
     async def _forget_channel(self, session: AsyncSession, channel_id: str) -> None:
         await session.execute(delete(TeamsChannel).where(TeamsChannel.channel_id == channel_id))
         key = refs.channel_key(self.config, channel_id)
         if key is not None:
             await refs.forget(session, refs.CHANNEL, key)
+
+
+async def _link_member(
+    session: AsyncSession, team: TeamInfo, member: TeamsMember, person: Person, now: datetime
+) -> None:
+    """The member is this person: a Teams account and the reference to open a 1:1 chat."""
+    member.person_id = person.id
+    external = member.aad_object_id or member.user_id
+    account = await session.scalar(
+        select(PlatformAccount).where(
+            PlatformAccount.platform == PLATFORM,
+            PlatformAccount.workspace_id == team.tenant_id,
+            PlatformAccount.external_id == external,
+        )
+    )
+    if account is None:
+        session.add(
+            PlatformAccount(
+                person_id=person.id,
+                platform=PLATFORM,
+                workspace_id=team.tenant_id,
+                external_id=external,
+                created_at=now,
+                last_seen_at=person.created_at,  # never seen: an active platform stays preferred
+            )
+        )
+    elif account.person_id != person.id:
+        return  # this Teams user already belongs to someone else: leave it to their own login
+    ref = StoredRef(
+        service_url=team.service_url,
+        tenant_id=team.tenant_id,
+        bot_id=team.bot_id,
+        bot_name=team.bot_name,
+        user_id=member.user_id,
+        user_name=member.name,
+        source=ROSTER,
+    )
+    await refs.save(session, refs.PERSON, str(person.id), ref, now, keep_existing_conversation=True)
+    if not person.display_name and member.name:
+        person.display_name = member.name
+
+
+async def _forget_member(session: AsyncSession, member: TeamsMember) -> None:
+    """Left the team: a person known only from rosters is reachable no longer, unless another
+    installed team still has them (someone who installed the app personally keeps their chat)."""
+    person_id = member.person_id
+    await session.delete(member)
+    await session.flush()
+    if person_id is None:
+        return
+    elsewhere = await session.scalar(
+        select(TeamsMember.id)
+        .join(TeamsTeam, TeamsTeam.team_id == TeamsMember.team_id)
+        .where(TeamsMember.person_id == person_id, TeamsTeam.installed)
+        .limit(1)
+    )
+    ref = await refs.load(session, refs.PERSON, str(person_id))
+    if elsewhere is None and ref is not None and ref.source == ROSTER:
+        await refs.forget(session, refs.PERSON, str(person_id))
 
 
 def _info(team: TeamsTeam) -> TeamInfo:
@@ -446,3 +458,28 @@ def _describe(exc: Exception) -> str:
             return "HTTP 404: Teams does not know this team any more"
         return f"HTTP {status}"
     return f"{type(exc).__name__}: {exc}"
+
+
+async def link_stored_rosters(
+    sessions: async_sessionmaker[AsyncSession], now: Callable[[], datetime]
+) -> tuple[int, int]:
+    """Link stored roster members nobody was matched to yet (people imported since the last
+    sync); returns (newly linked, still unmatched). No Teams call is made."""
+    linked: list[int] = []
+    async with sessions() as session, session.begin():
+        unlinked = list(
+            await session.scalars(
+                select(TeamsMember)
+                .join(TeamsTeam, TeamsTeam.team_id == TeamsMember.team_id)
+                .where(TeamsMember.person_id.is_(None), TeamsTeam.installed)
+            )
+        )
+        teams = {t.team_id: _info(t) for t in await session.scalars(select(TeamsTeam))}
+        for member in unlinked:
+            person = await _person_for(session, member)
+            if person is not None:
+                await _link_member(session, teams[member.team_id], member, person, now())
+                linked.append(person.id)
+        await session.flush()
+        await recheck_waiting(session, linked, now())
+    return len(linked), len(unlinked) - len(linked)

@@ -1,0 +1,110 @@
+"""Slack: a reminder planned before someone is linked waits and arrives once they are, the same
+day and exactly once; an unlinked person is looked up by email at delivery; the import links."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.clock import ManualClock
+from learnbot.cli import main
+from storage.models import OutboxMessage, PlatformAccount
+from tests.nudges.helpers import assign
+from tests.slack.world import SECRET, SlackWorld
+
+FIXTURE_CONFIG = Path(__file__).parents[1] / "fixtures" / "app.yaml"
+
+
+async def rows(slack: SlackWorld) -> list[tuple[str, str, str | None]]:
+    async with slack.app.sessions() as session:
+        found = await session.execute(
+            select(OutboxMessage.status, OutboxMessage.platform, OutboxMessage.last_error).order_by(
+                OutboxMessage.id
+            )
+        )
+        return [(status, platform, error) for status, platform, error in found]
+
+
+async def test_import_then_reminder_job_then_link_arrives_the_same_day_exactly_once(
+    slack: SlackWorld, clock: ManualClock
+) -> None:
+    await assign(slack.app, "ana@example.org,ethics,2026-12-01")  # due today; Ana is not in Slack yet
+    summary = await slack.app.run_job("nudge_sweep")
+    assert summary.startswith("1 reminder(s) planned")
+    await slack.deliver()
+    assert await rows(slack) == [
+        (
+            "waiting",
+            "none",
+            "not reachable yet in Slack: ana@example.org has no linked account there yet",
+        )
+    ]
+    assert [c.method for c in slack.fake.calls] == ["users.lookupByEmail"]  # asked once, not found
+
+    clock.advance(timedelta(hours=2))
+    ana = slack.person("ana@example.org")  # she joins the workspace (or her email is fixed)
+    await slack.link()  # `learnbot slack-link`, or the server's hourly linking
+    await slack.deliver()
+    await ana.expect_reply("Ethics and integrity")
+    assert [(status, platform) for status, platform, _ in await rows(slack)] == [("sent", "slack")]
+
+    clock.advance(timedelta(hours=1))
+    await slack.app.run_job("nudge_sweep")
+    await slack.deliver()
+    await ana.expect_nothing()  # exactly once: the stage was used by the delivered reminder
+
+
+async def test_an_unlinked_person_is_found_by_email_at_delivery(slack: SlackWorld) -> None:
+    bo = slack.person("bo@example.org")  # in Slack, never linked, never wrote to the bot
+    await assign(slack.app, "bo@example.org,ethics,2026-12-01")
+    await slack.app.run_job("nudge_sweep")
+    await slack.deliver()
+    await bo.expect_reply("Ethics and integrity")
+    assert [c.method for c in slack.fake.calls] == [
+        "users.lookupByEmail",
+        "conversations.open",
+        "chat.postMessage",
+    ]
+    async with slack.app.sessions() as session:
+        account = await session.scalar(select(PlatformAccount))
+    assert account is not None and account.external_id == bo.user_id  # linked for next time
+
+
+async def test_a_deactivated_account_is_not_linked_and_the_reminder_waits(slack: SlackWorld) -> None:
+    gone = slack.fake.add_user("gone@example.org", "Gone")
+    gone.deleted = True
+    await assign(slack.app, "gone@example.org,ethics,2026-12-01")
+    await slack.app.run_job("nudge_sweep")
+    await slack.deliver()
+    assert [status for status, _, _ in await rows(slack)] == ["waiting"]
+
+
+async def test_the_import_command_links_people_when_a_token_is_configured(
+    slack: SlackWorld,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    slack.person("carl@example.org")
+    export = tmp_path / "lms.csv"
+    export.write_text("email,course,due\ncarl@example.org,ethics,2026-12-20\n", encoding="utf-8")
+    for name, value in {
+        "DATABASE_URL": database_url,
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": slack.fake.api_url,
+        "LEARNBOT_CONFIG": str(FIXTURE_CONFIG),
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("MICROSOFT_APP_ID", raising=False)
+    monkeypatch.delenv("LEARNBOT_TEAMS", raising=False)
+    assert await asyncio.to_thread(main, ["import", "assignments", str(export)]) == 0
+    assert "Slack: 1 person(s) newly linked to Slack" in capsys.readouterr().out
+    async with slack.app.sessions() as session:
+        linked = list(await session.scalars(select(PlatformAccount.platform)))
+    assert linked == ["slack"]
