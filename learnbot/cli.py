@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 EXTRA_COMMAND_MODULES: tuple[str, ...] = (
     "adapters.teams.package",
     "adapters.slack.cli",
+    "adapters.teams.cli",
     "learnbot.import_cli",
 )
 """Modules that add subcommands: each has ``add_commands(subparsers)`` setting ``func``."""
@@ -162,6 +163,43 @@ def cmd_run_job(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_reach(args: argparse.Namespace, settings: Settings) -> int:
+    """Who can be reached, per office and platform, and the fix for everyone who cannot."""
+    from bot.reach import render, report
+    from learnbot.platforms import configured_platforms
+    from learnbot.runtime import build_runtime
+
+    if args.platform:
+        platforms = [name.strip().lower() for name in args.platform.split(",") if name.strip()]
+        unknown = [name for name in platforms if name not in {"slack", "teams"}]
+        if unknown:
+            raise ValueError(f"--platform: unknown platform(s) {', '.join(unknown)} (slack, teams)")
+    else:
+        platforms = [plugin.NAME for plugin in configured_platforms(settings)]
+    if not platforms:
+        raise ValueError(
+            "no chat platform is configured (set Slack or Teams credentials), or name one with "
+            "--platform slack,teams"
+        )
+
+    async def run() -> str:
+        runtime = await build_runtime(settings, platforms)
+        try:
+            async with runtime.app.sessions() as session:
+                offices = await report(session, runtime.config, platforms, runtime.app.clock.now())
+            if args.office:
+                offices = [o for o in offices if o.office_id == args.office]
+                if not offices:
+                    known = ", ".join(o.id for o in runtime.config.offices)
+                    raise ValueError(f"--office: no office '{args.office}' (known: {known})")
+            return render(offices, platforms)
+        finally:
+            await runtime.close()
+
+    print(asyncio.run(run()))
+    return 0
+
+
 # -- parser ------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -208,6 +246,13 @@ def build_parser() -> argparse.ArgumentParser:
     run_job = sub.add_parser("run-job", help="run a scheduled job now (a schedule or job name)")
     run_job.add_argument("name")
     run_job.set_defaults(func=cmd_run_job)
+
+    reach = sub.add_parser(
+        "reach", help="who Learnbot can reach, per office and platform, and what to do about the rest"
+    )
+    reach.add_argument("--office", help="only this office (its id in app.yaml)")
+    reach.add_argument("--platform", help="slack, teams or both (default: the configured ones)")
+    reach.set_defaults(func=cmd_reach)
 
     for module_name in EXTRA_COMMAND_MODULES:
         importlib.import_module(module_name).add_commands(sub)

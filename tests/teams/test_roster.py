@@ -6,9 +6,11 @@ Connector's REST calls: paged members, team channels, creating the 1:1 chats.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +21,7 @@ from bot.clock import ManualClock
 from bot.config import AppConfig
 from bot.messages import plain
 from bot.outbox import ToChannel
+from learnbot.cli import main
 from storage.models import ConversationRef, OutboxMessage, PlatformAccount
 from storage.teams import TeamsChannel, TeamsMember, TeamsTeam
 from tests.learning_days.conftest import make_day
@@ -30,6 +33,7 @@ from tests.teams.world import BOT_ID, TENANT, TeamsDriver, TeamsServer, TeamsWor
 TEAM = "19:office-team@thread.tacv2"
 LEARNING = "19:learning@thread.tacv2"  # the "learning" channel of app.yaml, not the General one
 RANDOM = "19:random@thread.tacv2"
+FIXTURE_CONFIG = Path(__file__).parents[1] / "fixtures" / "app.yaml"
 
 
 def team_event(connector: FakeConnector, event_type: str, **fields: Any) -> dict[str, Any]:
@@ -249,3 +253,60 @@ async def test_waiting_reminders_expire_and_are_recorded(world: TeamsWorld, cloc
     async with world.app.sessions() as session:
         error = await session.scalar(select(OutboxMessage.last_error))
     assert error and error.startswith("expired after waiting 7 day(s): not reachable yet in Teams")
+
+
+def cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
+    for name, value in {
+        "DATABASE_URL": database_url,
+        "LEARNBOT_TEAMS": "1",
+        "LEARNBOT_CONFIG": str(FIXTURE_CONFIG),
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("MICROSOFT_APP_ID", "SLACK_BOT_TOKEN", "SLACK_CLIENT_ID"):
+        monkeypatch.delenv(name, raising=False)
+
+
+async def test_import_links_from_the_stored_roster_and_reach_says_what_to_fix(
+    world: TeamsWorld,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    members(world, 2)
+    await install_in_team(world)
+    cli_env(monkeypatch, database_url)
+    export = tmp_path / "lms.csv"
+    export.write_text(
+        "email,course,due\nperson0@example.org,ethics,2026-12-20\nstranger@example.org,ethics,2026-12-20\n",
+        encoding="utf-8",
+    )
+    assert await asyncio.to_thread(main, ["import", "assignments", str(export)]) == 0
+    assert "Teams: 1 person(s) newly linked from the rosters of installed teams" in capsys.readouterr().out
+
+    assert await asyncio.to_thread(main, ["reach"]) == 0
+    out = capsys.readouterr().out
+    assert "Nairobi office (nairobi): 2 people; reachable: Teams 1" in out
+    assert "not reachable on any platform: 1\n  - stranger@example.org\n" in out
+    assert "Teams: stranger@example.org is in no team Learnbot is installed in; install the app" in out
+    assert "channel #learning: Teams: ok (19:learning@thread.tacv2)" in out
+    assert "channel #aprendizaje: Teams: not reachable; add Learnbot to the team of this channel" in out
+    assert await asyncio.to_thread(main, ["reach", "--office", "nowhere"]) == 2
+
+
+async def test_teams_link_reads_every_installed_team_again(
+    world: TeamsWorld,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    cli_env(monkeypatch, database_url)
+    assert await asyncio.to_thread(main, ["teams-link"]) == 0
+    assert "Learnbot is installed in no team yet" in capsys.readouterr().out
+    members(world, 2)
+    await install_in_team(world)
+    world.person("late@example.org")
+    world.connector.teams[TEAM].append(world.people["late@example.org"].member.id)
+    assert await asyncio.to_thread(main, ["teams-link"]) == 0
+    out = capsys.readouterr().out
+    assert "team Nairobi office: 3 member(s)" in out and "reachable from app.yaml: learning" in out
