@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.config import AppConfig
 from bot.messages import Message
@@ -32,6 +33,10 @@ WAITING = "waiting"
 released (``pending``) when the person or channel becomes reachable, or ``expired`` after
 ``outbox.waiting_days``."""
 EXPIRED = "expired"
+NOT_CAPPED = ("welcome:", "teams-reply:")
+"""Idempotency-key prefixes of messages that do not use up a person's daily cap of proactive
+messages: the welcome (so the install day's first reminder still goes out) and replies queued
+after a direct reply failed (answers to the person, not proactive)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +153,22 @@ async def enqueue(
         if error and created:
             logger.info("outbox %s waits: %s", key, error)
     return planned
+
+
+def counts_toward_daily_cap() -> ColumnElement[bool]:
+    """The outbox rows that count against ``nudges.max_messages_per_person_per_day``."""
+    return and_(*(OutboxMessage.idempotency_key.not_like(f"{prefix}%") for prefix in NOT_CAPPED))
+
+
+async def tally(session: AsyncSession, since: datetime) -> dict[str, int]:
+    """Rows planned since ``since``, by status (``sent``, ``pending``, ``waiting``, ...): what a
+    job run actually led to, for its summary."""
+    rows = await session.execute(
+        select(OutboxMessage.status, func.count())
+        .where(OutboxMessage.created_at >= since)
+        .group_by(OutboxMessage.status)
+    )
+    return {status: int(count) for status, count in rows}
 
 
 async def recheck_waiting(session: AsyncSession, person_ids: Sequence[int], now: datetime) -> int:

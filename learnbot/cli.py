@@ -10,10 +10,14 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.clock import Clock, ManualClock
 from bot.config import ConfigError, load_config
 from learnbot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.core import Learnbot
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +143,7 @@ def cmd_run_job(args: argparse.Namespace, settings: Settings) -> int:
         runtime = await build_runtime(settings, names)
         try:
             job, job_args = find_schedule(runtime.app, args.name)
+            started = runtime.app.clock.now()
             summary = await runtime.app.run_job(job, job_args)
             if not plugins:
                 from adapters.console.chat import ConsoleChat
@@ -153,9 +158,7 @@ def cmd_run_job(args: argparse.Namespace, settings: Settings) -> int:
                     runtime.worker_settings(resend_when_in_doubt=True),
                 )
                 await worker.drain()
-            else:
-                summary += " (queued; the running server delivers it)"
-            return summary
+            return summary + await _delivery_note(runtime.app, started, delivered_here=not plugins)
         finally:
             await runtime.close()
 
@@ -198,6 +201,28 @@ def cmd_reach(args: argparse.Namespace, settings: Settings) -> int:
 
     print(asyncio.run(run()))
     return 0
+
+
+async def _delivery_note(app: Learnbot, since: datetime, *, delivered_here: bool) -> str:
+    """What became of the messages the job planned: sent here, or queued for the server, and
+    how many wait for someone to become reachable."""
+    from bot.outbox import WAITING, tally
+
+    async with app.sessions() as session:
+        counts = await tally(session, since)
+    if not counts:
+        return ""
+    parts = []
+    if delivered_here:
+        parts.append(f"{counts.get('sent', 0)} sent")
+    else:
+        queued = counts.get("pending", 0) + counts.get("sending", 0)
+        parts.append(f"{queued} queued for the running server to send")
+    if counts.get(WAITING):
+        parts.append(f"{counts[WAITING]} waiting for people to become reachable (see `learnbot reach`)")
+    if counts.get("failed"):
+        parts.append(f"{counts['failed']} failed")
+    return "\nmessages: " + "; ".join(parts)
 
 
 # -- parser ------------------------------------------------------------------------------------
