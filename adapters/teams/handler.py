@@ -15,6 +15,7 @@ The activity id is the event id: a redelivered activity is handled once by the c
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -146,6 +147,7 @@ class LearnbotTeamsBot(ActivityHandler):
         self.sender = sender
         self.now = now
         self.roster = roster
+        self._roster_reads: set[asyncio.Task[None]] = set()
 
     # -- activities --------------------------------------------------------------------------
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -292,18 +294,34 @@ class LearnbotTeamsBot(ActivityHandler):
 
     # -- rosters -----------------------------------------------------------------------------
     async def _sync_installed(self, team: TeamInfo) -> None:
-        """Read the new team's roster now. A failure never breaks the install: the scheduled
-        sync (and ``learnbot teams-link``) tries again, and the team records the error."""
+        """Read the new team's roster in the background: a team of thousands takes seconds, and
+        the install activity must be answered quickly (Teams retries a slow one)."""
         if self.roster is None:
             return
+        task = asyncio.create_task(self._read_roster(self.roster, team))
+        self._roster_reads.add(task)
+        task.add_done_callback(self._roster_reads.discard)
+
+    async def _read_roster(self, roster: TeamsRoster, team: TeamInfo) -> None:
+        """A failure never breaks anything: the team records it, and the scheduled sync (and
+        ``learnbot teams-link``) tries again."""
         try:
-            report = await self.roster.install(team)
+            report = await roster.install(team)
         except Exception:
             logger.exception(
                 "reading the roster of Teams team %s failed; the scheduled sync retries", team.team_id
             )
             return
         logger.info("installed in Teams team: %s", report)
+
+    async def rosters_read(self) -> None:
+        """Wait for the roster reads under way (tests; the server's shutdown cancels them)."""
+        while self._roster_reads:
+            await asyncio.gather(*list(self._roster_reads), return_exceptions=True)
+
+    def cancel_roster_reads(self) -> None:
+        for task in self._roster_reads:
+            task.cancel()
 
     async def _joined_team(self, team: TeamInfo, member: ChannelAccount, actor: Actor) -> None:
         assert self.roster is not None

@@ -141,6 +141,7 @@ async def attach(web_app: web.Application, runtime: Runtime, auth: BotAuthConfig
         syncing.append(asyncio.create_task(keep_syncing(teams.roster)))
 
     async def stop_syncing() -> None:
+        teams.bot.cancel_roster_reads()
         for task in syncing:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

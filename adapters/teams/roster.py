@@ -35,7 +35,7 @@ from adapters.teams.refs import StoredRef
 from adapters.teams.sender import TeamsSender, http_status
 from bot.config import AppConfig
 from bot.outbox import WAITING, recheck_waiting
-from storage.models import OutboxMessage, Person, PlatformAccount
+from storage.models import ConversationRef, OutboxMessage, Person, PlatformAccount
 from storage.teams import TeamsChannel, TeamsMember, TeamsTeam
 
 logger = logging.getLogger(__name__)
@@ -181,26 +181,21 @@ class TeamsRoster:
             for m in await session.scalars(select(TeamsMember).where(TeamsMember.team_id == team.team_id))
         }
         current: set[str] = set()
-        linked: list[int] = []
         for account in members:
-            if not account.id:
+            if not account.id or account.id in current:
                 continue
             current.add(account.id)
-            member = existing.get(account.id) or TeamsMember(team_id=team.team_id, user_id=account.id)
-            _fill(member, account, now)
-            if member.id is None:
+            member = existing.get(account.id)
+            if member is None:
+                member = existing[account.id] = TeamsMember(team_id=team.team_id, user_id=account.id)
                 session.add(member)
-            person = await _person_for(session, member)
-            if person is not None:
-                await self._link(session, team, member, person)
-                linked.append(person.id)
-            else:
-                report.unmatched.append(member.email or member.upn or member.name)
-        for user_id, gone in existing.items():
-            if user_id not in current:
-                await self._forget_member(session, gone)
-        report.members, report.linked = len(current), len(linked)
+            _fill(member, account, now)
+        for user_id in [u for u in existing if u not in current]:
+            await self._forget_member(session, existing.pop(user_id))
         await session.flush()
+        linked = await link_members(session, {team.team_id: team}, list(existing.values()), now)
+        report.members, report.linked = len(current), len(linked)
+        report.unmatched = [m.email or m.upn or m.name for m in existing.values() if m.person_id is None]
         await recheck_waiting(session, linked, now)
 
     async def _store_channels(
@@ -254,11 +249,9 @@ class TeamsRoster:
             member = TeamsMember(team_id=team.team_id, user_id=account.id)
             session.add(member)
         _fill(member, account, now)
-        person = await _person_for(session, member)
-        if person is not None:
-            await self._link(session, team, member, person)
-            await session.flush()
-            await recheck_waiting(session, [person.id], now)
+        await session.flush()
+        linked = await link_members(session, {team.team_id: team}, [member], now)
+        await recheck_waiting(session, linked, now)
 
     async def member_removed(self, session: AsyncSession, team_id: str, user_id: str) -> None:
         member = await session.scalar(
@@ -311,9 +304,7 @@ class TeamsRoster:
             if member is None:
                 return False
             team = await session.get_one(TeamsTeam, member.team_id)
-            person = await session.get_one(Person, person_id)
-            await self._link(session, _info(team), member, person)
-        return True
+            return bool(await link_members(session, {team.team_id: _info(team)}, [member], self.now()))
 
     async def link_channel(self, key: str) -> bool:
         """A configured channel with no reference yet: reachable if a synced team has it."""
@@ -329,9 +320,6 @@ class TeamsRoster:
         return True
 
     # -- helpers ---------------------------------------------------------------------------
-    async def _link(self, session: AsyncSession, team: TeamInfo, member: TeamsMember, person: Person) -> None:
-        await _link_member(session, team, member, person, self.now())
-
     async def _forget_member(self, session: AsyncSession, member: TeamsMember) -> None:
         await _forget_member(session, member)
 
@@ -342,33 +330,92 @@ class TeamsRoster:
             await refs.forget(session, refs.CHANNEL, key)
 
 
-async def _link_member(
-    session: AsyncSession, team: TeamInfo, member: TeamsMember, person: Person, now: datetime
-) -> None:
-    """The member is this person: a Teams account and the reference to open a 1:1 chat."""
-    member.person_id = person.id
-    external = member.aad_object_id or member.user_id
-    account = await session.scalar(
-        select(PlatformAccount).where(
-            PlatformAccount.platform == PLATFORM,
-            PlatformAccount.workspace_id == team.tenant_id,
-            PlatformAccount.external_id == external,
+CHUNK = 500  # values per IN (...): far below every database's bound-parameter limit
+
+
+def _chunks(values: Sequence[str]) -> list[Sequence[str]]:
+    return [values[start : start + CHUNK] for start in range(0, len(values), CHUNK)]
+
+
+async def link_members(
+    session: AsyncSession, teams: dict[str, TeamInfo], members: Sequence[TeamsMember], now: datetime
+) -> list[int]:
+    """Link roster members to the people with their email or UPN, in a few set-based queries
+    (a 5,000-member team is linked in one go): a Teams account for each, and the reference to
+    open a 1:1 chat. Returns the ids of the people linked."""
+    people = await _people_by_address(session, [a for m in members for a in (m.email, m.upn) if a])
+    pairs = [(m, p) for m in members if (p := people.get(m.email) or people.get(m.upn)) is not None]
+    if not pairs:
+        return []
+    owners = await _account_owners(session, pairs, teams)
+    refs_by_person = await _person_refs(session, [str(p.id) for _, p in pairs])
+    linked: list[int] = []
+    for member, person in pairs:
+        team = teams[member.team_id]
+        external = member.aad_object_id or member.user_id
+        owner = owners.get((team.tenant_id, external))
+        if owner is not None and owner != person.id:
+            continue  # this Teams user already belongs to someone else: their own login decides
+        if owner is None:
+            owners[(team.tenant_id, external)] = person.id
+            session.add(
+                PlatformAccount(
+                    person_id=person.id,
+                    platform=PLATFORM,
+                    workspace_id=team.tenant_id,
+                    external_id=external,
+                    created_at=now,
+                    last_seen_at=person.created_at,  # never seen: an active platform stays preferred
+                )
+            )
+        member.person_id = person.id
+        _remember(session, refs_by_person, person.id, _member_ref(team, member), now)
+        if not person.display_name and member.name:
+            person.display_name = member.name
+        linked.append(person.id)
+    await session.flush()
+    return linked
+
+
+async def _people_by_address(session: AsyncSession, addresses: Sequence[str]) -> dict[str, Person]:
+    found: dict[str, Person] = {}
+    for chunk in _chunks(sorted({a.lower() for a in addresses})):
+        for person in await session.scalars(select(Person).where(func.lower(Person.email).in_(chunk))):
+            found.setdefault((person.email or "").lower(), person)
+    return found
+
+
+async def _account_owners(
+    session: AsyncSession, pairs: Sequence[tuple[TeamsMember, Person]], teams: dict[str, TeamInfo]
+) -> dict[tuple[str, str], int]:
+    externals = sorted({m.aad_object_id or m.user_id for m, _ in pairs})
+    owners: dict[tuple[str, str], int] = {}
+    for chunk in _chunks(externals):
+        rows = await session.execute(
+            select(
+                PlatformAccount.workspace_id, PlatformAccount.external_id, PlatformAccount.person_id
+            ).where(PlatformAccount.platform == PLATFORM, PlatformAccount.external_id.in_(chunk))
         )
-    )
-    if account is None:
-        session.add(
-            PlatformAccount(
-                person_id=person.id,
-                platform=PLATFORM,
-                workspace_id=team.tenant_id,
-                external_id=external,
-                created_at=now,
-                last_seen_at=person.created_at,  # never seen: an active platform stays preferred
+        owners.update({(tenant, external): person_id for tenant, external, person_id in rows})
+    return owners
+
+
+async def _person_refs(session: AsyncSession, owner_keys: Sequence[str]) -> dict[str, ConversationRef]:
+    found: dict[str, ConversationRef] = {}
+    for chunk in _chunks(sorted(set(owner_keys))):
+        rows = await session.scalars(
+            select(ConversationRef).where(
+                ConversationRef.platform == PLATFORM,
+                ConversationRef.owner_kind == refs.PERSON,
+                ConversationRef.owner_key.in_(chunk),
             )
         )
-    elif account.person_id != person.id:
-        return  # this Teams user already belongs to someone else: leave it to their own login
-    ref = StoredRef(
+        found.update({row.owner_key: row for row in rows})
+    return found
+
+
+def _member_ref(team: TeamInfo, member: TeamsMember) -> StoredRef:
+    return StoredRef(
         service_url=team.service_url,
         tenant_id=team.tenant_id,
         bot_id=team.bot_id,
@@ -377,9 +424,25 @@ async def _link_member(
         user_name=member.name,
         source=ROSTER,
     )
-    await refs.save(session, refs.PERSON, str(person.id), ref, now, keep_existing_conversation=True)
-    if not person.display_name and member.name:
-        person.display_name = member.name
+
+
+def _remember(
+    session: AsyncSession, known: dict[str, ConversationRef], person_id: int, ref: StoredRef, now: datetime
+) -> None:
+    """Store the roster reference, never replacing one that has a 1:1 conversation already."""
+    row = known.get(str(person_id))
+    if row is None:
+        row = ConversationRef(
+            platform=PLATFORM,
+            owner_kind=refs.PERSON,
+            owner_key=str(person_id),
+            reference=ref.to_json(),
+            updated_at=now,
+        )
+        session.add(row)
+        known[str(person_id)] = row
+    elif not StoredRef.from_json(row.reference).conversation_id and row.reference != ref.to_json():
+        row.reference, row.updated_at = ref.to_json(), now
 
 
 async def _forget_member(session: AsyncSession, member: TeamsMember) -> None:
@@ -411,16 +474,6 @@ def _fill(member: TeamsMember, account: TeamsChannelAccount, now: datetime) -> N
     member.upn = (account.user_principal_name or "").strip().lower() or member.upn or ""
     member.name = account.name or member.name or ""
     member.seen_at = now
-
-
-async def _person_for(session: AsyncSession, member: TeamsMember) -> Person | None:
-    """The person with this member's email or UPN (Teams' email may be empty for guests)."""
-    addresses = [a for a in {member.email, member.upn} if a]
-    if not addresses:
-        return None
-    return await session.scalar(
-        select(Person).where(func.lower(Person.email).in_(addresses)).order_by(Person.id).limit(1)
-    )
 
 
 def _channel_ref(team: TeamInfo, channel_id: str) -> StoredRef:
@@ -465,7 +518,6 @@ async def link_stored_rosters(
 ) -> tuple[int, int]:
     """Link stored roster members nobody was matched to yet (people imported since the last
     sync); returns (newly linked, still unmatched). No Teams call is made."""
-    linked: list[int] = []
     async with sessions() as session, session.begin():
         unlinked = list(
             await session.scalars(
@@ -475,11 +527,6 @@ async def link_stored_rosters(
             )
         )
         teams = {t.team_id: _info(t) for t in await session.scalars(select(TeamsTeam))}
-        for member in unlinked:
-            person = await _person_for(session, member)
-            if person is not None:
-                await _link_member(session, teams[member.team_id], member, person, now())
-                linked.append(person.id)
-        await session.flush()
+        linked = await link_members(session, teams, unlinked, now())
         await recheck_waiting(session, linked, now())
     return len(linked), len(unlinked) - len(linked)

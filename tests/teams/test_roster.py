@@ -87,6 +87,7 @@ def members(world: TeamsWorld, count: int) -> list[TeamsDriver]:
 
 async def install_in_team(world: TeamsWorld) -> None:
     await world.post(team_event(world.connector, "teamMemberAdded", membersAdded=[{"id": BOT_ID}]))
+    await world.server.teams.bot.rosters_read()  # read in the background, after the answer
 
 
 async def count(world: TeamsWorld, model: type, *where: Any) -> int:

@@ -230,6 +230,7 @@ class TeamsWorld:
                     "membersAdded": [{"id": BOT_ID}],
                 }
             )
+        await self.server.teams.bot.rosters_read()
 
     async def _install_everyone(self) -> None:
         for driver in list(self.people.values()):
