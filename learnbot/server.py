@@ -40,7 +40,9 @@ async def healthz(request: web.Request) -> web.Response:
                 ).all()
             )
         body["database"] = "ok"
-        body["outbox"] = {status: counts.get(status, 0) for status in ("pending", "sending", "failed")}
+        body["outbox"] = {
+            status: counts.get(status, 0) for status in ("pending", "sending", "waiting", "failed")
+        }
     except Exception as exc:
         logger.exception("health check: database unreachable")
         body.update(status="unhealthy", database=f"error: {type(exc).__name__}")

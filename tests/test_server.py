@@ -31,7 +31,7 @@ async def test_healthz_reports_database_and_outbox(
         assert response.status == 200
         body = await response.json()
     assert body["status"] == "ok" and body["database"] == "ok"
-    assert body["outbox"] == {"pending": 1, "sending": 0, "failed": 0}
+    assert body["outbox"] == {"pending": 1, "sending": 0, "waiting": 0, "failed": 0}
 
 
 async def test_server_starts_and_stops_background_work(tmp_path: Path, config_data: dict) -> None:

@@ -309,3 +309,26 @@ async def test_teams_link_reads_every_installed_team_again(
     assert await asyncio.to_thread(main, ["teams-link"]) == 0
     out = capsys.readouterr().out
     assert "team Nairobi office: 3 member(s)" in out and "reachable from app.yaml: learning" in out
+
+
+async def test_uninstalling_from_the_team_forgets_its_members_and_channels(world: TeamsWorld) -> None:
+    [ana] = members(world, 1)
+    await assign(world.app, f"{ana.email},ethics,2026-12-20")
+    await install_in_team(world)
+    assert await count(world, ConversationRef) == 2  # Ana (to open her chat) and #learning
+    await world.post(team_event(world.connector, "", type="installationUpdate", action="remove"))
+    assert await count(world, ConversationRef) == 0
+    async with world.app.sessions() as session:
+        assert not (await session.get_one(TeamsTeam, TEAM)).installed
+
+
+async def test_someone_who_installed_the_app_keeps_their_chat_when_the_team_removes_it(
+    world: TeamsWorld,
+) -> None:
+    [ana] = members(world, 1)
+    await install_in_team(world)
+    await ana.install()  # her own 1:1 chat with the bot
+    await world.post(team_event(world.connector, "teamMemberRemoved", membersRemoved=[{"id": BOT_ID}]))
+    async with world.app.sessions() as session:
+        refs_left = list(await session.scalars(select(ConversationRef.owner_kind)))
+    assert refs_left == ["person"]
