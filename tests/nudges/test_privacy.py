@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.clock import ManualClock
 from bot.config import ConfigError, parse_config
 from bot.core import Learnbot
+from bot.features import FEATURES
 from storage.models import OutboxMessage, Person
 from tests.nudges.helpers import assign, place
 from tests.support.conversation import ConsoleWorld
@@ -126,7 +127,7 @@ async def test_help_says_so_when_the_manager_cannot_be_reached(config, sessions,
     from bot.people import person_by_email
     from storage.nudges import Assignment
 
-    slack_only = Learnbot(config, sessions, clock=clock, platforms=("slack",))
+    slack_only = Learnbot(config, sessions, clock=clock, platforms=("slack",), features=FEATURES)
     await assign(slack_only, "ana@example.org,ethics,2026-12-08")
     async with sessions() as session, session.begin():
         ana = await person_by_email(session, "ana@example.org")
