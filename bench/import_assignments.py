@@ -23,7 +23,7 @@ from bot.clock import ManualClock
 from bot.config import AppConfig, parse_config
 from bot.core import Learnbot
 from bot.features import FEATURES
-from bot.nudges.lms_import import import_text
+from bot.features.nudges.lms_import import import_text
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 

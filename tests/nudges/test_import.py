@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from bot.config import AppConfig, parse_config
 from bot.core import Learnbot
 from bot.features import FEATURES
-from bot.nudges.lms_import import ImportRejected, import_text
+from bot.features.nudges.lms_import import ImportRejected, import_text
 from storage.models import OutboxMessage, Person
 from storage.nudges import Assignment
 from tests.nudges.helpers import assign, assignments

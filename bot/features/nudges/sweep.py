@@ -27,8 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.config import AppConfig, WorkingHours
-from bot.nudges import messages
-from bot.nudges.stages import Stage, current_stage, next_stage_on
+from bot.features.nudges import texts
+from bot.features.nudges.stages import Stage, current_stage, next_stage_on
 from bot.outbox import ToPerson
 from storage.models import OutboxMessage, Person
 from storage.nudges import Assignment
@@ -261,7 +261,7 @@ async def sweep(app: Learnbot, session: AsyncSession) -> str:
     for item in decision.due:
         course = app.config.course(item.course_id)
         assert course is not None  # decide() skips courses no longer in app.yaml
-        message = messages.nudge(
+        message = texts.nudge(
             people.get(item.person_id, ""),
             course,
             item.due_on,
