@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import AppConfig
 from bot.messages import Message
 from storage.db import dialect_name
-from storage.models import OutboxMessage, Person, PlatformAccount
+from storage.models import OutboxMessage, OutboxStatus, Person, PlatformAccount
 
 logger = logging.getLogger(__name__)
 
@@ -102,15 +102,15 @@ async def enqueue(
                     "person",
                     str(person.id),
                     person.id,
-                    "failed",
+                    OutboxStatus.FAILED,
                     f"not reachable in {names}: {person.name} has no linked account there yet",
                 )
             )
         else:
-            rows.append((platform, "person", str(person.id), person.id, "pending", None))
+            rows.append((platform, "person", str(person.id), person.id, OutboxStatus.PENDING, None))
     else:
         for platform in channel_platforms(config, destination.key, platforms):
-            rows.append((platform, "channel", destination.key, None, "pending", None))
+            rows.append((platform, "channel", destination.key, None, OutboxStatus.PENDING, None))
 
     planned: list[Planned] = []
     insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
@@ -134,7 +134,7 @@ async def enqueue(
         )
         result = await session.execute(statement)
         created = bool(result.rowcount)  # type: ignore[attr-defined]
-        planned.append(Planned(platform=platform, created=created, reachable=status == "pending"))
+        planned.append(Planned(platform=platform, created=created, reachable=status == OutboxStatus.PENDING))
         if error and created:
             logger.warning("outbox %s: %s", key, error)
     return planned
