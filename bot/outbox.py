@@ -73,24 +73,15 @@ def channel_platforms(config: AppConfig, key: str, platforms: Sequence[str]) -> 
     raise KeyError(f"no channel with key '{key}' in app.yaml")
 
 
-async def enqueue(
-    session: AsyncSession,
-    config: AppConfig,
-    platforms: Sequence[str],
-    *,
-    key: str,
-    destination: Destination,
-    message: Message,
-    now: datetime,
-    not_before: datetime | None = None,
-) -> list[Planned]:
-    """Plan ``message`` for ``destination`` under idempotency ``key``.
+_Row = tuple[str, str, str, int | None, OutboxStatus, str | None]
+"""platform, destination kind, destination key, person id, status, error."""
 
-    A person reachable on no enabled platform still gets a row, recorded as failed with the
-    reason, so "not reachable" is visible to the learning manager instead of silently skipped.
-    """
-    payload = message.to_json()
-    rows: list[tuple[str, str, str, int | None, str, str | None]] = []
+
+async def _rows(
+    session: AsyncSession, config: AppConfig, platforms: Sequence[str], destination: Destination
+) -> list[_Row]:
+    """One outbox row per platform the destination is reached on (a failed one if none)."""
+    rows: list[_Row] = []
     if isinstance(destination, ToPerson):
         person = await session.get_one(Person, destination.person_id)
         platform = await person_platform(session, person.id, platforms)
@@ -111,7 +102,27 @@ async def enqueue(
     else:
         for platform in channel_platforms(config, destination.key, platforms):
             rows.append((platform, "channel", destination.key, None, OutboxStatus.PENDING, None))
+    return rows
 
+
+async def enqueue(
+    session: AsyncSession,
+    config: AppConfig,
+    platforms: Sequence[str],
+    *,
+    key: str,
+    destination: Destination,
+    message: Message,
+    now: datetime,
+    not_before: datetime | None = None,
+) -> list[Planned]:
+    """Plan ``message`` for ``destination`` under idempotency ``key``.
+
+    A person reachable on no enabled platform still gets a row, recorded as failed with the
+    reason, so "not reachable" is visible to the learning manager instead of silently skipped.
+    """
+    payload = message.to_json()
+    rows = await _rows(session, config, platforms, destination)
     planned: list[Planned] = []
     insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
     for platform, kind, dest_key, person_id, status, error in rows:
