@@ -73,7 +73,7 @@ def channel_platforms(config: AppConfig, key: str, platforms: Sequence[str]) -> 
     raise KeyError(f"no channel with key '{key}' in app.yaml")
 
 
-_Row = tuple[str, str, str, int | None, OutboxStatus, str | None]
+_Row = tuple[str, Literal["person", "channel"], str, int | None, OutboxStatus, str | None]
 """platform, destination kind, destination key, person id, status, error."""
 
 
