@@ -57,7 +57,7 @@ async def one_run(url: str, members: int, page_size: int, release: bool) -> dict
     engine = create_engine(url)
     await upgrade(engine)
     config = load_config(ROOT / "tests" / "fixtures" / "app.yaml")
-    app = Learnbot(config, session_factory(engine), clock=SystemClock(), platforms=("teams",))
+    app = Learnbot(config, session_factory(engine), clock=SystemClock(), platforms=("teams",), features=[])
     teams = build(app, BotAuthConfig())
     teams.roster.page_size = page_size
     figures: dict[str, float] = {}

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AppConfig, Channel
 from bot.outbox import CONSOLE, EXPIRED, WAITING
-from storage.models import ConversationRef, OutboxMessage, Person, PlatformAccount
+from storage.models import ConversationRef, OutboxMessage, OutboxStatus, Person, PlatformAccount
 
 NEEDS_REFERENCE = frozenset({"teams"})
 """Platforms where an account alone is not enough: the bot needs a stored conversation."""
@@ -200,12 +200,12 @@ async def _channel_line(session: AsyncSession, channel: Channel, platforms: Sequ
                 OutboxMessage.destination_kind == "channel",
                 OutboxMessage.destination_key == channel.key,
                 OutboxMessage.platform == platform,
-                OutboxMessage.status.in_(["sent", "failed", WAITING, EXPIRED]),
+                OutboxMessage.status.in_([OutboxStatus.SENT, OutboxStatus.FAILED, WAITING, EXPIRED]),
             )
             .order_by(OutboxMessage.id.desc())
             .limit(1)
         )
-        error = last.last_error if last is not None and last.status != "sent" else None
+        error = last.last_error if last is not None and last.status != OutboxStatus.SENT else None
         parts.append(channel_status(channel, platform, reference is not None, error))
     return f"{channel.name or channel.key}: " + " | ".join(parts)
 

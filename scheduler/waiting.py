@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.outbox import EXPIRED, NOWHERE, WAITING
-from storage.models import OutboxMessage, Person
+from storage.models import OutboxMessage, OutboxStatus, Person
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ async def _release(session: AsyncSession, row: OutboxMessage, platform: str, now
             result = await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == row.id, OutboxMessage.status == WAITING)
-                .values(platform=platform, status="pending", next_attempt_at=now, last_error=None)
+                .values(platform=platform, status=OutboxStatus.PENDING, next_attempt_at=now, last_error=None)
                 .execution_options(synchronize_session=False)
             )
     except IntegrityError:

@@ -31,7 +31,8 @@ def cmd_teams_link(args: argparse.Namespace, settings: Any) -> int:
         engine = create_engine(settings.database_url)
         try:
             await upgrade(engine)
-            app = Learnbot(load_config(settings.config_path), session_factory(engine), platforms=("teams",))
+            config = load_config(settings.config_path)
+            app = Learnbot(config, session_factory(engine), platforms=("teams",), features=[])
             teams = build(app, BotAuthConfig.from_settings(settings))
             try:
                 reports = await teams.roster.sync_all()
