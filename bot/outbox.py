@@ -183,6 +183,30 @@ async def tally(session: AsyncSession, since: datetime) -> dict[str, int]:
     return {status: int(count) for status, count in rows}
 
 
+async def supersede_waiting(session: AsyncSession, key_prefix: str, now: datetime, reason: str) -> int:
+    """Expire the still-waiting rows whose key starts with ``key_prefix``: a newer message about
+    the same thing replaces them (a later reminder stage), so linking delivers only the newer."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == OutboxStatus.WAITING, OutboxMessage.idempotency_key.startswith(key_prefix)
+        )
+        .values(status=OutboxStatus.EXPIRED, last_error=reason, next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def waiting_count(session: AsyncSession, key_prefix: str = "") -> int:
+    """Rows waiting for their destination to become reachable (optionally of one kind)."""
+    query = (
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == OutboxStatus.WAITING)
+    )
+    if key_prefix:
+        query = query.where(OutboxMessage.idempotency_key.startswith(key_prefix))
+    return int(await session.scalar(query) or 0)
+
+
 async def recheck_waiting(session: AsyncSession, person_ids: Sequence[int], now: datetime) -> int:
     """Ask the delivery worker to re-check these people's waiting messages now (they were just
     linked to a platform account), instead of at the next periodic re-check."""

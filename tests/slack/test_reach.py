@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.clock import ManualClock
-from learnbot.cli import main
+from learnbot.cli import _delivery_note, main
 from storage.models import OutboxMessage, PlatformAccount
 from tests.nudges.helpers import assign
 from tests.slack.world import SECRET, SlackWorld
@@ -108,3 +108,51 @@ async def test_the_import_command_links_people_when_a_token_is_configured(
     async with slack.app.sessions() as session:
         linked = list(await session.scalars(select(PlatformAccount.platform)))
     assert linked == ["slack"]
+
+
+async def test_a_newer_stage_replaces_a_reminder_still_waiting(slack: SlackWorld, clock: ManualClock) -> None:
+    await assign(slack.app, "ana@example.org,ethics,2026-12-03")  # "early" is due now
+    await slack.app.run_job("nudge_sweep")
+    await slack.deliver()
+    clock.advance(timedelta(days=2))  # Thursday 3 December: the "due" stage
+    summary = await slack.app.run_job("nudge_sweep")
+    assert summary.startswith("1 reminder(s) planned (1 of them waiting until the person can be reached)")
+    assert "1 reminder(s) in all are waiting for people Learnbot cannot reach yet" in summary
+    async with slack.app.sessions() as session:
+        found = await session.execute(
+            select(OutboxMessage.idempotency_key, OutboxMessage.status, OutboxMessage.last_error).order_by(
+                OutboxMessage.id
+            )
+        )
+        rows_now = [tuple(row) for row in found]
+    assert rows_now[0][1:] == ("expired", "replaced by the 'due' reminder")
+    assert rows_now[1][1] == "waiting"
+    ana = slack.person("ana@example.org")
+    await slack.link()
+    await slack.deliver()
+    await ana.expect_reply("Ethics and integrity")
+    await ana.expect_nothing()  # only the current reminder, not both
+
+
+async def test_run_job_reports_planned_waiting_capped_and_sent(slack: SlackWorld, clock: ManualClock) -> None:
+    slack.person("bo@example.org")
+    await assign(
+        slack.app,
+        "bo@example.org,ethics,2026-12-01",
+        "bo@example.org,infosec,2026-12-01",  # a second reminder today: the cap of 1 holds it
+        "nobody@example.org,ethics,2026-12-01",  # not in Slack: waits
+    )
+    await slack.link()
+    started = clock.now()
+    summary = await slack.app.run_job("nudge_sweep")
+    assert summary.startswith(
+        "2 reminder(s) planned (1 of them waiting until the person can be reached); "
+        "1 held back by the daily cap"
+    )
+    await slack.deliver()
+    note = await _delivery_note(slack.app, started, delivered_here=True)  # what run-job appends
+    assert note == ("\nmessages: 1 sent; 1 waiting for people to become reachable (see `learnbot reach`)")
+    # An hour later Bo is at the cap: his held reminder is still counted, not hidden.
+    clock.advance(timedelta(hours=1))
+    again = await slack.app.run_job("nudge_sweep")
+    assert again.startswith("0 reminder(s) planned; 1 held back by the daily cap")

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters.teams.render import flatten
 from bot.clock import ManualClock
 from bot.config import AppConfig
 from bot.messages import plain
@@ -332,3 +333,13 @@ async def test_someone_who_installed_the_app_keeps_their_chat_when_the_team_remo
     async with world.app.sessions() as session:
         refs_left = list(await session.scalars(select(ConversationRef.owner_kind)))
     assert refs_left == ["person"]
+
+
+async def test_the_welcome_on_install_day_does_not_use_up_the_daily_cap(teams: TeamsWorld) -> None:
+    ana = teams.person("ana@example.org")
+    await ana.install()  # the welcome DM
+    assert any("Welcome" in shown for shown in [flatten(a) for a in ana.shown])
+    await assign(teams.app, "ana@example.org,ethics,2026-12-01")  # due today; cap is 1 a day
+    summary = await teams.run_job("nudge_sweep")
+    assert summary.startswith("1 reminder(s) planned; 0 held back by the daily cap")
+    await ana.expect_reply("Ethics and integrity")

@@ -6,7 +6,12 @@ rules are in one place: a reminder goes out only
 * when the assignment's ``next_nudge_on`` has come in the person's own time zone,
 * inside their office's working hours, on a working day, in that time zone,
 * while the person has had fewer than ``max_messages_per_person_per_day`` proactive messages
-  from Learnbot today (any feature: the outbox is counted, whatever the key), most urgent first.
+  from Learnbot today (any feature: the outbox is counted, whatever the key, except the welcome
+  and queued replies, see :data:`bot.outbox.NOT_CAPPED`), most urgent first.
+
+A reminder for someone not reachable yet waits in the outbox and is delivered once they are
+linked, so its stage is used only when it is delivered or has definitively expired: a newer
+stage replaces a reminder still waiting (one reminder, the current one, arrives on linking).
 
 One indexed range read (``next_nudge_on <= the latest local date on Earth``) finds the
 candidates; everything else is arithmetic on those rows.
@@ -30,7 +35,7 @@ from bot.config import AppConfig, WorkingHours
 from bot.features.nudges import texts
 from bot.features.nudges.config import NudgePolicy
 from bot.features.nudges.stages import Stage, current_stage, next_stage_on
-from bot.outbox import ToPerson
+from bot.outbox import ToPerson, counts_toward_daily_cap, supersede_waiting, waiting_count
 from storage.models import OutboxMessage, Person
 from storage.nudges import Assignment
 
@@ -103,7 +108,7 @@ async def sent_today(session: AsyncSession, midnights: dict[int, datetime], now:
     counts: dict[int, int] = defaultdict(int)
     since = now - timedelta(hours=27)  # local midnight is never further back than this
     recent = select(OutboxMessage.person_id, OutboxMessage.created_at).where(
-        OutboxMessage.created_at >= since
+        OutboxMessage.created_at >= since, counts_toward_daily_cap()
     )
     ids = list(midnights)
     if len(ids) > BULK_CAP_CHECK:
@@ -126,15 +131,22 @@ def _capped_since(midnight: datetime, cap: int) -> Select[Any]:
     """People who already had ``cap`` proactive messages since ``midnight`` (any feature)."""
     return (
         select(OutboxMessage.person_id)
-        .where(OutboxMessage.created_at >= midnight, OutboxMessage.person_id.is_not(None))
+        .where(
+            OutboxMessage.created_at >= midnight,
+            OutboxMessage.person_id.is_not(None),
+            counts_toward_daily_cap(),
+        )
         .group_by(OutboxMessage.person_id)
         .having(func.count() >= cap)
     )
 
 
-async def working_now(session: AsyncSession, config: AppConfig, now: datetime) -> ColumnElement[bool] | None:
+async def working_now(
+    session: AsyncSession, config: AppConfig, now: datetime, *, at_cap: bool = False
+) -> ColumnElement[bool] | None:
     """A filter for the assignments to consider now: the person is in working hours and not yet
-    at today's cap, and the reminder is due on their local date.
+    at today's cap, and the reminder is due on their local date. With ``at_cap``, the people in
+    working hours who *are* at today's cap instead (to count what the cap holds back).
 
     People fall in few (time zone, office) groups (the offices' zones plus the zones people set
     themselves), so hours are decided per group in Python and applied in SQL; the cap uses each
@@ -160,11 +172,38 @@ async def working_now(session: AsyncSession, config: AppConfig, now: datetime) -
         and_(
             or_(*groups_here),
             Assignment.next_nudge_on <= today,
-            Person.id.not_in(_capped_since(midnight, cap)),
+            Person.id.in_(_capped_since(midnight, cap))
+            if at_cap
+            else Person.id.not_in(_capped_since(midnight, cap)),
         )
         for (midnight, today), groups_here in by_midnight.items()
     ]
     return or_(*conditions) if conditions else None
+
+
+async def _due_count(session: AsyncSession, working: ColumnElement[bool], horizon: date) -> int:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Assignment)
+        .join(Person, Person.id == Assignment.person_id)
+        .where(Assignment.next_nudge_on <= horizon, Assignment.completed_on.is_(None), working)
+    )
+    return int(count or 0)
+
+
+async def held_by_cap(session: AsyncSession, config: AppConfig, now: datetime) -> int:
+    """Reminders due now for people already at today's cap: the sweep leaves them out of its
+    read, so they are counted here (an honest "held back by the daily cap")."""
+    at_cap = await working_now(session, config, now, at_cap=True)
+    if at_cap is None:
+        return 0
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Assignment)
+        .join(Person, Person.id == Assignment.person_id)
+        .where(Assignment.completed_on.is_(None), at_cap)
+    )
+    return int(count or 0)
 
 
 def _due_rows(policy: NudgePolicy, working: ColumnElement[bool], horizon: date) -> Select[Any]:
@@ -215,7 +254,9 @@ async def decide(session: AsyncSession, config: AppConfig, now: datetime) -> Dec
     stages: dict[tuple[date, date | None, date], tuple[Stage | None, date | None]] = {}
     wanted: dict[int, list[DueNudge]] = defaultdict(list)
     midnights: dict[int, datetime] = {}
+    read = 0
     for assignment_id, person_id, course_id, due_on, snoozed, last_stage, zone, office_id in rows:
+        read += 1
         office_zone = offices.get(office_id or "", default_office).timezone
         zone = zone or office_zone
         local = zones.get(zone)
@@ -245,6 +286,10 @@ async def decide(session: AsyncSession, config: AppConfig, now: datetime) -> Dec
         nudges.sort(key=lambda n: (n.due_on, n.assignment_id))  # most overdue first
         decision.due.extend(nudges[:room])
         decision.capped += len(nudges) - min(room, len(nudges))
+    # Held back too: due reminders beyond each person's first few (not read, see _due_rows),
+    # and everyone already at today's cap (left out of the read).
+    decision.capped += await _due_count(session, working, horizon) - read
+    decision.capped += await held_by_cap(session, config, now)
     return decision
 
 
@@ -263,7 +308,7 @@ async def sweep(app: Learnbot, session: AsyncSession) -> str:
     decision = await decide(session, app.config, now)
     await apply_advances(session, decision.advance, now)
     people = await _names(session, (n.person_id for n in decision.due))
-    planned = 0
+    planned = waiting = 0
     for item in decision.due:
         course = app.config.course(item.course_id)
         assert course is not None  # decide() skips courses no longer in app.yaml
@@ -275,6 +320,11 @@ async def sweep(app: Learnbot, session: AsyncSession) -> str:
             item.assignment_id,
             item.local_today,
         )
+        # A reminder of an earlier stage still waiting for the person to become reachable is
+        # replaced by this one: linking delivers the current reminder, not two.
+        await supersede_waiting(
+            session, f"nudge:{item.assignment_id}:", now, f"replaced by the '{item.stage.name}' reminder"
+        )
         result = await app.plan(
             session,
             destination=ToPerson(item.person_id),
@@ -282,6 +332,7 @@ async def sweep(app: Learnbot, session: AsyncSession) -> str:
             key=f"nudge:{item.assignment_id}:{item.stage.name}",
         )
         planned += sum(1 for p in result if p.created)
+        waiting += sum(1 for p in result if p.created and not p.reachable)
         assignment = await session.get_one(Assignment, item.assignment_id)
         assignment.last_stage = item.stage.name
         assignment.last_nudge_at = now
@@ -289,10 +340,7 @@ async def sweep(app: Learnbot, session: AsyncSession) -> str:
             item.due_on, app.config.nudges, assignment.snoozed_until, item.local_today
         )
         assignment.updated_at = now
-    return (
-        f"{planned} reminder(s) planned; {decision.capped} held back by the daily cap "
-        "(people outside their working hours wait for them)"
-    )
+    return texts.sweep_summary(planned, waiting, decision.capped, await waiting_count(session, "nudge:"))
 
 
 async def _names(session: AsyncSession, person_ids: Iterable[int]) -> dict[int, str]:

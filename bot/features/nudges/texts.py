@@ -56,6 +56,21 @@ def nudge(name: str, course: Course, due_on: date, stage: Stage, assignment_id: 
     return Message(text=text, blocks=blocks, dm=True)
 
 
+def sweep_summary(planned: int, waiting: int, capped: int, waiting_in_all: int) -> str:
+    """What a reminder run did, for ``run-job`` and the job log: planned (and how many of those
+    wait for the person to become reachable), held back by the daily cap, waiting in all."""
+    text = f"{planned} reminder(s) planned"
+    if waiting:
+        text += f" ({waiting} of them waiting until the person can be reached)"
+    text += f"; {capped} held back by the daily cap (people outside their working hours wait for them)"
+    if waiting_in_all:
+        text += (
+            f"; {waiting_in_all} reminder(s) in all are waiting for people Learnbot cannot reach yet "
+            "(`learnbot reach` says who and what to fix)"
+        )
+    return text
+
+
 def thanks(course: Course) -> Message:
     text = f"Thank you for completing *{course.title}*! It's recorded. 🎉"
     return Message(text=text, blocks=[Text(text)], dm=True)
