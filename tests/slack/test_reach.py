@@ -104,7 +104,10 @@ async def test_the_import_command_links_people_when_a_token_is_configured(
     monkeypatch.delenv("MICROSOFT_APP_ID", raising=False)
     monkeypatch.delenv("LEARNBOT_TEAMS", raising=False)
     assert await asyncio.to_thread(main, ["import", "assignments", str(export)]) == 0
-    assert "Slack: 1 person(s) newly linked to Slack" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "1 person(s) are not linked to a chat account yet: carl@example.org. Nobody has to write" in out
+    assert "wait until they chat" not in out and "wait until they do" not in out
+    assert "Slack: 1 person(s) newly linked to Slack" in out  # ... and then they are
     async with slack.app.sessions() as session:
         linked = list(await session.scalars(select(PlatformAccount.platform)))
     assert linked == ["slack"]
@@ -156,3 +159,16 @@ async def test_run_job_reports_planned_waiting_capped_and_sent(slack: SlackWorld
     clock.advance(timedelta(hours=1))
     again = await slack.app.run_job("nudge_sweep")
     assert again.startswith("0 reminder(s) planned; 1 held back by the daily cap")
+
+
+async def test_the_weekly_summary_says_who_cannot_be_reached_and_the_fix(slack: SlackWorld) -> None:
+    manager = slack.person("manager@example.org")
+    slack.person("ana@example.org")
+    await assign(slack.app, "ana@example.org,ethics,2026-12-20", "dan@example.org,ethics,2026-12-20")
+    await slack.link()
+    await slack.app.run_job("nudge_summary")
+    await slack.deliver()
+    summary = await manager.expect_reply("Weekly compliance summary")
+    assert "Can't be reached yet (1)" in summary
+    assert "dan@example.org: Slack: no Slack user with dan@example.org is linked; check the email" in summary
+    assert "ana@example.org" not in summary.split("Can't be reached yet")[1]

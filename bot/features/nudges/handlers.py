@@ -269,7 +269,8 @@ async def summary_job(app: Learnbot, session: AsyncSession, args: dict[str, Any]
         today = local_time(office.timezone, now).today
         year, week, _ = today.isocalendar()
         lines = await report.office_report(session, app.config, office, today)
-        message = report.render(office, lines, weekly=True)
+        unreachable = await report.unreachable_assignees(session, app.config, app.platforms, office)
+        message = report.with_reach(report.render(office, lines, weekly=True), unreachable)
         for email in office.learning_managers:
             manager = await get_or_create_by_email(session, app.config, email, now)
             planned = await app.plan(

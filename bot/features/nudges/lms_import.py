@@ -97,8 +97,11 @@ class ImportResult:
             )
         if self.not_in_chat:
             lines.append(
-                f"{len(self.not_in_chat)} person(s) have not used Learnbot in chat yet, so reminders "
-                f"wait until they do: {_sample(self.not_in_chat)}"
+                f"{len(self.not_in_chat)} person(s) are not linked to a chat account yet: "
+                f"{_sample(self.not_in_chat)}. Nobody has to write to the bot: they are linked by "
+                "email (Slack) or from the rosters of the Teams teams Learnbot is in, and their "
+                "reminders wait until then (up to outbox.waiting_days); `learnbot reach` says who is "
+                "still missing and what to fix"
             )
         return "\n".join(lines)
 

@@ -6,7 +6,7 @@ their own office; nobody else learns who is overdue.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import and_, case, func, or_, select
@@ -16,10 +16,13 @@ from sqlalchemy.sql.elements import ColumnElement
 from bot.config import AppConfig, Office
 from bot.messages import Divider, Fields, Header, Message, Note, Text
 from bot.people import office_for_email
+from bot.reach import Unreachable, unreachable_people
 from storage.models import Person
 from storage.nudges import Assignment, Source
 
 OVERDUE_NAMES_SHOWN = 15
+UNREACHABLE_SHOWN = 10
+TEXT_LIMIT = 2900
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +157,49 @@ def render(office: Office, lines: Sequence[CourseLine], *, weekly: bool) -> Mess
         blocks.append(Text("No courses are configured (add them under `courses` in app.yaml)."))
     blocks.append(Note("Private to you as learning manager. Names are never shared in channels."))
     return Message(text="\n".join(text_lines), blocks=blocks, dm=True)
+
+
+async def unreachable_assignees(
+    session: AsyncSession, config: AppConfig, platforms: Sequence[str], office: Office
+) -> list[Unreachable]:
+    """People of this office with an open course whom no enabled platform can reach yet: their
+    reminders wait (and expire) until an admin applies the fix given with each."""
+    people = await unreachable_people(session, config, platforms, office.id)
+    if not people:
+        return []
+    ids = [p.person_id for p in people]
+    open_ids = set(
+        await session.scalars(
+            select(Assignment.person_id)
+            .where(Assignment.person_id.in_(ids), Assignment.completed_on.is_(None))
+            .distinct()
+        )
+    )
+    return [p for p in people if p.person_id in open_ids]
+
+
+def with_reach(message: Message, unreachable: Sequence[Unreachable]) -> Message:
+    """The summary plus who cannot be reached, why, and the fix (before the privacy note)."""
+    if not unreachable:
+        return message
+    shown = unreachable[:UNREACHABLE_SHOWN]
+    lines = [f"*Can't be reached yet ({len(unreachable)})*: their reminders wait until the fix is applied."]
+    for item in shown:
+        who = item.name if not item.email or item.email == item.name else f"{item.name} ({item.email})"
+        lines.append(f"• {who}: " + "; ".join(item.reasons))
+    if len(unreachable) > len(shown):
+        lines.append(f"… and {len(unreachable) - len(shown)} more: run `learnbot reach` for the full list.")
+    chunks: list[str] = []
+    for line in lines:  # Slack section text stops at 3000 characters
+        if chunks and len(chunks[-1]) + len(line) < TEXT_LIMIT:
+            chunks[-1] += "\n" + line
+        else:
+            chunks.append(line[:TEXT_LIMIT])
+    blocks = list(message.blocks)
+    at = max(len(blocks) - 1, 0)
+    blocks[at:at] = [Text(chunk) for chunk in chunks]
+    text = message.text + f"\nCan't be reached yet: {len(unreachable)}"
+    return replace(message, text=text, blocks=blocks)
 
 
 def manager_office(config: AppConfig, email: str | None) -> Office:
