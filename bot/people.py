@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AppConfig
 from bot.events import Actor
+from bot.outbox import recheck_waiting
 from storage.models import Person, PlatformAccount
 
 logger = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ async def resolve_actor(session: AsyncSession, config: AppConfig, actor: Actor, 
                 last_seen_at=now,
             )
         )
+        await recheck_waiting(session, [person.id], now)  # reachable now: release what waits
     _fill_blanks(person, actor, now)
     await session.flush()
     return person

@@ -172,3 +172,14 @@ async def test_the_weekly_summary_says_who_cannot_be_reached_and_the_fix(slack: 
     assert "Can't be reached yet (1)" in summary
     assert "dan@example.org: Slack: no Slack user with dan@example.org is linked; check the email" in summary
     assert "ana@example.org" not in summary.split("Can't be reached yet")[1]
+
+
+async def test_writing_to_the_bot_releases_a_waiting_reminder_at_once(slack: SlackWorld) -> None:
+    await assign(slack.app, "dan@example.org,ethics,2026-12-01")
+    await slack.app.run_job("nudge_sweep")
+    await slack.deliver()
+    assert [status for status, _, _ in await rows(slack)] == ["waiting"]
+    dan = slack.person("dan@example.org")
+    await dan.send("hello")  # no clock change: not the periodic re-check
+    await slack.deliver()
+    await dan.expect_reply("Ethics and integrity")
