@@ -63,6 +63,8 @@ TEAM_EVENTS = {
     "teamUnarchived",
 }
 """``channelData.eventType`` values of Teams' conversationUpdate that change what is reachable."""
+ROSTER_RETRY_WAITS = (30.0, 120.0, 600.0)
+"""Seconds before reading a new team's roster again after a 429 or 5xx."""
 
 
 def _tenant(activity: Activity) -> str:
@@ -303,16 +305,19 @@ class LearnbotTeamsBot(ActivityHandler):
         task.add_done_callback(self._roster_reads.discard)
 
     async def _read_roster(self, roster: TeamsRoster, team: TeamInfo) -> None:
-        """A failure never breaks anything: the team records it, and the scheduled sync (and
-        ``learnbot teams-link``) tries again."""
-        try:
-            report = await roster.install(team)
-        except Exception:
-            logger.exception(
-                "reading the roster of Teams team %s failed; the scheduled sync retries", team.team_id
-            )
-            return
-        logger.info("installed in Teams team: %s", report)
+        """A failure never breaks anything: the team records it; a throttled or unavailable
+        roster is read again after a short wait, anything else at the scheduled sync (or with
+        ``learnbot teams-link``)."""
+        for wait in (*ROSTER_RETRY_WAITS, None):
+            try:
+                report = await roster.install(team)
+            except Exception:
+                logger.exception("reading the roster of Teams team %s failed", team.team_id)
+                return
+            logger.info("installed in Teams team: %s", report)
+            if not report.retryable or wait is None:
+                return
+            await asyncio.sleep(wait)
 
     async def rosters_read(self) -> None:
         """Wait for the roster reads under way (tests; the server's shutdown cancels them)."""

@@ -163,12 +163,12 @@ async def link_known_people(runtime: Runtime) -> str:
 
 
 async def keep_syncing(roster: TeamsRoster, every: float = SYNC_EVERY_SECONDS) -> None:
-    """Re-read every installed team's roster and channels now and then (a change event may be
-    missed while the server is down); errors are logged and retried at the next turn."""
+    """Re-read every installed team's roster and channels at start (events are missed while
+    the server is down) and then every ``every`` seconds; errors are logged and retried."""
     while True:
-        await asyncio.sleep(every)
         try:
             for report in await roster.sync_all():
                 logger.info("scheduled Teams roster sync: %s", report)
         except Exception:
             logger.exception("the scheduled Teams roster sync failed; will try again")
+        await asyncio.sleep(every)

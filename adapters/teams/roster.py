@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.teams import refs
 from adapters.teams.refs import StoredRef
-from adapters.teams.sender import TeamsSender, http_status
+from adapters.teams.sender import RETRYABLE, TeamsSender, http_status
 from bot.config import AppConfig
 from bot.outbox import WAITING, recheck_waiting
 from storage.models import ConversationRef, OutboxMessage, Person, PlatformAccount
@@ -69,6 +69,8 @@ class SyncReport:
     channels: int = 0
     configured_channels: list[str] = field(default_factory=list)
     error: str | None = None
+    retryable: bool = False
+    """The read failed for a reason that passes (429, 5xx, the network): try again soon."""
 
     def __str__(self) -> str:
         if self.error:
@@ -130,6 +132,8 @@ class TeamsRoster:
             channels = await self._channels(info)
         except (HttpOperationError, ClientRequestError, OSError, TimeoutError) as exc:
             report.error = _describe(exc)
+            status = http_status(exc)[0] if isinstance(exc, HttpOperationError) else None
+            report.retryable = status is None or status in RETRYABLE
             async with self.sessions() as session, session.begin():
                 stored = await session.get_one(TeamsTeam, team_id)
                 stored.last_error = report.error

@@ -343,3 +343,15 @@ async def test_the_welcome_on_install_day_does_not_use_up_the_daily_cap(teams: T
     summary = await teams.run_job("nudge_sweep")
     assert summary.startswith("1 reminder(s) planned; 0 held back by the daily cap")
     await ana.expect_reply("Ethics and integrity")
+
+
+async def test_a_throttled_roster_read_is_tried_again_soon(
+    world: TeamsWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("adapters.teams.handler.ROSTER_RETRY_WAITS", (0.01,))
+    members(world, 3)
+    world.connector.fail_next(429, retry_after=0)
+    await install_in_team(world)
+    assert await count(world, TeamsMember) == 3
+    async with world.app.sessions() as session:
+        assert (await session.get_one(TeamsTeam, TEAM)).last_error is None
