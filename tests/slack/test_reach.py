@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.clock import ManualClock
+from bot.messages import plain
+from bot.outbox import ToChannel
 from learnbot.cli import _delivery_note, main
 from storage.models import OutboxMessage, PlatformAccount
 from tests.nudges.helpers import assign
@@ -183,3 +185,32 @@ async def test_writing_to_the_bot_releases_a_waiting_reminder_at_once(slack: Sla
     await dan.send("hello")  # no clock change: not the periodic re-check
     await slack.deliver()
     await dan.expect_reply("Ethics and integrity")
+
+
+async def test_reach_shows_slack_people_and_channel_problems_with_the_fix(
+    slack: SlackWorld,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    slack.person("ana@example.org")
+    await assign(slack.app, "ana@example.org,ethics,2026-12-20", "dan@example.org,ethics,2026-12-20")
+    await slack.link()
+    slack.fake.fail("chat.postMessage", "not_in_channel")
+    async with slack.app.sessions() as session, session.begin():
+        await slack.app.plan(
+            session, destination=ToChannel("learning"), message=plain("Picks"), key="picks:1"
+        )
+    await slack.deliver()
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("LEARNBOT_CONFIG", str(FIXTURE_CONFIG))
+    assert await asyncio.to_thread(main, ["reach", "--platform", "slack", "--office", "nairobi"]) == 0
+    out = capsys.readouterr().out
+    assert "Nairobi office (nairobi): 2 people; reachable: Slack 1" in out
+    assert "  - dan@example.org\n      Slack: no Slack user with dan@example.org is linked" in out
+    assert (
+        "channel #learning: Slack: last post failed: the bot is not a member of the channel: invite it" in out
+    )
+    assert "Bogotá" not in out
+    assert await asyncio.to_thread(main, ["reach", "--platform", "discord"]) == 2
+    assert "--platform: unknown platform(s) discord" in capsys.readouterr().err
