@@ -27,7 +27,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -142,11 +142,11 @@ def _capped_since(midnight: datetime, cap: int) -> Select[Any]:
 
 
 async def working_now(
-    session: AsyncSession, config: AppConfig, now: datetime, *, at_cap: bool = False
+    session: AsyncSession, config: AppConfig, now: datetime, *, under_cap: bool = True
 ) -> ColumnElement[bool] | None:
     """A filter for the assignments to consider now: the person is in working hours and not yet
-    at today's cap, and the reminder is due on their local date. With ``at_cap``, the people in
-    working hours who *are* at today's cap instead (to count what the cap holds back).
+    at today's cap, and the reminder is due on their local date. With ``under_cap=False`` the
+    cap is left out (to count what it holds back).
 
     People fall in few (time zone, office) groups (the offices' zones plus the zones people set
     themselves), so hours are decided per group in Python and applied in SQL; the cap uses each
@@ -172,38 +172,29 @@ async def working_now(
         and_(
             or_(*groups_here),
             Assignment.next_nudge_on <= today,
-            Person.id.in_(_capped_since(midnight, cap))
-            if at_cap
-            else Person.id.not_in(_capped_since(midnight, cap)),
+            Person.id.not_in(_capped_since(midnight, cap)) if under_cap else true(),
         )
         for (midnight, today), groups_here in by_midnight.items()
     ]
     return or_(*conditions) if conditions else None
 
 
-async def _due_count(session: AsyncSession, working: ColumnElement[bool], horizon: date) -> int:
-    count = await session.scalar(
-        select(func.count())
-        .select_from(Assignment)
-        .join(Person, Person.id == Assignment.person_id)
-        .where(Assignment.next_nudge_on <= horizon, Assignment.completed_on.is_(None), working)
-    )
-    return int(count or 0)
-
-
-async def held_by_cap(session: AsyncSession, config: AppConfig, now: datetime) -> int:
-    """Reminders due now for people already at today's cap: the sweep leaves them out of its
-    read, so they are counted here (an honest "held back by the daily cap")."""
-    at_cap = await working_now(session, config, now, at_cap=True)
-    if at_cap is None:
+async def held_by_cap(
+    session: AsyncSession, config: AppConfig, now: datetime, horizon: date, read: int
+) -> int:
+    """Reminders due now that the cap holds back: every due one for people in working hours,
+    less those the sweep read (it reads only people under the cap, and only each one's first
+    few), counted in one query so "held back by the daily cap" is never a silent 0."""
+    due = await working_now(session, config, now, under_cap=False)
+    if due is None:
         return 0
     count = await session.scalar(
         select(func.count())
         .select_from(Assignment)
         .join(Person, Person.id == Assignment.person_id)
-        .where(Assignment.completed_on.is_(None), at_cap)
+        .where(Assignment.next_nudge_on <= horizon, Assignment.completed_on.is_(None), due)
     )
-    return int(count or 0)
+    return max(int(count or 0) - read, 0)
 
 
 def _due_rows(policy: NudgePolicy, working: ColumnElement[bool], horizon: date) -> Select[Any]:
@@ -286,10 +277,7 @@ async def decide(session: AsyncSession, config: AppConfig, now: datetime) -> Dec
         nudges.sort(key=lambda n: (n.due_on, n.assignment_id))  # most overdue first
         decision.due.extend(nudges[:room])
         decision.capped += len(nudges) - min(room, len(nudges))
-    # Held back too: due reminders beyond each person's first few (not read, see _due_rows),
-    # and everyone already at today's cap (left out of the read).
-    decision.capped += await _due_count(session, working, horizon) - read
-    decision.capped += await held_by_cap(session, config, now)
+    decision.capped += await held_by_cap(session, config, now, horizon, read)
     return decision
 
 
