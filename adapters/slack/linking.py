@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -73,27 +74,10 @@ async def link_people(
         people = await session.scalars(select(Person).where(func.lower(Person.email).in_(list(users))))
         for person in people:
             team, user_id = users[(person.email or "").lower()]
-            existing = await session.scalar(
-                select(PlatformAccount.id).where(
-                    PlatformAccount.platform == PLATFORM,
-                    PlatformAccount.workspace_id == team,
-                    PlatformAccount.external_id == user_id,
-                )
-            )
-            if existing is not None:
+            if await _owner(session, team, user_id) is not None:
                 already += 1
                 continue
-            session.add(
-                PlatformAccount(
-                    person_id=person.id,
-                    platform=PLATFORM,
-                    workspace_id=team,
-                    external_id=user_id,
-                    created_at=now,
-                    # never "seen": a platform where the person was active stays preferred
-                    last_seen_at=person.created_at,
-                )
-            )
+            _add_account(session, person, team, user_id, now)
             linked += 1
             newly.append(person.id)
         await session.flush()
@@ -124,28 +108,37 @@ async def link_by_email(
         return False
     team, user_id = str(user.get("team_id") or ""), str(user["id"])
     async with sessions() as session, session.begin():
-        existing = await session.scalar(
-            select(PlatformAccount.person_id).where(
-                PlatformAccount.platform == PLATFORM,
-                PlatformAccount.workspace_id == team,
-                PlatformAccount.external_id == user_id,
-            )
-        )
+        existing = await _owner(session, team, user_id)
         if existing is not None:
             return existing == person_id
-        person = await session.get_one(Person, person_id)
-        session.add(
-            PlatformAccount(
-                person_id=person_id,
-                platform=PLATFORM,
-                workspace_id=team,
-                external_id=user_id,
-                created_at=clock.now(),
-                last_seen_at=person.created_at,
-            )
-        )
+        _add_account(session, await session.get_one(Person, person_id), team, user_id, clock.now())
     logger.info("linked person %s to Slack user %s by email", person_id, user_id)
     return True
+
+
+async def _owner(session: AsyncSession, team: str, user_id: str) -> int | None:
+    """The person this Slack user is linked to, if any."""
+    return await session.scalar(
+        select(PlatformAccount.person_id).where(
+            PlatformAccount.platform == PLATFORM,
+            PlatformAccount.workspace_id == team,
+            PlatformAccount.external_id == user_id,
+        )
+    )
+
+
+def _add_account(session: AsyncSession, person: Person, team: str, user_id: str, now: datetime) -> None:
+    session.add(
+        PlatformAccount(
+            person_id=person.id,
+            platform=PLATFORM,
+            workspace_id=team,
+            external_id=user_id,
+            created_at=now,
+            # never "seen": a platform where the person was active stays preferred
+            last_seen_at=person.created_at,
+        )
+    )
 
 
 async def keep_linking(
