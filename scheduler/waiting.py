@@ -113,7 +113,12 @@ async def _check(
         email=person.email if person else None,
         name=person.name if person else "",
     )
-    candidates = list(finders) if row.platform == NOWHERE else [row.platform]
+    # Platforms that answer from what is stored go before those that call an API for it.
+    candidates = (
+        sorted(finders, key=lambda name: getattr(finders[name], "asks_platform", False))
+        if row.platform == NOWHERE
+        else [row.platform]
+    )
     for platform in candidates:
         finder = finders.get(platform)
         if finder is None:

@@ -78,6 +78,8 @@ class SlackDeliverer:
     directory: SlackDirectory
     policy: SlackPolicy
     platform: str = PLATFORM
+    asks_platform: bool = True
+    """Finding an unlinked person calls ``users.lookupByEmail``: other platforms are asked first."""
 
     # -- pacing -----------------------------------------------------------------------------
     def limits(self, delivery: Delivery) -> list[Limit]:
