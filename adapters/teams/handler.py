@@ -7,6 +7,10 @@
   ``adaptiveCard/action``) become :class:`ButtonPressed`.
 * ``conversationUpdate`` with members added (the app installed for a person or a team, or a new
   member in a team) becomes :class:`MemberJoined` for each person, who gets the welcome.
+* Installed in a team (``channelData.team``): the team's roster and channels are read in the
+  background (:mod:`adapters.teams.roster`), so its members and configured channels are
+  reachable without anyone opening the app; members removed, channels created, renamed and
+  deleted, the team deleted or the app removed keep that current.
 
 Every time a person or channel talks to the bot or installs it, its conversation reference is
 stored first (see :mod:`adapters.teams.refs`), so the welcome and later nudges can reach them.
