@@ -27,6 +27,7 @@ async def test_share_reads_the_page_and_the_manager_approves(
 ) -> None:
     manager = world.person("manager@example.org")
     await manager.send("hello")
+    await manager.expect_reply("what I can do")
     ana = world.person("ana@example.org")
     await ana.send(SHARE.format(url=feed_server.url("blog/learning-habit")))
     await ana.expect_reply("Thanks", "The 20-minute habit that makes teams learn faster", "learning manager")
@@ -55,10 +56,13 @@ async def test_share_reads_the_page_and_the_manager_approves(
 
 
 async def test_suggestions_list_and_reject(world: ChatWorld, feed_server: FeedServer) -> None:
+    manager = world.person("manager@example.org")
+    await manager.send("hello")
+    await manager.expect_reply("what I can do")
     ana = world.person("ana@example.org")
     await ana.send(SHARE.format(url=feed_server.url("blog/learning-habit")))
     await ana.expect_reply("Thanks")
-    manager = world.person("manager@example.org")
+    await manager.expect_reply("New suggestion for the weekly picks", "The 20-minute habit")
     await manager.send("/learning suggestions")
     await manager.expect_reply("Suggestions waiting (1)", "The 20-minute habit", "our team did this")
     await manager.press("Reject")
