@@ -144,7 +144,8 @@ async def _press_useful(world: ChatWorld, email: str, item_id: int) -> str:
         action_id="picks.useful",
         value=str(item_id),
     )
-    return "\n".join(reply.text for reply in await world.app.handle(event))
+    [reply] = await world.app.handle(event)
+    return reply.text
 
 
 async def test_useful_counts_one_vote_per_person(world: ChatWorld, clock: ManualClock) -> None:
