@@ -21,7 +21,13 @@ from bot.messages import Message, plain
 from bot.outbox import Destination, Planned
 from storage.db import create_engine, session_factory
 from tests.support import databases
-from tests.support.conversation import WORLDS, ChatWorld, ConsoleDriver, ConsoleWorld
+from tests.support.conversation import (
+    WORLDS,
+    ChatWorld,
+    ConsoleDriver,
+    ConsoleWorld,
+    assert_nothing_unexpected,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # a Tuesday
@@ -149,9 +155,11 @@ def app(config: AppConfig, sessions: async_sessionmaker[AsyncSession], clock: Ma
 
 
 @pytest.fixture
-def chat(app: Learnbot) -> ConsoleDriver:
+def chat(app: Learnbot) -> Iterator[ConsoleDriver]:
     """Ana at the console (single-person tests)."""
-    return ConsoleWorld(app).person("ana@example.org")
+    console = ConsoleWorld(app)
+    yield console.person("ana@example.org")
+    assert_nothing_unexpected(console)
 
 
 def _world_platforms() -> list[str]:
@@ -175,3 +183,4 @@ async def world(
     """The same scenario on every platform: the console, the Slack fake and the Teams fake."""
     async with WORLDS[request.param](config, sessions, clock) as chat_world:
         yield chat_world
+        assert_nothing_unexpected(chat_world)

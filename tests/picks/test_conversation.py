@@ -41,6 +41,7 @@ async def test_share_reads_the_page_and_the_manager_approves(
     await manager.expect_reply("Approved", "The 20-minute habit")
     await ana.send("/learning me")
     await ana.expect_reply("was approved for the weekly picks")
+    await ana.expect_reply("Your profile", "Nairobi office")
 
     await world.run_job("weekly_picks", channel="learning")
     await world.expect_post(
@@ -71,6 +72,7 @@ async def test_suggestions_list_and_reject(world: ChatWorld, feed_server: FeedSe
     await manager.expect_reply("No suggestions are waiting")
     await ana.send("/learning me")
     await ana.expect_reply("won't be in the weekly picks this time")
+    await ana.expect_reply("Your profile", "Nairobi office")
     assert [s.status for s in await _suggestions(world)] == ["rejected"]
 
 
@@ -97,11 +99,15 @@ async def test_share_refuses_what_is_not_a_web_page(world: ChatWorld, feed_serve
 
 
 async def test_sharing_twice_is_recognised(world: ChatWorld, feed_server: FeedServer) -> None:
+    manager = world.person("manager@example.org")
+    await manager.send("hello")
+    await manager.expect_reply("what I can do")
     ana = world.person("ana@example.org")
     bo = world.person("bo@example.org")
     url = feed_server.url("blog/learning-habit")
     await ana.send(f"/learning share {url}")
     await ana.expect_reply("Thanks")
+    await manager.expect_reply("New suggestion for the weekly picks", "The 20-minute habit")
     await bo.send(f"/learning share <{url}|{url}> great read")
     await bo.expect_reply("already shared", "waiting for the learning manager")
     assert len(await _suggestions(world)) == 1

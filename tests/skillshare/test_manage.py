@@ -73,7 +73,9 @@ async def test_list_when_empty_and_unknown_subcommand(world: ChatWorld) -> None:
 async def test_learning_manager_sees_all_offers_with_an_invite_button(world: ChatWorld) -> None:
     ana = world.person("ana@example.org")
     await make_offer(ana, "Excel")
-    await world.person("bob@example.org").send("/skillshare request negotiation")
+    bob = world.person("bob@example.org")
+    await bob.send("/skillshare request negotiation")
+    await bob.expect_reply("Nobody offers it yet")
     await ana.send("/skillshare all")
     await ana.expect_reply("only a learning manager")
     manager = world.person("manager@example.org")
@@ -175,6 +177,7 @@ async def test_a_refused_form_can_be_finished_in_the_conversation(app: Learnbot,
 async def test_form_edits_the_offer_being_edited(app: Learnbot, chat: ChatDriver) -> None:
     await make_offer(chat, "Excel")
     await chat.send("/skillshare edit")
+    await chat.expect_reply("What would you like to change?", "Excel")
     [reply] = await app.handle(_ana("skillshare.offer_form"))
     assert isinstance(reply, Message) and "Edit your offer" in reply.text
     submission = {"skill": "Excel charts", "description": "x", "format": "talk", "level": "beginner"}

@@ -134,6 +134,7 @@ async def test_a_round_as_people_see_it(world: ChatWorld, clock: ManualClock) ->
     clock.advance(timedelta(days=7))
     assert "0 trio(s)" in await world.run_job("peer_pairing")
     await ana.expect_reply("partner this round", "bob@example.org")
+    await bob.expect_reply("partner this round", "ana@example.org")
 
 
 async def test_sit_out_is_told_and_rotates(

@@ -64,6 +64,8 @@ async def test_unrelated_words_do_not_match(world: ChatWorld) -> None:
     await make_offer(ana, "Time management", "Covers project planning too", format="workshop")
     await bob.send("/skillshare request project management")
     await bob.expect_reply("Time management")  # "management" is in the skill: half the words
+    await world.deliver()
+    await ana.expect_reply("would like to learn from you", "project management", "Time management")
     await bob.send("/skillshare request project budgeting")
     await bob.expect_reply("Nobody offers it yet")
 

@@ -33,6 +33,8 @@ from scheduler.delivery import Delivery, DeliveryWorker, WorkerSettings
 
 class ChatDriver(Protocol):
     email: str
+    outputs: list[str]
+    """What the bot said to this person that no expectation has taken yet."""
 
     async def send(self, text: str) -> None: ...
     async def press(self, label: str) -> None: ...
@@ -45,6 +47,8 @@ class ChatDriver(Protocol):
 class ChatWorld(Protocol):
     platform: str
     app: Learnbot
+    posts: dict[str, list[str]]
+    """Channel posts not yet matched by ``expect_post``, by channel."""
 
     def person(self, email: str, *, name: str | None = None, timezone: str | None = None) -> ChatDriver: ...
     async def deliver(self) -> int: ...
@@ -96,6 +100,17 @@ def take_eventually(pending: list[str], fragments: tuple[str, ...], what: str) -
 def take_nothing(pending: list[str], what: str) -> None:
     if pending:
         raise AssertionError(f"expected no {what}; the bot said:\n{_describe(pending)}")
+
+
+def assert_nothing_unexpected(world: ChatWorld | ConsoleWorld) -> None:
+    """At the end of a scenario, nothing the bot said may be left unchecked: a stray message
+    after the last expectation, to a person or in a channel, fails the scenario too."""
+    people: dict[str, ChatDriver] = getattr(world, "people", {})
+    left = {f"to {email}": list(driver.outputs) for email, driver in people.items() if driver.outputs}
+    left.update({f"in {channel}": list(posts) for channel, posts in world.posts.items() if posts})
+    if left:
+        said = "\n".join(f"{where}:\n{_describe(outputs)}" for where, outputs in left.items())
+        raise AssertionError(f"the scenario ended with messages nobody expected:\n{said}")
 
 
 async def converse(driver: ChatDriver, script: list[tuple[str, str]]) -> None:
