@@ -249,7 +249,6 @@ def register(router: Router) -> None:
         _days
     )
     router.dialog(scheduling.DIALOG)
-    router.action(scheduling.CONFIRM_ACTION)(scheduling.confirm_pressed)
     router.action(messages.RSVP_ACTION)(_rsvp)
     router.action(messages.CALENDAR_ACTION)(_calendar_link)
     router.home_section(20)(_home)

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import dialogs
 from bot.errors import UserError
 from bot.messages import Block, Button, Buttons, Header, Message, Note, Text, plain
 from bot.router import Context, Reply, Router
@@ -335,47 +334,9 @@ def register(router: Router) -> None:
         return messages
 
     # -- buttons -----------------------------------------------------------------------------------
-    router.action("skillshare.offer_answer")(offers.answer_button)
-    router.action("skillshare.offer_form")(offers.form)
+    router.action(offers.FORM)(offers.form)
     router.action(offers.FORM_SUBMIT)(offers.form_submitted)
     router.action("skillshare.peer_met")(peer.met)
-
-    @router.action("skillshare.offer_confirm")
-    async def _confirm(ctx: Context, value: str) -> Reply:
-        state = await offers.open_state(ctx)
-        if isinstance(state, Message):
-            return state
-        if state.step != "confirm":
-            return offers.where_we_are(ctx, state)
-        return await offers.confirm(ctx, dict(state.data), state)
-
-    @router.action("skillshare.offer_edit")
-    async def _edit_button(ctx: Context, value: str) -> Reply:
-        state = await offers.open_state(ctx)
-        if isinstance(state, Message):
-            return state
-        return (
-            await offers.on_text(ctx, state, "edit")
-            if state.step == "confirm"
-            else offers.where_we_are(ctx, state)
-        )
-
-    @router.action("skillshare.offer_field")
-    async def _field(ctx: Context, value: str) -> Reply:
-        state = await offers.open_state(ctx)
-        if isinstance(state, Message):
-            return state
-        if value not in offers.STEPS:
-            return offers.where_we_are(ctx, state)
-        return await offers.ask_field(ctx, state, value)
-
-    @router.action("skillshare.offer_cancel")
-    async def _cancel(ctx: Context, value: str) -> Reply:
-        state = await offers.open_state(ctx)
-        if isinstance(state, Message):
-            return state
-        await dialogs.finish(ctx.session, state.person_id)
-        return plain("Cancelled your skillshare offer; nothing was saved.", dm=True)
 
     @router.action("skillshare.edit")
     async def _edit_offer(ctx: Context, value: str) -> Reply:

@@ -165,9 +165,9 @@ async def confirm(ctx: Context, state: DialogState) -> Reply:
     )
 
 
-async def confirm_pressed(ctx: Context, value: str) -> Reply:
-    state = await dialogs.current(ctx.session, ctx.person.id)
-    if state is None or state.dialog != NAME or state.step != "confirm" or state.expires_at <= ctx.now:
+async def on_action(ctx: Context, state: DialogState, action_id: str, value: str) -> Reply:
+    """The "Schedule it" button of the open draft (the core checked it is open and not idle)."""
+    if state.step != "confirm":
         return plain("That draft is no longer open; start again with `/learning day schedule`.")
     return await confirm(ctx, state)
 
@@ -177,4 +177,6 @@ DIALOG = Dialog(
     topic="the learning day you were scheduling",
     restart_hint="Start again with `/learning day schedule`.",
     on_text=on_text,
+    on_action=on_action,
+    actions=frozenset({CONFIRM_ACTION}),
 )

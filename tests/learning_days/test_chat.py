@@ -187,7 +187,7 @@ async def test_schedule_confirmed_with_the_button(world: ChatWorld) -> None:
     await manager.press("Schedule it")
     await manager.expect_reply("Scheduled learning day #1", "Writing clearly")
     await manager.press("Schedule it")
-    await manager.expect_reply("no longer open")
+    await manager.expect_reply("That conversation has ended", "/learning day schedule")
 
 
 async def test_each_manager_schedules_for_their_own_office_and_time_zone(
