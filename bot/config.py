@@ -238,14 +238,14 @@ class PicksPolicy(Strict):
 
 
 def _check_offset(value: str) -> str:
-    from bot.learning_days.rules import parse_offset
+    from bot.features.learning_days.rules import parse_offset
 
     parse_offset(value)
     return value
 
 
 def _check_rule(value: str) -> str:
-    from bot.learning_days.rules import parse_rule
+    from bot.features.learning_days.rules import parse_rule
 
     parse_rule(value)
     return value
@@ -290,7 +290,7 @@ class LearningDaysConfig(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> LearningDaysConfig:
-        from bot.learning_days.rules import parse_offset
+        from bot.features.learning_days.rules import parse_offset
 
         if self.start >= self.end:
             raise ValueError("learning_days: start must be before end")

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.clock import Clock
 from bot.config import AppConfig, load_config
 from bot.core import Learnbot
-from bot.learning_days.calendar import with_public_url
+from bot.features.learning_days.calendar import with_public_url
 from learnbot.settings import Settings
 from scheduler.delivery import WorkerSettings
 from storage.db import create_engine, session_factory

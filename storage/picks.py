@@ -31,7 +31,7 @@ class PickItem(Base):
     source_key: Mapped[str] = mapped_column(String(64))  # a feed id, or "suggestion"
     guid: Mapped[str] = mapped_column(String(700))
     url: Mapped[str] = mapped_column(Text)
-    link_key: Mapped[str] = mapped_column(String(700), index=True)  # see bot.picks.links
+    link_key: Mapped[str] = mapped_column(String(700), index=True)  # see bot.features.picks.links
     title: Mapped[str] = mapped_column(String(500))
     kind: Mapped[str] = mapped_column(String(16))  # "talk" or "article"
     source: Mapped[str] = mapped_column(String(200), default="")  # "TED Talks", "hbr.org"

@@ -1,7 +1,7 @@
 """Skillshare tables: offers to teach, requests to learn, the matches between them, and
 peer-assist profiles with the rounds of pairs proposed from them.
 
-Text columns hold what the person typed (after :mod:`bot.skillshare.text` cleaned it);
+Text columns hold what the person typed (after :mod:`bot.features.skillshare.text` cleaned it);
 ``search_text`` holds the same words unaccented and lower-cased, computed in Python, so a
 plain ``LIKE`` finds "programación" from "PROGRAMACION" identically on SQLite and PostgreSQL.
 """

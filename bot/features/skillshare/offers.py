@@ -20,12 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import dialogs
 from bot.dialogs import Dialog
 from bot.errors import UserError
+from bot.features.skillshare import actions
+from bot.features.skillshare import text as usertext
+from bot.features.skillshare.search import offer_search_text, requests_for_offer
+from bot.features.skillshare.views import contact
 from bot.messages import Button, Buttons, Fields, Form, FormField, Header, Message, Note, Text, plain
 from bot.outbox import ToPerson
 from bot.router import Context, Reply
-from bot.skillshare import text as usertext
-from bot.skillshare.search import offer_search_text, requests_for_offer
-from bot.skillshare.views import contact
 from storage.models import DialogState, Person
 from storage.skillshare import SkillMatch, SkillOffer, SkillRequest
 
@@ -43,13 +44,6 @@ LABELS = {
 ALIASES = {"when": "availability", "available": "availability", "what": "skill", "topic": "skill"}
 CONFIRM_WORDS = {"confirm", "yes", "y", "ok", "okay", "save", "looks good"}
 EDIT_WORDS = {"edit", "change", "no"}
-FORM_SUBMIT = "skillshare.offer_form_submit"
-FORM = "skillshare.offer_form"
-ANSWER = "skillshare.offer_answer"
-CONFIRM = "skillshare.offer_confirm"
-EDIT = "skillshare.offer_edit"
-FIELD = "skillshare.offer_field"
-CANCEL = "skillshare.offer_cancel"
 DRAFT = "form_draft"
 """Key in the dialog data holding a refused form's answers as typed, to pre-fill it again."""
 
@@ -116,11 +110,11 @@ def _question(ctx: Context, step: str, data: dict[str, Any], *, intro: str = "")
     if step in {"format", "level"}:
         choices = _choices(ctx, step)
         blocks.append(Text("\n".join(f"{i}. {c}" for i, c in enumerate(choices, 1)), markdown=False))
-        blocks.append(Buttons([Button(c, ANSWER, f"{step}:{c}") for c in choices]))
+        blocks.append(Buttons([Button(c, actions.OFFER_ANSWER, f"{step}:{c}") for c in choices]))
     elif question.example:
         blocks.append(Note(question.example))
     if step == "skill" or (step == "description" and not data.get("offer_id")):
-        blocks.append(Buttons([Button("Use a form instead", FORM)]))
+        blocks.append(Buttons([Button("Use a form instead", actions.OFFER_FORM)]))
     blocks.append(Note("Type cancel at any time to stop; nothing is saved until you confirm."))
     text = f"{intro} {question.text}".strip()
     return Message(text=text, blocks=blocks, dm=True)
@@ -135,9 +129,9 @@ def summary(data: dict[str, Any], *, heading: str = "Here's your offer") -> Mess
             Fields(fields),
             Buttons(
                 [
-                    Button("Confirm", CONFIRM, style="primary"),
-                    Button("Edit", EDIT),
-                    Button("Cancel", CANCEL, style="danger"),
+                    Button("Confirm", actions.OFFER_CONFIRM, style="primary"),
+                    Button("Edit", actions.OFFER_EDIT),
+                    Button("Cancel", actions.OFFER_CANCEL, style="danger"),
                 ]
             ),
             Note("Or type confirm, edit or cancel."),
@@ -152,8 +146,8 @@ def _which_field(data: dict[str, Any]) -> Message:
         blocks=[
             Text("What would you like to change?"),
             Fields([(LABELS[step], str(data.get(step) or "—")) for step in STEPS]),
-            Buttons([Button(LABELS[step], FIELD, step) for step in STEPS]),
-            Buttons([Button("Use a form instead", FORM)]),
+            Buttons([Button(LABELS[step], actions.OFFER_FIELD, step) for step in STEPS]),
+            Buttons([Button("Use a form instead", actions.OFFER_FORM)]),
             Note("Type the part to change (e.g. level), or cancel."),
         ],
         dm=True,
@@ -233,19 +227,19 @@ async def answer_button(ctx: Context, state: DialogState, value: str) -> Reply:
 
 async def on_action(ctx: Context, state: DialogState, action_id: str, value: str) -> Reply:
     """A button of the open offer conversation (the core checked it is open and not idle)."""
-    if action_id == ANSWER:
+    if action_id == actions.OFFER_ANSWER:
         return await answer_button(ctx, state, value)
-    if action_id == CANCEL:
+    if action_id == actions.OFFER_CANCEL:
         return await dialogs.cancel(ctx.session, state.person_id, DIALOG_SPEC, dm=True)
-    if action_id == CONFIRM:
+    if action_id == actions.OFFER_CONFIRM:
         return (
             await confirm(ctx, dict(state.data), state)
             if state.step == "confirm"
             else where_we_are(ctx, state)
         )
-    if action_id == EDIT:
+    if action_id == actions.OFFER_EDIT:
         return await on_text(ctx, state, "edit") if state.step == "confirm" else where_we_are(ctx, state)
-    if action_id == FIELD and value in STEPS:
+    if action_id == actions.OFFER_FIELD and value in STEPS:
         return await ask_field(ctx, state, value)
     return where_we_are(ctx, state)
 
@@ -431,7 +425,14 @@ async def form(ctx: Context, value: str) -> Reply:
     title = "Edit your offer" if data.get("offer_id") else "Offer a skill"
     return Message(
         text=title,
-        blocks=[Form(title=title, submit_action_id=FORM_SUBMIT, fields=fields, submit_label="Save offer")],
+        blocks=[
+            Form(
+                title=title,
+                submit_action_id=actions.OFFER_FORM_SUBMIT,
+                fields=fields,
+                submit_label="Save offer",
+            )
+        ],
         dm=True,
     )
 
@@ -472,7 +473,7 @@ async def form_submitted(ctx: Context, value: str) -> Reply:
         blocks=[
             Text("I couldn't save the form yet; your answers are kept."),
             Text("\n".join(lines), markdown=False),
-            Buttons([Button("Open the form again", FORM, style="primary")]),
+            Buttons([Button("Open the form again", actions.OFFER_FORM, style="primary")]),
             Note(f"Or type the {LABELS[first].lower()} here. Type cancel to stop."),
         ],
         dm=True,
@@ -485,7 +486,15 @@ DIALOG_SPEC = Dialog(
     restart_hint="Type `/skillshare offer` to start again.",
     on_text=on_text,
     on_action=on_action,
-    actions=frozenset({ANSWER, CONFIRM, EDIT, FIELD, CANCEL}),
+    actions=frozenset(
+        {
+            actions.OFFER_ANSWER,
+            actions.OFFER_CONFIRM,
+            actions.OFFER_EDIT,
+            actions.OFFER_FIELD,
+            actions.OFFER_CANCEL,
+        }
+    ),
 )
 
 

@@ -18,12 +18,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import UserError
+from bot.features.skillshare import actions
+from bot.features.skillshare import text as usertext
+from bot.features.skillshare.pairing import Candidate, pair_key, propose
+from bot.features.skillshare.views import contact
 from bot.messages import Button, Buttons, Fields, Header, Message, Note, Text, plain
 from bot.outbox import ToPerson
 from bot.router import Context, Reply
-from bot.skillshare import text as usertext
-from bot.skillshare.pairing import Candidate, pair_key, propose
-from bot.skillshare.views import contact
 from storage.models import Person
 from storage.skillshare import PeerPairing, PeerPairMember, PeerProfile, PeerRound
 
@@ -263,8 +264,8 @@ async def _introduce(
                 Text(question),
                 Buttons(
                     [
-                        Button("Yes, we met", "skillshare.peer_met", f"{pairing.id}:yes", style="primary"),
-                        Button("Not yet", "skillshare.peer_met", f"{pairing.id}:no"),
+                        Button("Yes, we met", actions.PEER_MET, f"{pairing.id}:yes", style="primary"),
+                        Button("Not yet", actions.PEER_MET, f"{pairing.id}:no"),
                     ]
                 ),
             ],

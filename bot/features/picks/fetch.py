@@ -24,8 +24,8 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from bot.config import Feed
-from bot.picks.feeds import FeedEntry, MalformedFeed, parse_feed
-from bot.picks.opengraph import PageInfo, read_page
+from bot.features.picks.feeds import FeedEntry, MalformedFeed, parse_feed
+from bot.features.picks.opengraph import PageInfo, read_page
 
 logger = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.config import Feed
-from bot.picks.choose import Candidate
-from bot.picks.fetch import FeedFetch, Validators
-from bot.picks.links import link_key
+from bot.features.picks.choose import Candidate
+from bot.features.picks.fetch import FeedFetch, Validators
+from bot.features.picks.links import link_key
 from storage.models import Person
 from storage.picks import SUGGESTION_SOURCE, FeedState, PickItem, PostedPick, Suggestion, UsefulVote
 
@@ -190,3 +190,25 @@ async def vote(session: AsyncSession, item_id: int, person_id: int, now: datetim
         await session.flush()
     total = await session.scalar(select(func.count()).where(UsefulVote.item_id == item_id))
     return created, int(total or 0)
+
+
+# -- suggestions and feed health (the handlers' queries) -----------------------------------------
+async def suggestion_for_url(session: AsyncSession, url: str) -> Suggestion | None:
+    return await session.scalar(select(Suggestion).where(Suggestion.url == url))
+
+
+async def pending_suggestions(session: AsyncSession) -> list[Suggestion]:
+    """Suggestions waiting for a learning manager, oldest first."""
+    return list(
+        await session.scalars(
+            select(Suggestion).where(Suggestion.status == "pending").order_by(Suggestion.created_at)
+        )
+    )
+
+
+async def person(session: AsyncSession, person_id: int | None) -> Person | None:
+    return await session.get(Person, person_id) if person_id else None
+
+
+async def feed_states(session: AsyncSession) -> dict[str, FeedState]:
+    return {s.feed_id: s for s in (await session.scalars(select(FeedState))).all()}

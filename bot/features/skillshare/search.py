@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.skillshare.text import normalise, terms
+from bot.features.skillshare.text import normalise, terms
 from storage.skillshare import SkillOffer, SkillRequest
 
 SKILL_EXACT, SKILL_PREFIX = 3.0, 2.0
