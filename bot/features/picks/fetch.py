@@ -23,7 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from bot.config import Feed
+from bot.features.picks.config import Feed
 from bot.features.picks.feeds import FeedEntry, MalformedFeed, parse_feed
 from bot.features.picks.opengraph import PageInfo, read_page
 

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.config import Feed
 from bot.features.picks.choose import Candidate
+from bot.features.picks.config import Feed
 from bot.features.picks.fetch import FeedFetch, Validators
 from bot.features.picks.links import link_key
 from storage.models import Person
