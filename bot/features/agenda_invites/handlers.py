@@ -18,7 +18,7 @@ from bot.features.skillshare.actions import INVITE
 from bot.messages import Button, Buttons, Message, Note, Text, plain
 from bot.outbox import ToPerson
 from bot.router import Context, Reply, Router
-from storage.skillshare import SkillOffer
+from storage.skillshare import OfferStatus, SkillOffer
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ MAX_DAYS_SHOWN = 5
 
 async def _active_offer(ctx: Context, offer_id: str) -> SkillOffer:
     offer = await store.offer(ctx.session, int(offer_id)) if offer_id.isdigit() else None
-    if offer is None or offer.status != "active":
+    if offer is None or offer.status != OfferStatus.ACTIVE:
         raise UserError("That offer is no longer active, so it can't go on an agenda.")
     return offer
 

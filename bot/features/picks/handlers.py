@@ -43,7 +43,7 @@ from bot.outbox import ToChannel, ToPerson, already_planned
 from bot.people import get_or_create_by_email
 from bot.router import Context, Reply, Router
 from storage.models import Person
-from storage.picks import SUGGESTION_SOURCE, FeedState, PickItem, Suggestion
+from storage.picks import SUGGESTION_SOURCE, FeedState, FetchStatus, PickItem, Suggestion, SuggestionStatus
 
 if TYPE_CHECKING:
     from bot.core import Learnbot
@@ -144,7 +144,7 @@ async def weekly_picks(
             continue
         await store.record_posted(session, channel.key, ids, week, now)
         done.append(f"{channel.key}: {len(ids)} pick(s)")
-    failed = [f for f in fetches if f.status == "failed"]
+    failed = [f for f in fetches if f.status == FetchStatus.FAILED]
     if failed:
         await report_failures(app, session, failed, [office for office, _ in channels])
     summary = f"{new} new item(s); " + "; ".join(done)
@@ -212,7 +212,10 @@ async def share(ctx: Context, args: str, *, client_factory: ClientFactory = make
         raise UserError(refusal.args[0]) from None
     existing = await store.suggestion_for_url(ctx.session, url)
     if existing is not None:
-        state = {"pending": "is waiting for the learning manager", "approved": "is already in the picks"}
+        state: dict[str, str] = {
+            SuggestionStatus.PENDING: "is waiting for the learning manager",
+            SuggestionStatus.APPROVED: "is already in the picks",
+        }
         return plain(
             f"Thanks! Someone already shared “{existing.title}”; it "
             f"{state.get(existing.status, 'was looked at already')}."
@@ -238,7 +241,7 @@ async def share(ctx: Context, args: str, *, client_factory: ClientFactory = make
         kind=page.kind,
         why=clean(why_text, 300),
         suggested_by_id=ctx.person.id,
-        status="pending",
+        status=SuggestionStatus.PENDING,
         created_at=ctx.now,
     )
     ctx.session.add(suggestion)
@@ -322,7 +325,7 @@ async def _approve(session: AsyncSession, suggestion: Suggestion, manager: Perso
     session.add(item)
     await session.flush()
     suggestion.item_id = item.id
-    suggestion.status = "approved"
+    suggestion.status = SuggestionStatus.APPROVED
     suggestion.decided_at = now
     suggestion.decided_by_id = manager.id
 
@@ -341,7 +344,7 @@ async def decide(ctx: Context, value: str, *, approve: bool) -> Reply:
     suggestion = await ctx.session.get(Suggestion, int(value)) if value.isdigit() else None
     if suggestion is None:
         return plain("That suggestion no longer exists.")
-    if suggestion.status != "pending":
+    if suggestion.status != SuggestionStatus.PENDING:
         decider = await store.person(ctx.session, suggestion.decided_by_id)
         by = f" by {decider.name}" if decider else ""
         return plain(f"“{suggestion.title}” was already {suggestion.status}{by}.")
@@ -349,7 +352,7 @@ async def decide(ctx: Context, value: str, *, approve: bool) -> Reply:
         await _approve(ctx.session, suggestion, ctx.person, ctx.now)
         news = f"Good news: your suggestion “{suggestion.title}” was approved for the weekly picks."
     else:
-        suggestion.status = "rejected"
+        suggestion.status = SuggestionStatus.REJECTED
         suggestion.decided_at = ctx.now
         suggestion.decided_by_id = ctx.person.id
         news = (
@@ -384,7 +387,7 @@ def _health(state: FeedState | None) -> str:
     if state is None or state.last_fetched_at is None:
         return "not fetched yet"
     when = f"{state.last_fetched_at:%Y-%m-%d %H:%M} UTC"
-    if state.last_status == "failed":
+    if state.last_status == FetchStatus.FAILED:
         return f"failed {state.consecutive_failures} time(s) in a row, last at {when}: {state.last_error}"
     return f"OK, last read {when}"
 
@@ -395,7 +398,7 @@ async def refresh_feeds(
 ) -> str:
     """Fetch the feeds without posting, so items a feed drops before the digest are kept."""
     fetches, new = await refresh(app, session, client_factory)
-    failed = [f.feed.id for f in fetches if f.status == "failed"]
+    failed = [f.feed.id for f in fetches if f.status == FetchStatus.FAILED]
     return f"{len(fetches)} feed(s) fetched, {new} new item(s)" + (
         f", failed: {', '.join(failed)}" if failed else ""
     )

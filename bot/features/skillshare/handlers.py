@@ -23,7 +23,7 @@ from bot.features.skillshare.views import MAX_SHOWN, offer_blocks, own_offer_but
 from bot.messages import Block, Button, Buttons, Header, Message, Note, Text, plain
 from bot.router import Context, Reply, Router
 from storage.models import Person
-from storage.skillshare import SkillOffer, SkillRequest
+from storage.skillshare import OfferStatus, RequestStatus, SkillOffer, SkillRequest
 
 if TYPE_CHECKING:
     from bot.core import Learnbot
@@ -96,7 +96,7 @@ async def _pick_offer(ctx: Context, args: str, verb: str, action: str) -> SkillO
 
 
 async def _withdraw(ctx: Context, offer: SkillOffer) -> Message:
-    offer.status = "withdrawn"
+    offer.status = OfferStatus.WITHDRAWN
     offer.withdrawn_at = ctx.now
     offer.updated_at = ctx.now
     return plain(
@@ -190,7 +190,7 @@ async def _open_request(ctx: Context, skill: str) -> tuple[SkillRequest, bool]:
         office_id=ctx.config.office(ctx.person.office_id).id,
         skill=skill,
         search_text=search_text,
-        status="open",
+        status=RequestStatus.OPEN,
         created_at=ctx.now,
     )
     ctx.session.add(request)
@@ -296,9 +296,9 @@ async def withdraw_pressed(ctx: Context, value: str) -> Reply:
 
 async def close_request(ctx: Context, value: str) -> Reply:
     asked = await ctx.session.get(SkillRequest, _offer_id(value) or 0)
-    if asked is None or asked.person_id != ctx.person.id or asked.status != "open":
+    if asked is None or asked.person_id != ctx.person.id or asked.status != RequestStatus.OPEN:
         raise UserError("That request is already closed. See yours with `/skillshare mine`.")
-    asked.status = "closed"
+    asked.status = RequestStatus.CLOSED
     asked.closed_at = ctx.now
     return plain(f"Closed your request \u201c{asked.skill}\u201d. Glad you found what you needed!", dm=True)
 

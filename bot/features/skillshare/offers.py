@@ -28,7 +28,7 @@ from bot.messages import Button, Buttons, Fields, Form, FormField, Header, Messa
 from bot.outbox import ToPerson
 from bot.router import Context, Reply
 from storage.models import DialogState, Person
-from storage.skillshare import SkillMatch, SkillOffer, SkillRequest
+from storage.skillshare import OfferStatus, SkillMatch, SkillOffer, SkillRequest
 
 logger = logging.getLogger(__name__)
 
@@ -298,7 +298,7 @@ async def save_offer(ctx: Context, data: dict[str, Any]) -> tuple[SkillOffer, li
         offer = SkillOffer(
             person_id=ctx.person.id,
             office_id=ctx.config.office(ctx.person.office_id).id,
-            status="active",
+            status=OfferStatus.ACTIVE,
             created_at=ctx.now,
         )
         ctx.session.add(offer)
@@ -316,7 +316,7 @@ async def save_offer(ctx: Context, data: dict[str, Any]) -> tuple[SkillOffer, li
 
 async def owned_offer(ctx: Context, offer_id: int) -> SkillOffer:
     offer = await ctx.session.get(SkillOffer, offer_id)
-    if offer is None or offer.person_id != ctx.person.id or offer.status != "active":
+    if offer is None or offer.person_id != ctx.person.id or offer.status != OfferStatus.ACTIVE:
         raise UserError(f"You have no active offer #{offer_id}. See yours with `/skillshare mine`.")
     return offer
 

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Person
-from storage.skillshare import SkillOffer, SkillRequest
+from storage.skillshare import OfferStatus, RequestStatus, SkillOffer, SkillRequest
 
 
 async def people(session: AsyncSession, person_ids: set[int]) -> dict[int, Person]:
@@ -21,14 +21,14 @@ async def active_offers_of(session: AsyncSession, person_id: int) -> list[SkillO
     return list(
         await session.scalars(
             select(SkillOffer)
-            .where(SkillOffer.person_id == person_id, SkillOffer.status == "active")
+            .where(SkillOffer.person_id == person_id, SkillOffer.status == OfferStatus.ACTIVE)
             .order_by(SkillOffer.id)
         )
     )
 
 
 async def count_active_offers(session: AsyncSession) -> int:
-    active = SkillOffer.status == "active"
+    active = SkillOffer.status == OfferStatus.ACTIVE
     return await session.scalar(select(func.count()).select_from(SkillOffer).where(active)) or 0
 
 
@@ -36,7 +36,7 @@ async def newest_active_offers(session: AsyncSession, limit: int) -> list[SkillO
     return list(
         await session.scalars(
             select(SkillOffer)
-            .where(SkillOffer.status == "active")
+            .where(SkillOffer.status == OfferStatus.ACTIVE)
             .order_by(SkillOffer.updated_at.desc(), SkillOffer.id.desc())
             .limit(limit)
         )
@@ -48,7 +48,7 @@ async def all_active_offers(session: AsyncSession) -> list[SkillOffer]:
     return list(
         await session.scalars(
             select(SkillOffer)
-            .where(SkillOffer.status == "active")
+            .where(SkillOffer.status == OfferStatus.ACTIVE)
             .order_by(SkillOffer.office_id, SkillOffer.id)
         )
     )
@@ -58,7 +58,7 @@ async def open_requests_of(session: AsyncSession, person_id: int) -> list[SkillR
     return list(
         await session.scalars(
             select(SkillRequest)
-            .where(SkillRequest.person_id == person_id, SkillRequest.status == "open")
+            .where(SkillRequest.person_id == person_id, SkillRequest.status == RequestStatus.OPEN)
             .order_by(SkillRequest.id)
         )
     )
@@ -67,7 +67,7 @@ async def open_requests_of(session: AsyncSession, person_id: int) -> list[SkillR
 async def all_open_requests(session: AsyncSession) -> list[SkillRequest]:
     return list(
         await session.scalars(
-            select(SkillRequest).where(SkillRequest.status == "open").order_by(SkillRequest.id)
+            select(SkillRequest).where(SkillRequest.status == RequestStatus.OPEN).order_by(SkillRequest.id)
         )
     )
 
@@ -77,7 +77,7 @@ async def open_request_like(session: AsyncSession, person_id: int, search_text: 
     return await session.scalar(
         select(SkillRequest).where(
             SkillRequest.person_id == person_id,
-            SkillRequest.status == "open",
+            SkillRequest.status == RequestStatus.OPEN,
             SkillRequest.search_text == search_text,
         )
     )
