@@ -27,7 +27,7 @@ from pydantic import (
 
 # Each feature's section lives in its folder; they are composed into AppConfig below (and
 # re-exported here, so ``from bot.config import Feed`` keeps working).
-from bot.configbase import Strict as Strict
+from bot.config_base import Strict as Strict
 from bot.features.learning_days.config import LearningDaysConfig as LearningDaysConfig
 from bot.features.learning_days.config import RecurringLearningDay as RecurringLearningDay
 from bot.features.picks.config import Feed as Feed

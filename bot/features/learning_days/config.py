@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, model_validator
 
-from bot.configbase import Strict
+from bot.config_base import Strict
 from bot.features.learning_days.rules import parse_offset, parse_rule
 
 

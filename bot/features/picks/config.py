@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from bot.configbase import Strict
+from bot.config_base import Strict
 
 
 class Feed(Strict):

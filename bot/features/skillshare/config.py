@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from bot.configbase import Strict
+from bot.config_base import Strict
 
 
 class SkillshareSettings(Strict):
