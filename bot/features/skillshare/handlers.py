@@ -73,7 +73,17 @@ def _offer_id(args: str) -> int | None:
     return int(word)
 
 
-async def _pick_offer(ctx: Context, args: str, verb: str, action: str) -> SkillOffer | Message:
+def _withdraw_button(offer: SkillOffer) -> Button:
+    return Button("Withdraw", actions.WITHDRAW, str(offer.id))
+
+
+def _edit_button(offer: SkillOffer) -> Button:
+    return Button("Edit", actions.EDIT, str(offer.id))
+
+
+async def _pick_offer(
+    ctx: Context, args: str, verb: str, button: Callable[[SkillOffer], Button]
+) -> SkillOffer | Message:
     """The offer named in ``args``, the only one the person has, or a list to choose from."""
     offer_id = _offer_id(args)
     if offer_id is not None:
@@ -90,7 +100,7 @@ async def _pick_offer(ctx: Context, args: str, verb: str, action: str) -> SkillO
             None,
             ctx.config,
             viewer_office=offer.office_id,
-            buttons=[Button(verb.capitalize(), action, str(offer.id))],
+            buttons=[button(offer)],
         )
     return Message(text=f"Which offer would you like to {verb}?", blocks=blocks, dm=True)
 
@@ -169,12 +179,12 @@ async def mine(ctx: Context, args: str) -> Reply:
 
 
 async def withdraw(ctx: Context, args: str) -> Reply:
-    picked = await _pick_offer(ctx, args, "withdraw", actions.WITHDRAW)
+    picked = await _pick_offer(ctx, args, "withdraw", _withdraw_button)
     return picked if isinstance(picked, Message) else await _withdraw(ctx, picked)
 
 
 async def edit(ctx: Context, args: str) -> Reply:
-    picked = await _pick_offer(ctx, args, "edit", actions.EDIT)
+    picked = await _pick_offer(ctx, args, "edit", _edit_button)
     return picked if isinstance(picked, Message) else await offers.start_edit(ctx, picked)
 
 
