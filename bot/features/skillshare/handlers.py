@@ -153,16 +153,23 @@ async def search(ctx: Context, args: str) -> Reply:
     )
 
 
+def _own_offers(ctx: Context, offered: list[SkillOffer]) -> list[Block]:
+    """The person's own offers, each with its Edit and Withdraw buttons."""
+    blocks: list[Block] = []
+    for each in offered[:MAX_SHOWN]:
+        blocks += offer_blocks(
+            each, None, ctx.config, viewer_office=each.office_id, buttons=own_offer_buttons(each)
+        )
+    return blocks
+
+
 async def mine(ctx: Context, args: str) -> Reply:
     offered = await store.active_offers_of(ctx.session, ctx.person.id)
     requests = await store.open_requests_of(ctx.session, ctx.person.id)
     blocks: list[Block] = [Header("Your skillshare")]
     if not offered:
         blocks.append(Text("You have no active offers. Share what you know: `/skillshare offer`."))
-    for each in offered[:MAX_SHOWN]:
-        blocks += offer_blocks(
-            each, None, ctx.config, viewer_office=each.office_id, buttons=own_offer_buttons(each)
-        )
+    blocks += _own_offers(ctx, offered)
     if requests:
         shown = requests[:MAX_REQUEST_BUTTONS]
         blocks.append(Text("Your open requests:"))
@@ -318,10 +325,7 @@ async def home(ctx: Context) -> list[Message]:
     blocks: list[Block] = [Header("Your skillshare offers")]
     if not offered:
         blocks.append(Text("Share what you know with colleagues: `/skillshare offer`."))
-    for each in offered[:MAX_SHOWN]:
-        blocks += offer_blocks(
-            each, None, ctx.config, viewer_office=each.office_id, buttons=own_offer_buttons(each)
-        )
+    blocks += _own_offers(ctx, offered)
     return [Message(text=f"Your skillshare offers ({len(offered)})", blocks=blocks)]
 
 
