@@ -1,19 +1,25 @@
-"""Feature packages. Each has ``register(router)`` and is listed here once, in ``FEATURES``.
+"""Feature packages. Each has ``register(router)`` and is listed in :data:`NAMES` once; the
+composition root (learnbot/runtime.py, the CLI, test worlds, benches) passes
+``bot.features.FEATURES`` to :class:`bot.core.Learnbot`.
 
-The list is built on first use (a module ``__getattr__``), not when this package is imported:
-``bot/config.py`` composes each feature's config section (``bot/features/<name>/config.py``),
-and importing one of those must not load every feature's handlers, which import ``bot.config``.
+``FEATURES`` is built on first use (PEP 562), not at import: :mod:`bot.config` imports each
+feature's ``config.py``, which runs this package's ``__init__``; importing every feature's
+handlers here would import :mod:`bot.config` again before it is defined.
 """
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
+from importlib import import_module
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from bot.router import Feature
 
 NAMES = ("basics", "nudges", "skillshare", "picks", "learning_days", "agenda_invites")
+"""The enabled features, in registration order (the single registry)."""
 
 
-def __getattr__(name: str) -> list[ModuleType]:
+def __getattr__(name: str) -> list[Feature]:
     if name == "FEATURES":
-        return [importlib.import_module(f"{__name__}.{feature}") for feature in NAMES]
+        return [cast("Feature", import_module(f"{__name__}.{feature}")) for feature in NAMES]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
