@@ -202,13 +202,17 @@ async def test_schedule_button_of_an_idle_draft_says_it_was_set_aside(
     """The same resume/expire rule as typed text (Dialog.on_action): the idle draft is dropped
     with the usual note, once, and nothing is scheduled."""
     manager = world.person(MANAGER)
-    await manager.send("/learning day schedule")
-    await manager.send("2027-02-11")
-    await manager.send("9am to 1pm")
-    await manager.send("Writing clearly")
-    await manager.send("skip")
-    await manager.send("skip")
-    await manager.expect_reply("Schedule this learning day?")
+    await converse(
+        manager,
+        [
+            ("/learning day schedule", "Which date?"),
+            ("2027-02-11", "What time?"),
+            ("9am to 1pm", "title"),
+            ("Writing clearly", "theme"),
+            ("skip", "Where is it?"),
+            ("skip", "Schedule this learning day?"),
+        ],
+    )
     clock.advance(timedelta(minutes=world.app.config.dialog_idle_minutes + 1))
     await manager.press("Schedule it")
     await manager.expect_reply("hadn't talked", "the learning day you were scheduling")
