@@ -150,10 +150,33 @@ class DeliveryWorker:
             return 0
         keeper = asyncio.create_task(self._keep_leases(token))
         try:
-            await asyncio.gather(*(self._deliver(row_id) for row_id in claimed))
+            lanes = await self._by_destination(claimed)
+            await asyncio.gather(*(self._deliver_in_order(lane) for lane in lanes))
         finally:
             keeper.cancel()
         return len(claimed)
+
+    async def _by_destination(self, claimed: list[int]) -> list[list[int]]:
+        """Claimed rows grouped by conversation, each group in planning order: different
+        conversations are sent concurrently, messages to one conversation one after the other,
+        so they arrive in the order they were planned."""
+        async with self.sessions() as session:
+            rows = await session.execute(
+                select(
+                    OutboxMessage.id,
+                    OutboxMessage.platform,
+                    OutboxMessage.destination_kind,
+                    OutboxMessage.destination_key,
+                ).where(OutboxMessage.id.in_(claimed))
+            )
+            lanes: dict[tuple[str, str, str], list[int]] = {}
+            for row_id, platform, kind, key in sorted(rows, key=lambda row: row[0]):
+                lanes.setdefault((platform, kind, key), []).append(row_id)
+        return list(lanes.values())
+
+    async def _deliver_in_order(self, lane: list[int]) -> None:
+        for row_id in lane:
+            await self._deliver(row_id)
 
     async def _keep_leases(self, token: str) -> None:
         """Extend the lease of rows still being worked on (a long Retry-After pause or a slow
