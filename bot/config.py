@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -129,6 +130,8 @@ class Course(Strict):
     url: str = ""
     recurrence: str = "once"
     mandatory: bool = True
+    aliases: list[str] = []
+    """Other names or codes the LMS uses for this course (matched case- and accent-insensitively)."""
 
     @field_validator("recurrence")
     @classmethod
@@ -179,14 +182,58 @@ class NudgePolicy(Strict):
     """Channel key for public kudos (opted-in people only); default: the office's first channel."""
 
 
-class ImportColumns(Strict):
-    """How an LMS export's columns map to Learnbot's fields."""
+LmsPreset = Literal["generic", "moodle", "cornerstone", "docebo", "talentlms", "sap_successfactors"]
 
-    email: str = "email"
-    course: str = "course"
-    due: str = "due"
-    completed: str = "completed"
-    date_formats: list[str] = ["%Y-%m-%d", "%d/%m/%Y"]
+
+class LmsStatuses(Strict):
+    """Extra status words (beyond the presets' own) meaning completed or not completed."""
+
+    completed: list[str] = []
+    not_completed: list[str] = []
+
+
+class LmsSource(Strict):
+    """Where the ``lms_sync`` job pulls an office's export from (secrets come from the environment).
+
+    ``kind: https`` downloads ``url`` (CSV or .xlsx) with header ``header: <token_prefix><$token_env>``;
+    ``kind: moodle`` calls Moodle's web services at ``url`` (the site's base URL) with the token
+    in ``$token_env`` for each course in ``moodle_courses`` (Moodle course id -> our course id)."""
+
+    office: str
+    kind: Literal["https", "moodle"] = "https"
+    url: str = Field(pattern=r"^https?://\S+$")
+    token_env: str = Field(default="", pattern=r"^([A-Z_][A-Z0-9_]*)?$")
+    header: str = "Authorization"
+    token_prefix: str = "Bearer "
+    moodle_courses: dict[int, str] = {}
+    timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+
+
+class ImportColumns(Strict):
+    """How an LMS export's columns map to Learnbot's fields.
+
+    ``preset`` names the export (its usual column names, statuses and date style); any column
+    named here overrides the preset's. ``date_formats`` (strptime codes) are only needed for an
+    unusual export: otherwise dates are read in ``language`` and ``date_order``, which default to
+    the office's locale (e.g. ``fr`` -> French month names, day first)."""
+
+    preset: LmsPreset = "generic"
+    email: str | None = None
+    course: str | None = None
+    course_title: str | None = None
+    due: str | None = None
+    completed: str | None = None
+    status: str | None = None
+    name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    office: str | None = None
+    date_formats: list[str] = []
+    date_order: Literal["DMY", "MDY", "YMD"] | None = None
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}([_-][A-Za-z]{2})?$")
+    statuses: LmsStatuses = LmsStatuses()
+    max_upload_mb: int = Field(default=50, ge=1, le=500)
+    sources: list[LmsSource] = []
 
 
 class OutboxPolicy(Strict):
@@ -337,6 +384,11 @@ class AppConfig(Strict):
         if self.default_office is not None and self.default_office not in office_ids:
             raise ValueError(f"default_office '{self.default_office}' is not one of {office_ids}")
         self.learning_days.check_offices(office_ids)
+        for index, source in enumerate(self.lms_import.sources):
+            if source.office not in office_ids:
+                raise ValueError(
+                    f"lms_import.sources[{index}].office: '{source.office}' is not one of {office_ids}"
+                )
         for section, ids in (
             ("courses", [c.id for c in self.courses]),
             ("feeds", [f.id for f in self.feeds]),
@@ -367,6 +419,24 @@ class AppConfig(Strict):
 
     def course(self, course_id: str) -> Course | None:
         return next((c for c in self.courses if c.id == course_id), None)
+
+    def office_for_label(self, label: str) -> str | None:
+        """The office an export's office/OU label names (by id or name, ignoring case and
+        accents), or ``None``. A minimal stand-in until office aliases land (issue 11)."""
+        wanted = fold(label)
+        if not wanted:
+            return None
+        for office in self.offices:
+            if wanted in {fold(office.id), fold(office.name)}:
+                return office.id
+        return None
+
+
+def fold(text: str) -> str:
+    """Lower case without accents or extra spaces: "  Bogotá Office" -> "bogota office"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(plain.casefold().split())
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
