@@ -13,7 +13,7 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from bot.features.lms.apply import ImportRequest, import_stream
 from bot.features.lms.parse import ImportRejected, Kind
@@ -77,17 +77,17 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     progress = Progress(sys.stderr, quiet=args.quiet)
     request = ImportRequest(kind=kind, office_id=args.office, dry_run=args.dry_run)
 
-    async def run() -> ImportResult:
+    async def run(stream: BinaryIO) -> ImportResult:
         names = [plugin.NAME for plugin in configured_platforms(settings)] or ["console"]
         runtime = await build_runtime(settings, names)
         try:
-            with path.open("rb") as stream:
-                return await import_stream(runtime.app, stream, path.name, request, progress)
+            return await import_stream(runtime.app, stream, path.name, request, progress)
         finally:
             await runtime.close()
 
     try:
-        result = asyncio.run(run())
+        with path.open("rb") as stream:
+            result = asyncio.run(run(stream))
     except ImportRejected as rejected:
         progress.close()
         if args.json:

@@ -322,6 +322,8 @@ def parse_table(
         if progress is not None and checker.parsed.rows % PROGRESS_EVERY == 0:
             progress(checker.parsed.rows, table.position())
     parsed = checker.parsed
+    if progress is not None:
+        progress(parsed.rows, table.size)
     parsed.course_ids = list(checker.course_index)
     finish(parsed)
     if parsed.problems:

@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 SAMPLE = 64 * 1024
 XLSX_MAGIC = b"PK\x03\x04"
+CHAOS_TIE = 0.1
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF16_LE, "utf-16"),
@@ -69,8 +70,16 @@ def detect_encoding(sample: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
-    best = from_bytes(sample).best()
-    return best.encoding if best is not None else "cp1252"
+    matches = from_bytes(sample)
+    best = matches.best()
+    if best is None:
+        return "cp1252"
+    # On a short sample many single-byte code pages decode equally well; Excel on Windows in the
+    # Americas, Africa and Western Europe writes cp1252, so it wins a near tie.
+    western = next((match for match in matches if match.encoding == "cp1252"), None)
+    if western is not None and western.chaos <= best.chaos + CHAOS_TIE:
+        return "cp1252"
+    return best.encoding
 
 
 def open_table(stream: BinaryIO, name: str) -> Table:
