@@ -99,9 +99,8 @@ async def apply_parsed(
         await _apply_chunk(app, session, parsed, people, rows, request, rules, result, thanks)
         if progress is not None:
             progress("write", number, len(chunks))
-    for person_id, course_id, due in thanks:
-        assignment = await store.assignment_at(session, person_id, course_id, due)
-        if assignment is not None and assignment.completed_on is not None:
+    for assignment in await store.assignments_at(session, thanks):
+        if assignment.completed_on is not None:
             await record_completion(app, session, assignment, assignment.completed_on, "lms", thank=True)
     result.new_people.sort()
     result.not_in_chat.sort()

@@ -8,6 +8,7 @@ million rows take ~20 MB instead of ~500 MB as objects) and people by index.
 
 from __future__ import annotations
 
+import re
 from array import array
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -25,6 +26,7 @@ MAX_PROBLEMS_SHOWN = 50
 MAX_EMAIL = 320
 MAX_NAME = 200
 PROGRESS_EVERY = 5000
+_SPACE = re.compile(r"\s")
 INVALID = date.min
 """Stands for a date cell that could not be read (its problem is already recorded)."""
 
@@ -176,6 +178,8 @@ class RowChecker:
     parsed: Parsed
     courses: dict[str, str | None]
     course_index: dict[str, int] = field(default_factory=dict)
+    folded: dict[str, str] = field(default_factory=dict)
+    """Memo of :func:`fold` for the few distinct course and status texts an export repeats."""
     completed_words: frozenset[str] = frozenset()
     not_completed_words: frozenset[str] = frozenset()
 
@@ -185,7 +189,7 @@ class RowChecker:
             parsed.problems.append(Problem(record.line, record.error))
             return
         cells = record.cells
-        if not any(cell.strip() for cell in cells):
+        if not "".join(cells).strip():
             return
         parsed.rows += 1
         course_id = self._course(cells)
@@ -229,11 +233,17 @@ class RowChecker:
         parsed.done.append(completed.toordinal() if completed else 0)
         parsed.line.append(line)
 
+    def fold(self, text: str) -> str:
+        folded = self.folded.get(text)
+        if folded is None:
+            folded = self.folded[text] = fold(text)
+        return folded
+
     def _course(self, cells: list[str]) -> str | None:
         code, title = self.columns.get(cells, "course"), self.columns.get(cells, "course_title")
         for text in (code, title):
-            if text and fold(text) in self.courses:
-                found = self.courses[fold(text)]
+            if text and self.fold(text) in self.courses:
+                found = self.courses[self.fold(text)]
                 if found is not None:
                     return found
                 break
@@ -247,7 +257,7 @@ class RowChecker:
             reason = f"'{self.columns.names['email']}' is empty"
         elif len(email) > MAX_EMAIL:
             reason = f"the email is {len(email)} characters long; an address has at most {MAX_EMAIL}"
-        elif "@" not in email or any(char.isspace() for char in email):
+        elif "@" not in email or _SPACE.search(email):
             reason = f"'{email}' is not an email address"
         if reason:
             self.parsed.problems.append(Problem(line, reason))
@@ -255,7 +265,7 @@ class RowChecker:
         return email
 
     def _status(self, line: int, cells: list[str]) -> bool | str | None:
-        value = fold(self.columns.get(cells, "status"))
+        value = self.fold(self.columns.get(cells, "status"))
         if not value:
             return None
         if value in self.completed_words:

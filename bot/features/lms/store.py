@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import NudgePolicy
@@ -21,12 +21,12 @@ PEOPLE = Person.metadata.tables[Person.__tablename__]
 
 
 async def load_people(session: AsyncSession, emails: Sequence[str]) -> dict[str, StoredPerson]:
+    """People by (lower-case) email. Emails are stored lower-case, so the unique index on
+    ``people.email`` serves the look-up (``lower(email)`` would scan the table per chunk)."""
     rows = await session.execute(
-        select(func.lower(Person.email), Person.id, Person.display_name, Person.office_id).where(
-            func.lower(Person.email).in_(emails)
-        )
+        select(Person.email, Person.id, Person.display_name, Person.office_id).where(Person.email.in_(emails))
     )
-    return {email: StoredPerson(person_id, name, office) for email, person_id, name, office in rows}
+    return {email: StoredPerson(person_id, name, office) for email, person_id, name, office in rows if email}
 
 
 async def write_people(session: AsyncSession, plan: PeoplePlan, now: datetime) -> None:
@@ -116,23 +116,49 @@ async def write_assignments(
             ],
         )  # fmt: skip
     if plan.create:
+        rows = [
+            (person_id, course_id, slot.due_on, slot.completed_on, slot.source,
+             None if slot.completed_on else first(slot.due_on))
+            for person_id, course_id, slot in plan.create
+        ]  # fmt: skip
+        await insert_assignments(session, rows, now)
+
+
+INSERT_COLUMNS = ("person_id", "course_id", "due_on", "completed_on", "completion_source", "next_nudge_on")
+
+
+async def insert_assignments(
+    session: AsyncSession, rows: Sequence[tuple[object, ...]], now: datetime
+) -> None:
+    """Bulk insert. On SQLite the driver's ``executemany`` takes the rows as they are (SQLite's
+    own date adapters write the ISO text SQLAlchemy reads back), which is ~3x faster than
+    SQLAlchemy's per-value bind processing for 100k rows; elsewhere a Core insert."""
+    if session.get_bind().dialect.name != "sqlite":
         await session.execute(
             insert(ASSIGNMENTS),
             [
-                {"person_id": person_id, "course_id": course_id, "due_on": slot.due_on,
-                 "completed_on": slot.completed_on, "completion_source": slot.source,
-                 "next_nudge_on": None if slot.completed_on else first(slot.due_on),
-                 "created_at": now, "updated_at": now}
-                for person_id, course_id, slot in plan.create
+                {**dict(zip(INSERT_COLUMNS, row, strict=True)), "created_at": now, "updated_at": now}
+                for row in rows
             ],
-        )  # fmt: skip
-
-
-async def assignment_at(
-    session: AsyncSession, person_id: int, course_id: str, due: date
-) -> Assignment | None:
-    return await session.scalar(
-        select(Assignment).where(
-            Assignment.person_id == person_id, Assignment.course_id == course_id, Assignment.due_on == due
         )
-    )
+        return
+    stamp = now.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    columns = ", ".join((*INSERT_COLUMNS, "created_at", "updated_at"))
+    statement = f"INSERT INTO {ASSIGNMENTS.name} ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    values = [(*(value.isoformat() if isinstance(value, date) else value for value in row), stamp, stamp)
+              for row in rows]  # fmt: skip
+    connection = await session.connection()
+    await connection.exec_driver_sql(statement, values)
+
+
+async def assignments_at(session: AsyncSession, keys: Sequence[tuple[int, str, date]]) -> list[Assignment]:
+    """The assignments with these (person, course, due date), in one query per 900 people."""
+    wanted = set(keys)
+    found: list[Assignment] = []
+    people = sorted({person_id for person_id, _, _ in keys})
+    for start in range(0, len(people), 900):
+        rows = await session.scalars(
+            select(Assignment).where(Assignment.person_id.in_(people[start : start + 900]))
+        )
+        found.extend(row for row in rows if (row.person_id, row.course_id, row.due_on) in wanted)
+    return found
