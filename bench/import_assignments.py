@@ -81,7 +81,9 @@ def write_transcript(path: Path, rows: int, people: int) -> list[tuple[str, str,
                 completed_on = TODAY - timedelta(days=rng.randint(1, 29) if recent else rng.randint(31, 700))
                 done = us(completed_on) if finished else ""
                 mandatory.append((email, f"c{course}", due_on))
-            writer.writerow([person, name, email, "Nairobi office", title, "Online Class", status, us(start), due, done])
+            writer.writerow(
+                [person, name, email, "Nairobi office", title, "Online Class", status, us(start), due, done]
+            )
     return mandatory
 
 
@@ -121,7 +123,10 @@ async def run_baseline(database: Path, mandatory: list[tuple[str, str, date]]) -
 
     baseline = load_baseline()
     config = parse_config(
-        {**CONFIG, "lms_import": {"email": "email", "course": "course", "due": "due", "date_formats": ["%Y-%m-%d"]}}
+        {
+            **CONFIG,
+            "lms_import": {"email": "email", "course": "course", "due": "due", "date_formats": ["%Y-%m-%d"]},
+        }
     )
     text = "email,course,due\n" + "".join(f"{e},{c},{d.isoformat()}\n" for e, c, d in mandatory)
     engine = create_engine(f"sqlite+aiosqlite:///{database}")
@@ -164,8 +169,8 @@ def main() -> None:
                   f"{summary['completed']:,}, unchanged {summary['unchanged']:,}, skipped "
                   f"{summary['skipped_not_mandatory']:,}")  # fmt: skip
         seconds = asyncio.run(run_baseline(fresh(work / "baseline.db"), mandatory))
-        print(f"baseline: old importer, in-process (no start-up), the {len(mandatory):,} mandatory rows only, "
-              f"empty database: {seconds:.2f} s")  # fmt: skip
+        print(f"baseline: old importer, in-process (no start-up), the {len(mandatory):,} mandatory rows "
+              f"only, empty database: {seconds:.2f} s")  # fmt: skip
         if args.million:
             export.unlink()
             write_transcript(export, 1_000_000, 100_000)

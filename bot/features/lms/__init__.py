@@ -5,3 +5,7 @@ change (pure), ``store`` reads and writes in bulk and ``apply`` runs the three i
 transaction. The CLI (``learnbot import``), the upload in chat and the ``lms_sync`` job all use
 :func:`bot.features.lms.apply.import_stream`.
 """
+
+from bot.features.lms.feature import register
+
+__all__ = ["register"]

@@ -83,7 +83,8 @@ async def apply_parsed(
     request: ImportRequest,
     progress: Progress | None = None,
 ) -> ImportResult:
-    """Plan and write, one chunk of people at a time, in the caller's transaction."""
+    """Plan and write, one chunk of people at a time, in the caller's transaction (a dry run
+    reads the same records and plans the same way, but writes nothing)."""
     config, now = app.config, app.clock.now()
     rules = rules_for(config, request.kind, now, request.office_id)
     result = ImportResult(
@@ -116,10 +117,14 @@ async def _apply_chunk(
     emails = [parsed.emails[position] for position in people]
     stored = await store.load_people(session, emails)
     people_plan = plan_people(parsed, people, stored, config, request.scope)
-    await store.write_people(session, people_plan, now)
-    if people_plan.new:
-        stored = await store.load_people(session, emails)
     ids = {email: person.id for email, person in stored.items() if email not in people_plan.out_of_scope}
+    if request.dry_run:  # plan only: people not stored yet get stand-in ids below zero
+        ids.update({email: -index for index, (email, _, _) in enumerate(people_plan.new, start=1)})
+    else:
+        await store.write_people(session, people_plan, now)
+        if people_plan.new:
+            stored = await store.load_people(session, [email for email, _, _ in people_plan.new])
+            ids.update({email: person.id for email, person in stored.items()})
     chatting = await store.linked(session, list(ids.values()))
     existing = await store.load_slots(session, list(ids.values()))
     plan = AssignmentPlan()
@@ -130,8 +135,9 @@ async def _apply_chunk(
         course_id = parsed.course_ids[course]
         dated = [(parsed.line[p], as_date(parsed.due[p]), as_date(parsed.done[p])) for p in positions]
         plan_assignments(dated, existing.get((person_id, course_id), []), person_id, course_id, rules, plan)
-    await store.write_assignments(session, plan, config.nudges, now)
-    thanks.extend(plan.thank)
+    if not request.dry_run:
+        await store.write_assignments(session, plan, config.nudges, now)
+        thanks.extend(plan.thank)
     _count(result, people_plan, plan, ids, chatting)
 
 
@@ -154,13 +160,11 @@ def _count(
 async def import_stream(
     app: Learnbot, stream: BinaryIO, name: str, request: ImportRequest, progress: Progress | None = None
 ) -> ImportResult:
-    """Check the file, then apply it in one transaction (``dry_run``: roll back at the end)."""
+    """Check the file, then apply it in one transaction (``dry_run``: plan only, write nothing)."""
     parsed = parse_stream(stream, name, app.config, request, progress)
     async with app.sessions() as session:  # closing without commit rolls back on any error
         result = await apply_parsed(app, session, parsed, request, progress)
-        if request.dry_run:
-            await session.rollback()
-        else:
+        if not request.dry_run:
             await session.commit()
     logger.info("imported %s%s: %s", name, " (dry run)" if request.dry_run else "", result.summary())
     return result
