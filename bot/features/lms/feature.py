@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from bot.features.lms import upload
+from bot.features.lms import sync, upload
 from bot.router import Router
 
 
@@ -11,3 +11,4 @@ def register(router: Router) -> None:
     router.on_file(upload.on_file)
     router.action(upload.APPLY_ACTION)(upload.apply_pressed)
     router.action(upload.CANCEL_ACTION)(upload.cancel_pressed)
+    router.job("lms_sync")(sync.run)

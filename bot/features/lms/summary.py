@@ -34,8 +34,9 @@ class ImportResult:
         return sum(self.not_mandatory.values())
 
     def needs_attention(self) -> bool:
-        """Something a learning manager should look at (the scheduled pull stays quiet otherwise)."""
-        return bool(self.not_in_chat or self.unknown_offices or self.out_of_scope)
+        """Something a learning manager should look at (the scheduled pull stays quiet otherwise):
+        rows naming offices Learnbot doesn't know, or people outside the source's office."""
+        return bool(self.unknown_offices or self.out_of_scope)
 
     def summary(self) -> str:
         lines = [
