@@ -176,3 +176,18 @@ def test_cli_json_and_plain_progress(
     captured = capsys.readouterr()
     assert json.loads(captured.out)["problems"][0].startswith("line 2: 'someday' in 'due' is not a date")
     assert "Traceback" not in captured.err
+
+
+async def test_a_dry_run_plans_exactly_what_applying_does(app: Learnbot) -> None:
+    await import_text(app, "email,course,due\nana@example.org,ethics,2026-12-08\n", "assignments")
+    text = (
+        "email,name,course,due,completed,status\n"
+        "ana@example.org,Ana,ethics,2027-01-15,,In progress\n"  # moved
+        "bob@example.org,Bob,infosec,2026-12-31,2026-11-20,Completed\n"  # new person, completed
+        "bob@example.org,Bob,Excel,,,\n"
+    )
+    dry = await import_text(app, text, "transcript", dry_run=True)
+    assert await count(app, Person) == 1 and await count(app, Assignment) == 1
+    real = await import_text(app, text, "transcript")
+    assert {**dry.as_json(), "dry_run": False} == real.as_json()
+    assert (real.created, real.updated, real.completed, real.next_rounds) == (1, 1, 1, 1)
