@@ -95,12 +95,14 @@ async def apply_parsed(
         dry_run=request.dry_run,
     )
     thanks: list[tuple[int, str, date]] = []
-    chunks = chunks_of_people(parsed, CHUNK_PEOPLE)
-    for number, (people, rows) in enumerate(chunks, start=1):
-        await _apply_chunk(app, session, parsed, people, rows, request, rules, result, thanks)
+    total = -(-sum(1 for positions in parsed.rows_of if positions) // CHUNK_PEOPLE)
+    for number, people in enumerate(chunks_of_people(parsed, CHUNK_PEOPLE), start=1):
+        await _apply_chunk(app, session, parsed, people, request, rules, result, thanks)
         if progress is not None:
-            progress("write", number, len(chunks))
-    for assignment in await store.assignments_at(session, thanks):
+            progress("write", number, total)
+    recent = await store.assignments_at(session, thanks)
+    await store.prefetch_people(session, sorted({assignment.person_id for assignment in recent}))
+    for assignment in recent:
         if assignment.completed_on is not None:
             await record_completion(app, session, assignment, assignment.completed_on, "lms", thank=True)
     result.new_people.sort()
@@ -110,7 +112,7 @@ async def apply_parsed(
 
 
 async def _apply_chunk(
-    app: Learnbot, session: AsyncSession, parsed: Parsed, people: list[int], rows: list[int],
+    app: Learnbot, session: AsyncSession, parsed: Parsed, people: list[int],
     request: ImportRequest, rules: Rules, result: ImportResult, thanks: list[tuple[int, str, date]],
 ) -> None:  # fmt: skip
     config, now = app.config, app.clock.now()
@@ -128,7 +130,7 @@ async def _apply_chunk(
     chatting = await store.linked(session, list(ids.values()))
     existing = await store.load_slots(session, list(ids.values()))
     plan = AssignmentPlan()
-    for (person, course), positions in groups(parsed, rows).items():
+    for (person, course), positions in groups(parsed, people).items():
         person_id = ids.get(parsed.emails[person])
         if person_id is None:
             continue

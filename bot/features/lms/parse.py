@@ -87,8 +87,10 @@ class Parsed:
     not_completed: int = 0
     duplicates: int = 0
     problems: list[Problem] = field(default_factory=list)
-    order: list[int] = field(default_factory=list)
-    """Row positions sorted by person, course and date, duplicates left out (set by ``finish``)."""
+    rows_of: list[array[int]] = field(default_factory=list)
+    """Each person's row positions; ``finish`` sorts them by course and date and drops repeats
+    (a small array per person keeps a million rows in a few MB, where one sorted list of
+    positions would take ~80 MB)."""
 
     def person_of(self, email: str, name: str, office: str) -> int:
         position = self.index.get(email)
@@ -97,6 +99,7 @@ class Parsed:
             self.emails.append(email)
             self.names.append("")
             self.offices.append("")
+            self.rows_of.append(array("i"))
         if name:
             self.names[position] = name[:MAX_NAME]
         if office:
@@ -227,6 +230,7 @@ class RowChecker:
             if part
         )
         position = parsed.person_of(email, name, self.columns.get(cells, "office"))
+        parsed.rows_of[position].append(len(parsed.person))
         parsed.person.append(position)
         parsed.course.append(self.course_index.setdefault(course_id, len(self.course_index)))
         parsed.due.append(due.toordinal() if due else 0)
@@ -342,13 +346,19 @@ def parse_table(
 
 
 def finish(parsed: Parsed) -> None:
-    """Sort rows by person, course and date; drop exact duplicates; report conflicting ones."""
-    person, course, due, done, line = parsed.person, parsed.course, parsed.due, parsed.done, parsed.line
-    order = sorted(range(len(person)), key=lambda i: ((person[i] << 12 | course[i]) << 20) | due[i])
+    """Sort each person's rows by course and date; drop exact repeats; report conflicting ones."""
+    course, due = parsed.course, parsed.due
+    for person, positions in enumerate(parsed.rows_of):
+        ordered = sorted(positions, key=lambda i: (course[i] << 20) | due[i])
+        parsed.rows_of[person] = array("i", _kept(parsed, ordered))
+
+
+def _kept(parsed: Parsed, ordered: list[int]) -> list[int]:
+    course, due, done, line = parsed.course, parsed.due, parsed.done, parsed.line
     kept: list[int] = []
-    for position in order:
+    for position in ordered:
         previous = kept[-1] if kept else -1
-        if previous < 0 or (person[previous], course[previous]) != (person[position], course[position]):
+        if previous < 0 or course[previous] != course[position]:
             kept.append(position)
             continue
         same_round = due[previous] == due[position] and (due[position] or done[previous] == done[position])
@@ -356,11 +366,12 @@ def finish(parsed: Parsed) -> None:
             parsed.duplicates += 1
             continue
         if same_round or parsed.kind == "assignments":
-            email, course_id = parsed.emails[person[position]], parsed.course_ids[course[position]]
+            email = parsed.emails[parsed.person[position]]
             first, second = sorted((line[previous], line[position]))
+            course_id = parsed.course_ids[course[position]]
             parsed.problems.append(
                 Problem(second, f"{email} has {course_id} on line {first} too, with a different date")
             )
             continue
         kept.append(position)
-    parsed.order = kept
+    return kept

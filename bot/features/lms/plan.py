@@ -8,7 +8,7 @@ is the dry run's summary and the apply step's work list.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -191,30 +191,27 @@ def _complete(
     plan.next_rounds += 1
 
 
-def groups(parsed: Parsed, positions: Sequence[int]) -> dict[tuple[int, int], list[int]]:
-    """Row positions of each (person, course), in due-date order (``parsed.order`` is sorted)."""
+def groups(parsed: Parsed, people: Sequence[int]) -> dict[tuple[int, int], list[int]]:
+    """Row positions of each (person, course) of these people, in due-date order."""
     found: dict[tuple[int, int], list[int]] = {}
-    for position in positions:
-        found.setdefault((parsed.person[position], parsed.course[position]), []).append(position)
+    for person in people:
+        for position in parsed.rows_of[person]:
+            found.setdefault((person, parsed.course[position]), []).append(position)
     return found
 
 
-def chunks_of_people(parsed: Parsed, size: int) -> list[tuple[list[int], list[int]]]:
-    """Split the sorted rows into chunks of at most ``size`` people: (people, row positions)."""
-    out: list[tuple[list[int], list[int]]] = []
-    people: list[int] = []
-    rows: list[int] = []
-    for position in parsed.order:
-        person = parsed.person[position]
-        if not people or people[-1] != person:
-            if len(people) == size:
-                out.append((people, rows))
-                people, rows = [], []
-            people.append(person)
-        rows.append(position)
-    if people:
-        out.append((people, rows))
-    return out
+def chunks_of_people(parsed: Parsed, size: int) -> Iterator[list[int]]:
+    """People (positions in ``parsed``) with rows, ``size`` at a time."""
+    chunk: list[int] = []
+    for person, positions in enumerate(parsed.rows_of):
+        if not positions:
+            continue
+        chunk.append(person)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 OrdinalDate = Callable[[int], date | None]

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import NudgePolicy
@@ -31,19 +31,7 @@ async def load_people(session: AsyncSession, emails: Sequence[str]) -> dict[str,
 
 async def write_people(session: AsyncSession, plan: PeoplePlan, now: datetime) -> None:
     if plan.new:
-        await session.execute(
-            insert(PEOPLE),
-            [
-                {
-                    "email": email,
-                    "display_name": name,
-                    "office_id": office,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for email, name, office in plan.new
-            ],
-        )
+        await bulk_insert(session, PEOPLE, ("email", "display_name", "office_id"), plan.new, now)
     if plan.renamed:
         await session.execute(
             update(Person),
@@ -130,25 +118,32 @@ INSERT_COLUMNS = ("person_id", "course_id", "due_on", "completed_on", "completio
 async def insert_assignments(
     session: AsyncSession, rows: Sequence[tuple[object, ...]], now: datetime
 ) -> None:
-    """Bulk insert. On SQLite the driver's ``executemany`` takes the rows as they are (SQLite's
-    own date adapters write the ISO text SQLAlchemy reads back), which is ~3x faster than
-    SQLAlchemy's per-value bind processing for 100k rows; elsewhere a Core insert."""
+    await bulk_insert(session, ASSIGNMENTS, INSERT_COLUMNS, rows, now)
+
+
+async def bulk_insert(
+    session: AsyncSession,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[tuple[object, ...]],
+    now: datetime,
+) -> None:
+    """Insert rows (plus ``created_at``/``updated_at`` = ``now``). On SQLite the driver's
+    ``executemany`` takes the values as they are (dates as the ISO text SQLAlchemy reads back),
+    ~3x faster than SQLAlchemy's per-value bind processing for 100k rows; elsewhere Core."""
     if session.get_bind().dialect.name != "sqlite":
+        stamps = {"created_at": now, "updated_at": now}
         await session.execute(
-            insert(ASSIGNMENTS),
-            [
-                {**dict(zip(INSERT_COLUMNS, row, strict=True)), "created_at": now, "updated_at": now}
-                for row in rows
-            ],
+            insert(table), [{**dict(zip(columns, row, strict=True)), **stamps} for row in rows]
         )
         return
     stamp = now.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
-    columns = ", ".join((*INSERT_COLUMNS, "created_at", "updated_at"))
-    statement = f"INSERT INTO {ASSIGNMENTS.name} ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    names = ", ".join((*columns, "created_at", "updated_at"))
+    marks = ", ".join("?" for _ in range(len(columns) + 2))
     values = [(*(value.isoformat() if isinstance(value, date) else value for value in row), stamp, stamp)
               for row in rows]  # fmt: skip
     connection = await session.connection()
-    await connection.exec_driver_sql(statement, values)
+    await connection.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", values)
 
 
 async def assignments_at(session: AsyncSession, keys: Sequence[tuple[int, str, date]]) -> list[Assignment]:
@@ -162,3 +157,10 @@ async def assignments_at(session: AsyncSession, keys: Sequence[tuple[int, str, d
         )
         found.extend(row for row in rows if (row.person_id, row.course_id, row.due_on) in wanted)
     return found
+
+
+async def prefetch_people(session: AsyncSession, person_ids: Sequence[int]) -> None:
+    """Load these people into the session, so the per-person work after (thank-yous) finds them
+    without a query each."""
+    for start in range(0, len(person_ids), 900):
+        await session.scalars(select(Person).where(Person.id.in_(person_ids[start : start + 900])))
