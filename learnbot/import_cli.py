@@ -13,10 +13,11 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
+from typing import Any, TextIO
 
-from bot.features.lms.apply import ImportRequest, import_stream
-from bot.features.lms.parse import ImportRejected, Kind
+from bot.config import AppConfig, load_config
+from bot.features.lms.apply import ImportRequest, apply_parsed, parse_stream
+from bot.features.lms.parse import ImportRejected, Parsed
 from bot.features.lms.summary import ImportResult
 from learnbot.settings import Settings
 
@@ -66,28 +67,18 @@ class Progress:
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
-    from learnbot.platforms import configured_platforms
-    from learnbot.runtime import build_runtime
-
+    """Check the whole file first (no database needed), then apply it in one transaction."""
     path = Path(args.file)
     if not path.is_file():
         print(f"learnbot: {path}: no such file", file=sys.stderr)
         return 2
-    kind: Kind = args.kind
     progress = Progress(sys.stderr, quiet=args.quiet)
-    request = ImportRequest(kind=kind, office_id=args.office, dry_run=args.dry_run)
-
-    async def run(stream: BinaryIO) -> ImportResult:
-        names = [plugin.NAME for plugin in configured_platforms(settings)] or ["console"]
-        runtime = await build_runtime(settings, names)
-        try:
-            return await import_stream(runtime.app, stream, path.name, request, progress)
-        finally:
-            await runtime.close()
-
+    request = ImportRequest(kind=args.kind, office_id=args.office, dry_run=args.dry_run)
     try:
+        config = load_config(settings.config_path)
         with path.open("rb") as stream:
-            result = asyncio.run(run(stream))
+            parsed = parse_stream(stream, path.name, config, request, progress)
+        result = asyncio.run(_apply(settings, config, parsed, request, progress))
     except ImportRejected as rejected:
         progress.close()
         if args.json:
@@ -101,6 +92,24 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         prefix = "dry run, nothing written: " if args.dry_run else ""
         print(f"{path}: {prefix}{result.summary()}")
     return 0
+
+
+async def _apply(
+    settings: Settings, config: AppConfig, parsed: Parsed, request: ImportRequest, progress: Progress
+) -> ImportResult:
+    from learnbot.platforms import configured_platforms
+    from learnbot.runtime import build_runtime
+
+    names = [plugin.NAME for plugin in configured_platforms(settings)] or ["console"]
+    runtime = await build_runtime(settings, names, config=config)
+    try:
+        async with runtime.app.sessions() as session:
+            result = await apply_parsed(runtime.app, session, parsed, request, progress)
+            if not request.dry_run:
+                await session.commit()
+        return result
+    finally:
+        await runtime.close()
 
 
 def add_commands(subparsers: Any) -> None:
