@@ -121,6 +121,7 @@ async def run_baseline(database: Path, mandatory: list[tuple[str, str, date]]) -
     from bot.clock import ManualClock
     from bot.config import parse_config
     from bot.core import Learnbot
+    from bot.features import FEATURES
     from storage.db import create_engine, session_factory
     from storage.migrate import upgrade
 
@@ -134,7 +135,8 @@ async def run_baseline(database: Path, mandatory: list[tuple[str, str, date]]) -
     text = "email,course,due\n" + "".join(f"{e},{c},{d.isoformat()}\n" for e, c, d in mandatory)
     engine = create_engine(f"sqlite+aiosqlite:///{database}")
     await upgrade(engine)
-    app = Learnbot(config, session_factory(engine), clock=ManualClock(datetime(2026, 12, 1, 9, tzinfo=UTC)))
+    clock = ManualClock(datetime(2026, 12, 1, 9, tzinfo=UTC))
+    app = Learnbot(config, session_factory(engine), clock=clock, features=FEATURES)
     try:
         started, cpu = time.perf_counter(), time.process_time()
         await baseline.import_text(app, text, "assignments")

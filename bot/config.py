@@ -21,12 +21,20 @@ from dateutil.relativedelta import relativedelta
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     field_validator,
     model_validator,
 )
+
+# Each feature's section lives in its folder (bot/features/<name>/config.py) and is composed
+# into AppConfig here: the one place the core imports from a feature (see the layers contract
+# in pyproject.toml). Those modules import only pydantic and bot.config_base.
+from bot.config_base import Strict
+from bot.features.lms.config import ImportColumns, LmsSource
+from bot.features.nudges.config import NudgePolicy
+
+__all__ = ["ImportColumns", "LmsSource", "NudgePolicy", "Strict"]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _RECURRENCE = re.compile(r"^every\s+(?:(\d+)\s+)?(day|week|month|year)s?$")
@@ -39,10 +47,6 @@ class ConfigError(Exception):
         self.source = source
         self.problems = problems
         super().__init__(f"{source} is not valid:\n" + "\n".join(f"  {p}" for p in problems))
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _check_timezone(value: str) -> str:
@@ -165,75 +169,6 @@ class Schedule(Strict):
         except ValueError as exc:
             raise ValueError(f"cron '{self.cron}' is not valid: {exc}") from None
         return self
-
-
-class NudgePolicy(Strict):
-    first_reminder_days_before: int = Field(default=7, ge=0, le=365)
-    remind_on_due_day: bool = True
-    overdue_every_days: int = Field(default=7, ge=1, le=365)
-    max_overdue_reminders: int = Field(default=4, ge=0, le=100)
-    max_messages_per_person_per_day: int = Field(default=1, ge=1, le=20)
-    remind_later_days: int = Field(default=3, ge=1, le=60)
-    """"Remind me later" without a date: this many days, moved to the next working day."""
-    thank_imported_within_days: int = Field(default=30, ge=0, le=3650)
-    """An LMS completion older than this is recorded without a thank-you DM (an initial
-    import of old completions must not message everyone)."""
-    kudos_channel: str | None = None
-    """Channel key for public kudos (opted-in people only); default: the office's first channel."""
-
-
-LmsPreset = Literal["generic", "moodle", "cornerstone", "docebo", "talentlms", "sap_successfactors"]
-
-
-class LmsStatuses(Strict):
-    """Extra status words (beyond the presets' own) meaning completed or not completed."""
-
-    completed: list[str] = []
-    not_completed: list[str] = []
-
-
-class LmsSource(Strict):
-    """Where the ``lms_sync`` job pulls an office's export from (secrets come from the environment).
-
-    ``kind: https`` downloads ``url`` (CSV or .xlsx) with header ``header: <token_prefix><$token_env>``;
-    ``kind: moodle`` calls Moodle's web services at ``url`` (the site's base URL) with the token
-    in ``$token_env`` for each course in ``moodle_courses`` (Moodle course id -> our course id)."""
-
-    office: str
-    kind: Literal["https", "moodle"] = "https"
-    url: str = Field(pattern=r"^https?://\S+$")
-    token_env: str = Field(default="", pattern=r"^([A-Z_][A-Z0-9_]*)?$")
-    header: str = "Authorization"
-    token_prefix: str = "Bearer "
-    moodle_courses: dict[int, str] = {}
-    timeout_seconds: float = Field(default=60.0, gt=0, le=600)
-
-
-class ImportColumns(Strict):
-    """How an LMS export's columns map to Learnbot's fields.
-
-    ``preset`` names the export (its usual column names, statuses and date style); any column
-    named here overrides the preset's. ``date_formats`` (strptime codes) are only needed for an
-    unusual export: otherwise dates are read in ``language`` and ``date_order``, which default to
-    the office's locale (e.g. ``fr`` -> French month names, day first)."""
-
-    preset: LmsPreset = "generic"
-    email: str | None = None
-    course: str | None = None
-    course_title: str | None = None
-    due: str | None = None
-    completed: str | None = None
-    status: str | None = None
-    name: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    office: str | None = None
-    date_formats: list[str] = []
-    date_order: Literal["DMY", "MDY", "YMD"] | None = None
-    language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}([_-][A-Za-z]{2})?$")
-    statuses: LmsStatuses = LmsStatuses()
-    max_upload_mb: int = Field(default=50, ge=1, le=500)
-    sources: list[LmsSource] = []
 
 
 class OutboxPolicy(Strict):

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from bot.config import parse_config
 from bot.core import Learnbot
+from bot.features import FEATURES
 from bot.features.lms.apply import ImportRequest, import_stream, import_text
 from bot.features.lms.parse import ImportRejected
 from storage.models import Person
@@ -135,7 +136,7 @@ async def test_a_custom_mapping_overrides_the_preset(config_data: dict[str, Any]
         "statuses": {"completed": ["Fertig"]},
     }
     config_data["courses"][0]["aliases"] = ["ETH"]
-    app = Learnbot(parse_config(config_data), sessions, clock=clock)
+    app = Learnbot(parse_config(config_data), sessions, clock=clock, features=FEATURES)
     text = (
         "Work mail,User Email,Training Title,Transcript Status,"
         "Transcript Due Date,Transcript Completed Date\n"

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import ManualClock
 from bot.config import parse_config
 from bot.core import Learnbot
+from bot.features import FEATURES
 from bot.features.lms.apply import ImportRequest, import_stream
 from bot.features.lms.parse import ImportRejected
 from storage.models import Person
@@ -63,7 +64,7 @@ def make_app(config_data: dict[str, Any], sessions: async_sessionmaker[AsyncSess
     for course in config_data["courses"]:
         course["aliases"] = ALIASES.get(course["id"], [])
     config_data["lms_import"] = {"preset": preset, **extra}
-    return Learnbot(parse_config(config_data), sessions, clock=clock)
+    return Learnbot(parse_config(config_data), sessions, clock=clock, features=FEATURES)
 
 
 async def count(app: Learnbot, what: type) -> int:

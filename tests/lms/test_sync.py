@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import ManualClock
 from bot.config import parse_config
 from bot.core import Learnbot
+from bot.features import FEATURES
 from storage.models import OutboxMessage
 from storage.nudges import Assignment
 from tests.slack.fake import serve_locally
@@ -93,7 +94,7 @@ async def lms() -> AsyncIterator[tuple[FakeLms, str]]:
 def make_app(config_data: dict[str, Any], sessions: async_sessionmaker[AsyncSession], clock: ManualClock,
              sources: list[dict[str, Any]]) -> Learnbot:  # fmt: skip
     config_data["lms_import"] = {"sources": sources}
-    return Learnbot(parse_config(config_data), sessions, clock=clock)
+    return Learnbot(parse_config(config_data), sessions, clock=clock, features=FEATURES)
 
 
 async def told(app: Learnbot) -> list[str]:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from bot.config import AppConfig, parse_config
 from bot.core import Learnbot
+from bot.features import FEATURES
 from bot.features.lms.apply import import_text
 from bot.features.lms.parse import ImportRejected
 from storage.models import OutboxMessage, Person
@@ -93,7 +94,7 @@ async def test_mapping_and_date_formats_come_from_app_yaml(
         "date_formats": ["%d.%m.%Y"],
     }
     config: AppConfig = parse_config(config_data)
-    app = Learnbot(config, sessions, clock=clock)
+    app = Learnbot(config, sessions, clock=clock, features=FEATURES)
     text = (
         "\ufeffWork email;Course name;Due by;Completed on\nana@example.org;Ethics and integrity;08.12.2026;\n"
     )

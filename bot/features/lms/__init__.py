@@ -6,6 +6,16 @@ transaction. The CLI (``learnbot import``), the upload in chat and the ``lms_syn
 :func:`bot.features.lms.apply.import_stream`.
 """
 
-from bot.features.lms.feature import register
+from __future__ import annotations
 
-__all__ = ["register"]
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.router import Router
+
+
+def register(router: Router) -> None:
+    """Imported on call, not at package import: :mod:`bot.config` imports ``config.py`` here."""
+    from bot.features.lms.feature import register as register_handlers
+
+    register_handlers(router)

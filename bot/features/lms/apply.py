@@ -32,7 +32,8 @@ from bot.features.lms.plan import (
 )
 from bot.features.lms.read import Unreadable, open_table
 from bot.features.lms.summary import ImportResult
-from bot.nudges.actions import record_completion
+from bot.features.nudges.outcomes import record_completion
+from storage.nudges import Source
 
 if TYPE_CHECKING:
     from bot.core import Learnbot
@@ -104,7 +105,7 @@ async def apply_parsed(
     await store.prefetch_people(session, sorted({assignment.person_id for assignment in recent}))
     for assignment in recent:
         if assignment.completed_on is not None:
-            await record_completion(app, session, assignment, assignment.completed_on, "lms", thank=True)
+            await record_completion(app, session, assignment, assignment.completed_on, Source.LMS, thank=True)
     result.new_people.sort()
     result.not_in_chat.sort()
     result.out_of_scope.sort()

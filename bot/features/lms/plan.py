@@ -17,8 +17,9 @@ from dateutil.relativedelta import relativedelta
 from bot.config import AppConfig
 from bot.features.lms.parse import Parsed
 from bot.people import office_for_email
+from storage.nudges import Source
 
-DONE_SOURCES = frozenset({"lms", "confirmed"})
+DONE_SOURCES = frozenset({Source.LMS.value, Source.CONFIRMED.value})
 """Completions that are settled: an LMS record or a manager's confirmation (a self-report is not)."""
 
 
@@ -175,7 +176,7 @@ def _complete(
     rules: Rules, plan: AssignmentPlan,
 ) -> None:  # fmt: skip
     """Record a completion and plan the next round of a recurring course (if not there yet)."""
-    slot.completed_on, slot.source = completed, "lms"
+    slot.completed_on, slot.source = completed, Source.LMS.value
     plan.completed.append((person_id, course_id, slot))
     if rules.thank_from <= completed <= rules.today:
         plan.thank.append((person_id, course_id, slot.due_on))

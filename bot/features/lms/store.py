@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import NudgePolicy
 from bot.features.lms.plan import AssignmentPlan, PeoplePlan, Slot, StoredPerson
-from bot.nudges.stages import first_stage_on
+from bot.features.nudges.stages import first_stage_on
 from storage.models import Person, PlatformAccount
-from storage.nudges import Assignment
+from storage.nudges import Assignment, Source
 
 ASSIGNMENTS = Assignment.metadata.tables[Assignment.__tablename__]
 """The table itself: a Core insert skips the ORM's per-row bookkeeping on bulk inserts."""
@@ -98,7 +98,7 @@ async def write_assignments(
         await session.execute(
             update(Assignment),
             [
-                {"id": slot.id, "completed_on": slot.completed_on, "completion_source": "lms",
+                {"id": slot.id, "completed_on": slot.completed_on, "completion_source": Source.LMS.value,
                  "next_nudge_on": None, "updated_at": now}
                 for slot in done
             ],
