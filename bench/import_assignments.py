@@ -110,6 +110,12 @@ def load_baseline() -> types.ModuleType:
         ["git", "show", f"{BASELINE_COMMIT}:bot/nudges/lms_import.py"],
         cwd=ROOT, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
+    # The old importer's imports, from before Issue 10 moved the nudges into a feature folder.
+    from bot.features.nudges import outcomes, stages
+
+    sys.modules.setdefault("bot.nudges", types.ModuleType("bot.nudges"))
+    sys.modules.setdefault("bot.nudges.actions", outcomes)
+    sys.modules.setdefault("bot.nudges.stages", stages)
     module = types.ModuleType("baseline_lms_import")
     module.__dict__["__name__"] = "baseline_lms_import"
     sys.modules["baseline_lms_import"] = module
