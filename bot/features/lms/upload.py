@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 APPLY_ACTION = "lms.apply"
 CANCEL_ACTION = "lms.cancel"
 KEEP_MINUTES = 30
+SHOWN_IN_CHAT = 10
 EXPORT_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 
 
@@ -59,7 +60,17 @@ def _refused(ctx: Context) -> Message:
 
 
 def _rejected(name: str, rejected: ImportRejected) -> Message:
-    return plain(f"I checked {name}: {rejected}")
+    """The first problems by line (a chat message is no place for hundreds), and what to do."""
+    problems = rejected.problems
+    shown = [str(problem) for problem in problems[:SHOWN_IN_CHAT]]
+    if len(problems) > SHOWN_IN_CHAT:
+        shown.append(
+            f"... and {len(problems) - SHOWN_IN_CHAT} more (`learnbot import --dry-run` lists them all)"
+        )
+    lines = "\n".join(f"• {line}" for line in shown)
+    return plain(
+        f"I checked {name}: nothing was imported; fix {len(problems)} problem(s) and send it again:\n{lines}"
+    )
 
 
 async def on_file(ctx: Context) -> Reply:
