@@ -355,15 +355,16 @@ class AppConfig(Strict):
     def course(self, course_id: str) -> Course | None:
         return next((c for c in self.courses if c.id == course_id), None)
 
-    def office_for_label(self, label: str) -> str | None:
+    def office_for_label(self, label: str | None) -> Office | None:
         """The office an export's office/OU label names (by id or name, ignoring case and
-        accents), or ``None``. A minimal stand-in until office aliases land (issue 11)."""
-        wanted = fold(label)
+        accents), or ``None``. A minimal stand-in until office aliases land (issue 11, which
+        gives the same method aliases and codes)."""
+        wanted = fold(label or "")
         if not wanted:
             return None
         for office in self.offices:
             if wanted in {fold(office.id), fold(office.name)}:
-                return office.id
+                return office
         return None
 
 

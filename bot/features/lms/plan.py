@@ -82,10 +82,14 @@ def plan_people(
 ) -> PeoplePlan:
     """New people, names and offices from the file; people outside ``scope`` are left alone."""
     plan = PeoplePlan()
+    offices: dict[str, str | None] = {}  # an export repeats a few office labels
     default_office = next(iter(sorted(scope))) if scope else None
     for position in positions:
         email, name, label = parsed.emails[position], parsed.names[position], parsed.offices[position]
-        office = config.office_for_label(label) if label else None
+        if label and label not in offices:
+            found = config.office_for_label(label)
+            offices[label] = found.id if found is not None else None
+        office = offices.get(label) if label else None
         if label and office is None:
             plan.unknown_offices[label] += 1
         person = stored.get(email)
