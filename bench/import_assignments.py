@@ -19,7 +19,6 @@ import json
 import os
 import platform
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -88,21 +87,29 @@ def write_transcript(path: Path, rows: int, people: int) -> list[tuple[str, str,
 
 
 def run_cli(config: Path, export: Path, database: Path) -> tuple[float, float, int, dict[str, object]]:
-    """Wall seconds, CPU seconds and peak RSS (KiB) of the child, and the JSON summary. On a
-    shared machine the CPU time is the steadier figure: wall time grows with the load."""
+    """Wall seconds, CPU seconds and peak RSS (KiB) of the command, and its JSON summary. On a
+    shared machine the CPU time is the steadier figure: wall time grows with the load.
+
+    The command runs under a small Python wrapper that reports its child's rusage: a child
+    forked straight from this process would start with this process's (large) resident set
+    and report that as its peak."""
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}"}
     command = [str(ROOT / ".venv/bin/learnbot"), "--config", str(config), "import", "transcript",
                str(export), "--json", "--quiet"]  # fmt: skip
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    peak = after.ru_maxrss
-    if done.returncode != 0:
-        raise SystemExit(f"import failed:\n{done.stderr[-2000:]}")
-    return elapsed, cpu, peak, json.loads(done.stdout)
+    wrapper = (
+        "import json, resource, subprocess, sys, time\n"
+        "started = time.perf_counter()\n"
+        "done = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+        "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(json.dumps({'rc': done.returncode, 'wall': time.perf_counter() - started, "
+        "'cpu': usage.ru_utime + usage.ru_stime, 'peak': usage.ru_maxrss, 'out': done.stdout, "
+        "'err': done.stderr[-2000:]}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", wrapper, *command], env=env, capture_output=True, text=True)
+    report = json.loads(done.stdout)
+    if report["rc"] != 0:
+        raise SystemExit(f"import failed:\n{report['err']}")
+    return report["wall"], report["cpu"], report["peak"], json.loads(report["out"])
 
 
 def load_baseline() -> types.ModuleType:
