@@ -32,7 +32,9 @@ from bot.features.lms.plan import (
 )
 from bot.features.lms.read import Unreadable, open_table
 from bot.features.lms.summary import ImportResult
-from bot.features.nudges.outcomes import record_completion
+from bot.features.nudges import texts
+from bot.features.nudges.outcomes import course_of, record_completion
+from bot.outbox import ToPerson
 from storage.nudges import Source
 
 if TYPE_CHECKING:
@@ -101,15 +103,35 @@ async def apply_parsed(
         await _apply_chunk(app, session, parsed, people, request, rules, result, thanks)
         if progress is not None:
             progress("write", number, total)
-    recent = await store.assignments_at(session, thanks)
-    await store.prefetch_people(session, sorted({assignment.person_id for assignment in recent}))
-    for assignment in recent:
-        if assignment.completed_on is not None:
-            await record_completion(app, session, assignment, assignment.completed_on, Source.LMS, thank=True)
+    await _thank(app, session, thanks)
     result.new_people.sort()
     result.not_in_chat.sort()
     result.out_of_scope.sort()
     return result
+
+
+async def _thank(app: Learnbot, session: AsyncSession, thanks: list[tuple[int, str, date]]) -> None:
+    """Thank people for recent completions (the rows are already written, next rounds too).
+
+    Someone who opted in to kudos goes through the nudges feature's own ``record_completion``
+    (thanks and the public kudos); everyone else just gets the same thank-you, under the same
+    idempotency key, without its per-row queries (a first import may thank hundreds)."""
+    recent = await store.assignments_at(session, thanks)
+    people = sorted({assignment.person_id for assignment in recent})
+    await store.prefetch_people(session, people)
+    celebrated = await store.kudos_opted_in(session, people)
+    for assignment in recent:
+        if assignment.completed_on is None:
+            continue
+        if assignment.person_id in celebrated:
+            await record_completion(app, session, assignment, assignment.completed_on, Source.LMS, thank=True)
+            continue
+        await app.plan(
+            session,
+            destination=ToPerson(assignment.person_id),
+            message=texts.thanks(course_of(app.config, assignment)),
+            key=f"nudge-thanks:{assignment.id}",
+        )
 
 
 async def _apply_chunk(

@@ -13,7 +13,7 @@ from bot.config import NudgePolicy
 from bot.features.lms.plan import AssignmentPlan, PeoplePlan, Slot, StoredPerson
 from bot.features.nudges.stages import first_stage_on
 from storage.models import Person, PlatformAccount
-from storage.nudges import Assignment, Source
+from storage.nudges import Assignment, KudosOptIn, Source
 
 ASSIGNMENTS = Assignment.metadata.tables[Assignment.__tablename__]
 """The table itself: a Core insert skips the ORM's per-row bookkeeping on bulk inserts."""
@@ -164,3 +164,13 @@ async def prefetch_people(session: AsyncSession, person_ids: Sequence[int]) -> N
     without a query each."""
     for start in range(0, len(person_ids), 900):
         await session.scalars(select(Person).where(Person.id.in_(person_ids[start : start + 900])))
+
+
+async def kudos_opted_in(session: AsyncSession, person_ids: Sequence[int]) -> set[int]:
+    found: set[int] = set()
+    for start in range(0, len(person_ids), 900):
+        rows = await session.scalars(
+            select(KudosOptIn.person_id).where(KudosOptIn.person_id.in_(person_ids[start : start + 900]))
+        )
+        found.update(rows)
+    return found
