@@ -192,3 +192,23 @@ async def test_a_dry_run_plans_exactly_what_applying_does(app: Learnbot) -> None
     real = await import_text(app, text, "transcript")
     assert {**dry.as_json(), "dry_run": False} == real.as_json()
     assert (real.created, real.updated, real.completed, real.next_rounds) == (1, 1, 1, 1)
+
+
+def test_bad_lms_settings_name_their_key(config_data: dict[str, Any]) -> None:
+    from bot.config import ConfigError
+
+    config_data["lms_import"] = {
+        "preset": "blackboard",
+        "date_order": "DDMMYY",
+        "sources": [{"office": "atlantis", "url": "ftp://lms.example.org/x.csv", "token_env": "lower"}],
+    }
+    with pytest.raises(ConfigError) as caught:
+        parse_config(config_data)
+    text = str(caught.value)
+    assert "lms_import.preset:" in text and "'cornerstone'" in text
+    assert "lms_import.date_order:" in text
+    assert "lms_import.sources[0].url:" in text and "lms_import.sources[0].token_env:" in text
+    config_data["lms_import"] = {"sources": [{"office": "atlantis", "url": "https://lms.example.org/x.csv"}]}
+    with pytest.raises(ConfigError) as caught:
+        parse_config(config_data)
+    assert "lms_import.sources[0].office: 'atlantis' is not one of ['nairobi', 'bogota']" in str(caught.value)
