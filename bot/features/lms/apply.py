@@ -141,7 +141,7 @@ async def _apply_chunk(
     config, now = app.config, app.clock.now()
     emails = [parsed.emails[position] for position in people]
     stored = await store.load_people(session, emails)
-    people_plan = plan_people(parsed, people, stored, config, request.scope)
+    people_plan = plan_people(parsed, people, stored, config, request.scope, request.office_id)
     ids = {email: person.id for email, person in stored.items() if email not in people_plan.out_of_scope}
     if request.dry_run:  # plan only: people not stored yet get stand-in ids below zero
         ids.update({email: -index for index, (email, _, _) in enumerate(people_plan.new, start=1)})

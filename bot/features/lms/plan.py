@@ -79,11 +79,15 @@ def plan_people(
     stored: dict[str, StoredPerson],
     config: AppConfig,
     scope: frozenset[str] | None,
+    home_office: str | None = None,
 ) -> PeoplePlan:
-    """New people, names and offices from the file; people outside ``scope`` are left alone."""
+    """New people, names and offices from the file; people outside ``scope`` are left alone.
+
+    A new person without an office label goes to ``home_office`` when the import is scoped (a
+    manager's upload: their office), else where :func:`office_for_email` puts them."""
     plan = PeoplePlan()
     offices: dict[str, str | None] = {}  # an export repeats a few office labels
-    default_office = next(iter(sorted(scope))) if scope else None
+    default_office = home_office if scope else None
     for position in positions:
         email, name, label = parsed.emails[position], parsed.names[position], parsed.offices[position]
         if label and label not in offices:
