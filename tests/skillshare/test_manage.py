@@ -11,8 +11,8 @@ from sqlalchemy import select
 from bot.core import Learnbot
 from bot.errors import UserError
 from bot.events import Actor, ButtonPressed, CommandInvoked, Conversation, HomeOpened
+from bot.features.skillshare import text as usertext
 from bot.messages import Buttons, Form, Message, Text
-from bot.skillshare import text as usertext
 from storage.skillshare import SkillOffer
 from tests.support.conversation import ChatDriver, ChatWorld
 

@@ -17,7 +17,7 @@ from typing import Literal
 
 import networkx as nx
 
-from bot.skillshare.text import terms
+from bot.features.skillshare.text import terms
 
 REPEAT_PENALTY = 1000
 MAX_COMPLEMENT = 100

@@ -20,14 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import dialogs
 from bot.dialogs import Dialog
 from bot.errors import UserError
+from bot.features.skillshare import actions
+from bot.features.skillshare import text as usertext
+from bot.features.skillshare.search import offer_search_text, requests_for_offer
+from bot.features.skillshare.views import contact
 from bot.messages import Button, Buttons, Fields, Form, FormField, Header, Message, Note, Text, plain
 from bot.outbox import ToPerson
 from bot.router import Context, Reply
-from bot.skillshare import text as usertext
-from bot.skillshare.search import offer_search_text, requests_for_offer
-from bot.skillshare.views import contact
 from storage.models import DialogState, Person
-from storage.skillshare import SkillMatch, SkillOffer, SkillRequest
+from storage.skillshare import OfferStatus, SkillMatch, SkillOffer, SkillRequest
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,6 @@ LABELS = {
 ALIASES = {"when": "availability", "available": "availability", "what": "skill", "topic": "skill"}
 CONFIRM_WORDS = {"confirm", "yes", "y", "ok", "okay", "save", "looks good"}
 EDIT_WORDS = {"edit", "change", "no"}
-FORM_SUBMIT = "skillshare.offer_form_submit"
 DRAFT = "form_draft"
 """Key in the dialog data holding a refused form's answers as typed, to pre-fill it again."""
 
@@ -110,11 +110,11 @@ def _question(ctx: Context, step: str, data: dict[str, Any], *, intro: str = "")
     if step in {"format", "level"}:
         choices = _choices(ctx, step)
         blocks.append(Text("\n".join(f"{i}. {c}" for i, c in enumerate(choices, 1)), markdown=False))
-        blocks.append(Buttons([Button(c, "skillshare.offer_answer", f"{step}:{c}") for c in choices]))
+        blocks.append(Buttons([Button(c, actions.OFFER_ANSWER, f"{step}:{c}") for c in choices]))
     elif question.example:
         blocks.append(Note(question.example))
     if step == "skill" or (step == "description" and not data.get("offer_id")):
-        blocks.append(Buttons([Button("Use a form instead", "skillshare.offer_form")]))
+        blocks.append(Buttons([Button("Use a form instead", actions.OFFER_FORM)]))
     blocks.append(Note("Type cancel at any time to stop; nothing is saved until you confirm."))
     text = f"{intro} {question.text}".strip()
     return Message(text=text, blocks=blocks, dm=True)
@@ -129,9 +129,9 @@ def summary(data: dict[str, Any], *, heading: str = "Here's your offer") -> Mess
             Fields(fields),
             Buttons(
                 [
-                    Button("Confirm", "skillshare.offer_confirm", style="primary"),
-                    Button("Edit", "skillshare.offer_edit"),
-                    Button("Cancel", "skillshare.offer_cancel", style="danger"),
+                    Button("Confirm", actions.OFFER_CONFIRM, style="primary"),
+                    Button("Edit", actions.OFFER_EDIT),
+                    Button("Cancel", actions.OFFER_CANCEL, style="danger"),
                 ]
             ),
             Note("Or type confirm, edit or cancel."),
@@ -146,8 +146,8 @@ def _which_field(data: dict[str, Any]) -> Message:
         blocks=[
             Text("What would you like to change?"),
             Fields([(LABELS[step], str(data.get(step) or "—")) for step in STEPS]),
-            Buttons([Button(LABELS[step], "skillshare.offer_field", step) for step in STEPS]),
-            Buttons([Button("Use a form instead", "skillshare.offer_form")]),
+            Buttons([Button(LABELS[step], actions.OFFER_FIELD, step) for step in STEPS]),
+            Buttons([Button("Use a form instead", actions.OFFER_FORM)]),
             Note("Type the part to change (e.g. level), or cancel."),
         ],
         dm=True,
@@ -215,22 +215,7 @@ async def ask_field(ctx: Context, state: DialogState, field: str) -> Message:
     return _question(ctx, field, data, intro=f"Now: {current}." if current else "")
 
 
-async def open_state(ctx: Context) -> DialogState | Message:
-    """The person's open offer conversation, for a button press; a message if it is over
-    (an idle one is ended here with the usual note, so the expiry job won't repeat it)."""
-    state = await dialogs.current(ctx.session, ctx.person.id)
-    if state is None or state.dialog != DIALOG:
-        return plain("That conversation has ended. Type `/skillshare offer` to start again.", dm=True)
-    if state.expires_at <= ctx.now:
-        await dialogs.finish(ctx.session, ctx.person.id)
-        return ctx.app.expiry_note(DIALOG)
-    return state
-
-
-async def answer_button(ctx: Context, value: str) -> Reply:
-    state = await open_state(ctx)
-    if isinstance(state, Message):
-        return state
+async def answer_button(ctx: Context, state: DialogState, value: str) -> Reply:
     step, _, choice = value.partition(":")
     if state.step != step:
         return [
@@ -238,6 +223,25 @@ async def answer_button(ctx: Context, value: str) -> Reply:
             where_we_are(ctx, state),
         ]
     return await on_text(ctx, state, choice)
+
+
+async def on_action(ctx: Context, state: DialogState, action_id: str, value: str) -> Reply:
+    """A button of the open offer conversation (the core checked it is open and not idle)."""
+    if action_id == actions.OFFER_ANSWER:
+        return await answer_button(ctx, state, value)
+    if action_id == actions.OFFER_CANCEL:
+        return await dialogs.cancel(ctx.session, state.person_id, DIALOG_SPEC, dm=True)
+    if action_id == actions.OFFER_CONFIRM:
+        return (
+            await confirm(ctx, dict(state.data), state)
+            if state.step == "confirm"
+            else where_we_are(ctx, state)
+        )
+    if action_id == actions.OFFER_EDIT:
+        return await on_text(ctx, state, "edit") if state.step == "confirm" else where_we_are(ctx, state)
+    if action_id == actions.OFFER_FIELD and value in STEPS:
+        return await ask_field(ctx, state, value)
+    return where_we_are(ctx, state)
 
 
 def where_we_are(ctx: Context, state: DialogState) -> Message:
@@ -294,7 +298,7 @@ async def save_offer(ctx: Context, data: dict[str, Any]) -> tuple[SkillOffer, li
         offer = SkillOffer(
             person_id=ctx.person.id,
             office_id=ctx.config.office(ctx.person.office_id).id,
-            status="active",
+            status=OfferStatus.ACTIVE,
             created_at=ctx.now,
         )
         ctx.session.add(offer)
@@ -312,7 +316,7 @@ async def save_offer(ctx: Context, data: dict[str, Any]) -> tuple[SkillOffer, li
 
 async def owned_offer(ctx: Context, offer_id: int) -> SkillOffer:
     offer = await ctx.session.get(SkillOffer, offer_id)
-    if offer is None or offer.person_id != ctx.person.id or offer.status != "active":
+    if offer is None or offer.person_id != ctx.person.id or offer.status != OfferStatus.ACTIVE:
         raise UserError(f"You have no active offer #{offer_id}. See yours with `/skillshare mine`.")
     return offer
 
@@ -421,7 +425,14 @@ async def form(ctx: Context, value: str) -> Reply:
     title = "Edit your offer" if data.get("offer_id") else "Offer a skill"
     return Message(
         text=title,
-        blocks=[Form(title=title, submit_action_id=FORM_SUBMIT, fields=fields, submit_label="Save offer")],
+        blocks=[
+            Form(
+                title=title,
+                submit_action_id=actions.OFFER_FORM_SUBMIT,
+                fields=fields,
+                submit_label="Save offer",
+            )
+        ],
         dm=True,
     )
 
@@ -462,7 +473,7 @@ async def form_submitted(ctx: Context, value: str) -> Reply:
         blocks=[
             Text("I couldn't save the form yet; your answers are kept."),
             Text("\n".join(lines), markdown=False),
-            Buttons([Button("Open the form again", "skillshare.offer_form", style="primary")]),
+            Buttons([Button("Open the form again", actions.OFFER_FORM, style="primary")]),
             Note(f"Or type the {LABELS[first].lower()} here. Type cancel to stop."),
         ],
         dm=True,
@@ -474,6 +485,16 @@ DIALOG_SPEC = Dialog(
     topic="your skillshare offer",
     restart_hint="Type `/skillshare offer` to start again.",
     on_text=on_text,
+    on_action=on_action,
+    actions=frozenset(
+        {
+            actions.OFFER_ANSWER,
+            actions.OFFER_CONFIRM,
+            actions.OFFER_EDIT,
+            actions.OFFER_FIELD,
+            actions.OFFER_CANCEL,
+        }
+    ),
 )
 
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.skillshare.text import normalise, terms
-from storage.skillshare import SkillOffer, SkillRequest
+from bot.features.skillshare.text import normalise, terms
+from storage.skillshare import OfferStatus, RequestStatus, SkillOffer, SkillRequest
 
 SKILL_EXACT, SKILL_PREFIX = 3.0, 2.0
 OTHER_EXACT, OTHER_PREFIX = 1.0, 0.6
@@ -77,7 +77,7 @@ async def search_offers(
     if not wanted:
         return []
     statement = select(SkillOffer).where(
-        SkillOffer.status == "active",
+        SkillOffer.status == OfferStatus.ACTIVE,
         or_(*(SkillOffer.search_text.contains(term, autoescape=True) for term in wanted)),
     )
     if exclude_person_id is not None:
@@ -104,7 +104,7 @@ async def requests_for_offer(session: AsyncSession, offer: SkillOffer) -> list[S
     """Open requests from other people that this offer answers, oldest first."""
     open_requests = await session.scalars(
         select(SkillRequest)
-        .where(SkillRequest.status == "open", SkillRequest.person_id != offer.person_id)
+        .where(SkillRequest.status == RequestStatus.OPEN, SkillRequest.person_id != offer.person_id)
         .order_by(SkillRequest.id)
     )
     return [request for request in open_requests if is_match(rank(request.skill, offer))]

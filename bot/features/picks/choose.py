@@ -27,7 +27,7 @@ class Candidate:
     source_key: str  # the affinity key: a feed id, or "site:<name>" for suggestions
     published: datetime
     suggested: bool = False
-    link: str = ""  # bot.picks.links.link_key: the same page under another address is a repeat
+    link: str = ""  # bot.features.picks.links.link_key: the same page under another address is a repeat
 
 
 def score(candidate: Candidate, now: datetime, max_age_days: int, votes: Mapping[str, int]) -> float:

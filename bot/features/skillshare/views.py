@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.config import AppConfig
+from bot.features.skillshare import actions
 from bot.messages import Block, Button, Buttons, Text
 from storage.models import Person
 from storage.skillshare import SkillOffer, SkillRequest
@@ -54,8 +55,8 @@ def offer_blocks(
 
 def own_offer_buttons(offer: SkillOffer) -> list[Button]:
     return [
-        Button("Edit", "skillshare.edit", str(offer.id)),
-        Button("Withdraw", "skillshare.withdraw", str(offer.id), style="danger"),
+        Button("Edit", actions.EDIT, str(offer.id)),
+        Button("Withdraw", actions.WITHDRAW, str(offer.id), style="danger"),
     ]
 
 

@@ -15,8 +15,8 @@ from bot import dialogs
 from bot.config import AppConfig
 from bot.dialogs import Dialog
 from bot.errors import UserError
-from bot.learning_days import parsing
-from bot.learning_days.messages import when
+from bot.features.learning_days import actions, parsing
+from bot.features.learning_days.views import when
 from bot.messages import Button, Buttons, Fields, Header, Message, Note, Text, plain
 from bot.people import person_timezone
 from bot.router import Context, Reply
@@ -24,7 +24,6 @@ from storage.learning_days import SCHEDULED, LearningDay
 from storage.models import DialogState
 
 NAME = "learning_day_schedule"
-CONFIRM_ACTION = "day.confirm"
 SKIP_WORDS = {"skip", "none", "no", "-", "n/a", "default", "ok", "okay"}
 YES_WORDS = {"yes", "y", "confirm", "schedule", "schedule it", "ok", "okay", "go"}
 
@@ -77,7 +76,7 @@ def _summary(ctx: Context, data: dict[str, Any]) -> Message:
             Header("Schedule this learning day?"),
             Fields(facts),
             Text("Type `yes` to schedule it, or `cancel` to drop it."),
-            Buttons([Button("Schedule it", CONFIRM_ACTION, "yes", style="primary")]),
+            Buttons([Button("Schedule it", actions.CONFIRM, "yes", style="primary")]),
             Note(f"I'll announce it in the office channels: {announce}."),
         ],
         dm=True,
@@ -165,9 +164,9 @@ async def confirm(ctx: Context, state: DialogState) -> Reply:
     )
 
 
-async def confirm_pressed(ctx: Context, value: str) -> Reply:
-    state = await dialogs.current(ctx.session, ctx.person.id)
-    if state is None or state.dialog != NAME or state.step != "confirm" or state.expires_at <= ctx.now:
+async def on_action(ctx: Context, state: DialogState, action_id: str, value: str) -> Reply:
+    """The "Schedule it" button of the open draft (the core checked it is open and not idle)."""
+    if state.step != "confirm":
         return plain("That draft is no longer open; start again with `/learning day schedule`.")
     return await confirm(ctx, state)
 
@@ -177,4 +176,6 @@ DIALOG = Dialog(
     topic="the learning day you were scheduling",
     restart_hint="Start again with `/learning day schedule`.",
     on_text=on_text,
+    on_action=on_action,
+    actions=frozenset({actions.CONFIRM}),
 )

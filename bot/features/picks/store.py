@@ -12,12 +12,21 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.config import Feed
-from bot.picks.choose import Candidate
-from bot.picks.fetch import FeedFetch, Validators
-from bot.picks.links import link_key
+from bot.features.picks.choose import Candidate
+from bot.features.picks.config import Feed
+from bot.features.picks.fetch import FeedFetch, Validators
+from bot.features.picks.links import link_key
 from storage.models import Person
-from storage.picks import SUGGESTION_SOURCE, FeedState, PickItem, PostedPick, Suggestion, UsefulVote
+from storage.picks import (
+    SUGGESTION_SOURCE,
+    FeedState,
+    FetchStatus,
+    PickItem,
+    PostedPick,
+    Suggestion,
+    SuggestionStatus,
+    UsefulVote,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +58,7 @@ async def save_fetches(session: AsyncSession, fetches: Sequence[FeedFetch], now:
             state.url, state.etag, state.last_modified, state.body_sha256 = feed.url, None, None, None
         state.last_fetched_at = now
         state.last_status = fetch.status
-        if fetch.status == "failed":
+        if fetch.status == FetchStatus.FAILED:
             state.last_error = fetch.error
             state.consecutive_failures = (state.consecutive_failures or 0) + 1
             continue
@@ -58,7 +67,7 @@ async def save_fetches(session: AsyncSession, fetches: Sequence[FeedFetch], now:
         state.last_success_at = now
         state.etag, state.last_modified = fetch.validators.etag, fetch.validators.last_modified
         state.body_sha256 = fetch.validators.body_sha256
-        if fetch.status == "ok":
+        if fetch.status == FetchStatus.OK:
             new += await _keep_entries(session, fetch, now)
     await session.flush()
     return new
@@ -190,3 +199,27 @@ async def vote(session: AsyncSession, item_id: int, person_id: int, now: datetim
         await session.flush()
     total = await session.scalar(select(func.count()).where(UsefulVote.item_id == item_id))
     return created, int(total or 0)
+
+
+# -- suggestions and feed health (the handlers' queries) -----------------------------------------
+async def suggestion_for_url(session: AsyncSession, url: str) -> Suggestion | None:
+    return await session.scalar(select(Suggestion).where(Suggestion.url == url))
+
+
+async def pending_suggestions(session: AsyncSession) -> list[Suggestion]:
+    """Suggestions waiting for a learning manager, oldest first."""
+    return list(
+        await session.scalars(
+            select(Suggestion)
+            .where(Suggestion.status == SuggestionStatus.PENDING)
+            .order_by(Suggestion.created_at)
+        )
+    )
+
+
+async def person(session: AsyncSession, person_id: int | None) -> Person | None:
+    return await session.get(Person, person_id) if person_id else None
+
+
+async def feed_states(session: AsyncSession) -> dict[str, FeedState]:
+    return {s.feed_id: s for s in (await session.scalars(select(FeedState))).all()}

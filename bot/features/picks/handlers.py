@@ -15,22 +15,19 @@ import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AppConfig, Channel, Office
 from bot.errors import UserError
-from bot.messages import Button, Buttons, Fields, Header, LinkCard, Message, Note, Text, plain
-from bot.outbox import ToChannel, ToPerson, already_planned
-from bot.people import get_or_create_by_email
-from bot.picks import store
-from bot.picks.choose import choose
-from bot.picks.digest import USEFUL_ACTION, digest_message
-from bot.picks.fetch import (
+from bot.features.picks import actions, store
+from bot.features.picks.choose import choose
+from bot.features.picks.digest import digest_message
+from bot.features.picks.fetch import (
     FeedFetch,
     PageError,
     check_share_url,
@@ -39,11 +36,14 @@ from bot.picks.fetch import (
     make_client,
     unwrap_links,
 )
-from bot.picks.links import link_key
-from bot.picks.text import clean
+from bot.features.picks.links import link_key
+from bot.features.picks.text import clean
+from bot.messages import Button, Buttons, Fields, Header, LinkCard, Message, Note, Text, plain
+from bot.outbox import ToChannel, ToPerson, already_planned
+from bot.people import get_or_create_by_email
 from bot.router import Context, Reply, Router
 from storage.models import Person
-from storage.picks import SUGGESTION_SOURCE, FeedState, PickItem, Suggestion
+from storage.picks import SUGGESTION_SOURCE, FeedState, FetchStatus, PickItem, Suggestion, SuggestionStatus
 
 if TYPE_CHECKING:
     from bot.core import Learnbot
@@ -51,57 +51,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 ClientFactory = Callable[[float], httpx.AsyncClient]
-APPROVE_ACTION = "picks.approve"
-REJECT_ACTION = "picks.reject"
 SUGGESTIONS_SHOWN = 15  # 3 blocks each stays well under Slack's 50-block limit
 SHARE_USAGE = "Share a link like this: `/learning share https://example.org/article why it's worth reading`"
-
-
-def register(router: Router) -> None:
-    register_with(router, client_factory=make_client)
-
-
-def register_with(router: Router, *, client_factory: ClientFactory) -> None:
-    @router.job("refresh_feeds")
-    async def _refresh_feeds(app: Learnbot, session: AsyncSession, args: dict[str, Any]) -> str:
-        """Fetch the feeds without posting, so items a feed drops before the digest are kept."""
-        fetches, new = await refresh(app, session, client_factory)
-        failed = [f.feed.id for f in fetches if f.status == "failed"]
-        return f"{len(fetches)} feed(s) fetched, {new} new item(s)" + (
-            f", failed: {', '.join(failed)}" if failed else ""
-        )
-
-    @router.job("weekly_picks")
-    async def _weekly_picks(app: Learnbot, session: AsyncSession, args: dict[str, Any]) -> str:
-        return await weekly_picks(app, session, args, client_factory)
-
-    @router.command(
-        "learning", "share", usage="<link> [why]", help="suggest a talk or article for the weekly picks"
-    )
-    async def _share(ctx: Context, args: str) -> Reply:
-        return await share(ctx, args, client_factory)
-
-    @router.command(
-        "learning", "suggestions", help="review links people suggested for the picks", managers_only=True
-    )
-    async def _suggestions(ctx: Context, args: str) -> Reply:
-        return await pending_suggestions(ctx)
-
-    @router.command("learning", "feeds", help="how each picks feed answered lately", managers_only=True)
-    async def _feeds(ctx: Context, args: str) -> Reply:
-        return await feed_health(ctx)
-
-    @router.action(USEFUL_ACTION)
-    async def _useful(ctx: Context, value: str) -> Reply:
-        return await useful(ctx, value)
-
-    @router.action(APPROVE_ACTION)
-    async def _approve(ctx: Context, value: str) -> Reply:
-        return await decide(ctx, value, approve=True)
-
-    @router.action(REJECT_ACTION)
-    async def _reject(ctx: Context, value: str) -> Reply:
-        return await decide(ctx, value, approve=False)
 
 
 # -- fetching -------------------------------------------------------------------------------
@@ -193,7 +144,7 @@ async def weekly_picks(
             continue
         await store.record_posted(session, channel.key, ids, week, now)
         done.append(f"{channel.key}: {len(ids)} pick(s)")
-    failed = [f for f in fetches if f.status == "failed"]
+    failed = [f for f in fetches if f.status == FetchStatus.FAILED]
     if failed:
         await report_failures(app, session, failed, [office for office, _ in channels])
     summary = f"{new} new item(s); " + "; ".join(done)
@@ -251,7 +202,7 @@ async def useful(ctx: Context, value: str) -> Reply:
 
 
 # -- suggestions ----------------------------------------------------------------------------
-async def share(ctx: Context, args: str, client_factory: ClientFactory) -> Reply:
+async def share(ctx: Context, args: str, *, client_factory: ClientFactory = make_client) -> Reply:
     link, _, why_text = unwrap_links(args).strip().partition(" ")
     if not link:
         raise UserError(SHARE_USAGE)
@@ -259,9 +210,12 @@ async def share(ctx: Context, args: str, client_factory: ClientFactory) -> Reply
         url = check_share_url(link)
     except PageError as refusal:
         raise UserError(refusal.args[0]) from None
-    existing = await ctx.session.scalar(select(Suggestion).where(Suggestion.url == url))
+    existing = await store.suggestion_for_url(ctx.session, url)
     if existing is not None:
-        state = {"pending": "is waiting for the learning manager", "approved": "is already in the picks"}
+        state: dict[str, str] = {
+            SuggestionStatus.PENDING: "is waiting for the learning manager",
+            SuggestionStatus.APPROVED: "is already in the picks",
+        }
         return plain(
             f"Thanks! Someone already shared “{existing.title}”; it "
             f"{state.get(existing.status, 'was looked at already')}."
@@ -287,7 +241,7 @@ async def share(ctx: Context, args: str, client_factory: ClientFactory) -> Reply
         kind=page.kind,
         why=clean(why_text, 300),
         suggested_by_id=ctx.person.id,
-        status="pending",
+        status=SuggestionStatus.PENDING,
         created_at=ctx.now,
     )
     ctx.session.add(suggestion)
@@ -329,24 +283,20 @@ def _review_blocks(suggestion: Suggestion, name: str, why: str) -> list[Any]:
         Note(f"Suggested by {name}{why} · {suggestion.kind}"),
         Buttons(
             [
-                Button("Approve", APPROVE_ACTION, value=str(suggestion.id), style="primary"),
-                Button("Reject", REJECT_ACTION, value=str(suggestion.id), style="danger"),
+                Button("Approve", actions.APPROVE, value=str(suggestion.id), style="primary"),
+                Button("Reject", actions.REJECT, value=str(suggestion.id), style="danger"),
             ]
         ),
     ]
 
 
-async def pending_suggestions(ctx: Context) -> Reply:
-    rows = (
-        await ctx.session.scalars(
-            select(Suggestion).where(Suggestion.status == "pending").order_by(Suggestion.created_at)
-        )
-    ).all()
+async def pending_suggestions(ctx: Context, args: str) -> Reply:
+    rows = await store.pending_suggestions(ctx.session)
     if not rows:
         return plain("No suggestions are waiting. People can share links with `/learning share <link> why`.")
     blocks: list[Any] = [Header(f"Suggestions waiting ({len(rows)})")]
     for suggestion in rows[:SUGGESTIONS_SHOWN]:
-        by = await ctx.session.get(Person, suggestion.suggested_by_id) if suggestion.suggested_by_id else None
+        by = await store.person(ctx.session, suggestion.suggested_by_id)
         why = f" “{suggestion.why}”" if suggestion.why else ""
         blocks += _review_blocks(suggestion, by.name if by else "a colleague", why)
     if len(rows) > SUGGESTIONS_SHOWN:
@@ -375,9 +325,17 @@ async def _approve(session: AsyncSession, suggestion: Suggestion, manager: Perso
     session.add(item)
     await session.flush()
     suggestion.item_id = item.id
-    suggestion.status = "approved"
+    suggestion.status = SuggestionStatus.APPROVED
     suggestion.decided_at = now
     suggestion.decided_by_id = manager.id
+
+
+async def approve(ctx: Context, value: str) -> Reply:
+    return await decide(ctx, value, approve=True)
+
+
+async def reject(ctx: Context, value: str) -> Reply:
+    return await decide(ctx, value, approve=False)
 
 
 async def decide(ctx: Context, value: str, *, approve: bool) -> Reply:
@@ -386,17 +344,15 @@ async def decide(ctx: Context, value: str, *, approve: bool) -> Reply:
     suggestion = await ctx.session.get(Suggestion, int(value)) if value.isdigit() else None
     if suggestion is None:
         return plain("That suggestion no longer exists.")
-    if suggestion.status != "pending":
-        decider = (
-            await ctx.session.get(Person, suggestion.decided_by_id) if suggestion.decided_by_id else None
-        )
+    if suggestion.status != SuggestionStatus.PENDING:
+        decider = await store.person(ctx.session, suggestion.decided_by_id)
         by = f" by {decider.name}" if decider else ""
         return plain(f"“{suggestion.title}” was already {suggestion.status}{by}.")
     if approve:
         await _approve(ctx.session, suggestion, ctx.person, ctx.now)
         news = f"Good news: your suggestion “{suggestion.title}” was approved for the weekly picks."
     else:
-        suggestion.status = "rejected"
+        suggestion.status = SuggestionStatus.REJECTED
         suggestion.decided_at = ctx.now
         suggestion.decided_by_id = ctx.person.id
         news = (
@@ -412,10 +368,10 @@ async def decide(ctx: Context, value: str, *, approve: bool) -> Reply:
     return plain(f"{'Approved' if approve else 'Rejected'}: “{suggestion.title}”.")
 
 
-async def feed_health(ctx: Context) -> Reply:
+async def feed_health(ctx: Context, args: str) -> Reply:
     if not ctx.config.feeds:
         return plain("No feeds are configured. Add them under `feeds:` in app.yaml.")
-    states = {s.feed_id: s for s in (await ctx.session.scalars(select(FeedState))).all()}
+    states = await store.feed_states(ctx.session)
     rows: list[tuple[str, str]] = []
     for feed in ctx.config.feeds:
         state = states.get(feed.id)
@@ -431,6 +387,46 @@ def _health(state: FeedState | None) -> str:
     if state is None or state.last_fetched_at is None:
         return "not fetched yet"
     when = f"{state.last_fetched_at:%Y-%m-%d %H:%M} UTC"
-    if state.last_status == "failed":
+    if state.last_status == FetchStatus.FAILED:
         return f"failed {state.consecutive_failures} time(s) in a row, last at {when}: {state.last_error}"
     return f"OK, last read {when}"
+
+
+# -- registration --------------------------------------------------------------------------------
+async def refresh_feeds(
+    app: Learnbot, session: AsyncSession, args: dict[str, Any], *, client_factory: ClientFactory = make_client
+) -> str:
+    """Fetch the feeds without posting, so items a feed drops before the digest are kept."""
+    fetches, new = await refresh(app, session, client_factory)
+    failed = [f.feed.id for f in fetches if f.status == FetchStatus.FAILED]
+    return f"{len(fetches)} feed(s) fetched, {new} new item(s)" + (
+        f", failed: {', '.join(failed)}" if failed else ""
+    )
+
+
+async def weekly_picks_job(
+    app: Learnbot, session: AsyncSession, args: dict[str, Any], *, client_factory: ClientFactory = make_client
+) -> str:
+    return await weekly_picks(app, session, args, client_factory)
+
+
+def register(router: Router) -> None:
+    register_with(router, client_factory=make_client)
+
+
+def register_with(router: Router, *, client_factory: ClientFactory) -> None:
+    """The registration table, with the HTTP client injectable (tests, the benchmark)."""
+    router.job("refresh_feeds")(partial(refresh_feeds, client_factory=client_factory))
+    router.job("weekly_picks")(partial(weekly_picks_job, client_factory=client_factory))
+    router.command(
+        "learning", "share", usage="<link> [why]", help="suggest a talk or article for the weekly picks"
+    )(partial(share, client_factory=client_factory))
+    router.command(
+        "learning", "suggestions", help="review links people suggested for the picks", managers_only=True
+    )(pending_suggestions)
+    router.command("learning", "feeds", help="how each picks feed answered lately", managers_only=True)(
+        feed_health
+    )
+    router.action(actions.USEFUL)(useful)
+    router.action(actions.APPROVE)(approve)
+    router.action(actions.REJECT)(reject)

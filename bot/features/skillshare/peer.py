@@ -17,13 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Office
 from bot.errors import UserError
+from bot.features.skillshare import actions
+from bot.features.skillshare import text as usertext
+from bot.features.skillshare.pairing import Candidate, pair_key, propose
+from bot.features.skillshare.views import contact
 from bot.messages import Button, Buttons, Fields, Header, Message, Note, Text, plain
 from bot.outbox import ToPerson
 from bot.router import Context, Reply
-from bot.skillshare import text as usertext
-from bot.skillshare.pairing import Candidate, pair_key, propose
-from bot.skillshare.views import contact
 from storage.models import Person
 from storage.skillshare import PeerPairing, PeerPairMember, PeerProfile, PeerRound
 
@@ -147,65 +149,67 @@ async def _history(session: AsyncSession, office_id: str) -> tuple[Counter[tuple
 async def run_pairing(app: Learnbot, session: AsyncSession, args: dict[str, Any]) -> str:
     now = app.clock.now()
     period = str(args.get("period") or period_of(now))
-    settings = app.config.skillshare
-    summaries: list[str] = []
-    for office in app.config.offices:
-        existing = await session.scalar(
-            select(PeerRound.id).where(PeerRound.office_id == office.id, PeerRound.period == period)
-        )
-        if existing is not None:
-            summaries.append(f"{office.id}: round {period} already proposed")
-            continue
-        profiles = list(
-            await session.scalars(
-                select(PeerProfile)
-                .where(PeerProfile.office_id == office.id, PeerProfile.paused.is_(False))
-                .order_by(PeerProfile.person_id)
-            )
-        )
-        candidates = [
-            Candidate(p.person_id, p.needs, p.strengths) for p in profiles if p.needs or p.strengths
-        ]
-        if len(candidates) < 2:
-            summaries.append(f"{office.id}: {len(candidates)} taking part, no round")
-            continue
-        history, extra = await _history(session, office.id)
-        proposal = propose(
-            candidates, history=history, extra_counts=extra, odd=settings.peer_odd_number, seed=period
-        )
-        try:
-            async with session.begin_nested():
-                round_ = PeerRound(office_id=office.id, period=period, created_at=now)
-                session.add(round_)
-                await session.flush()
-        except IntegrityError:
-            summaries.append(f"{office.id}: round {period} proposed concurrently elsewhere")
-            continue
-        by_id = {c.person_id: c for c in candidates}
-        for group in proposal.groups:
-            pairing = await _add_pairing(
-                session, round_.id, "trio" if len(group) == 3 else "pair", group, now
-            )
-            for person_id in group:
-                partners = [by_id[other] for other in group if other != person_id]
-                await _introduce(app, session, pairing, person_id, partners, now)
-        if proposal.sit_out is not None:
-            pairing = await _add_pairing(session, round_.id, "sit_out", (proposal.sit_out,), now)
-            await app.plan(
-                session,
-                destination=ToPerson(proposal.sit_out),
-                message=plain(
-                    "Peer assist: with an odd number of people this round, you sit this one out. "
-                    "You'll be first in line next round."
-                ),
-                key=f"peer-sitout:{pairing.id}:{proposal.sit_out}",
-            )
-        trios = sum(1 for g in proposal.groups if len(g) == 3)
-        summaries.append(
-            f"{office.id}: {len(proposal.groups) - trios} pair(s), {trios} trio(s), "
-            f"{0 if proposal.sit_out is None else 1} sitting out"
-        )
+    summaries = [await _pair_office(app, session, office, period, now) for office in app.config.offices]
     return f"peer pairing {period}: " + "; ".join(summaries)
+
+
+async def _pair_office(
+    app: Learnbot, session: AsyncSession, office: Office, period: str, now: datetime
+) -> str:
+    """Propose one office's round for ``period`` (once: a second run finds the round) and say what
+    happened, for the job's summary."""
+    existing = await session.scalar(
+        select(PeerRound.id).where(PeerRound.office_id == office.id, PeerRound.period == period)
+    )
+    if existing is not None:
+        return f"{office.id}: round {period} already proposed"
+    profiles = list(
+        await session.scalars(
+            select(PeerProfile)
+            .where(PeerProfile.office_id == office.id, PeerProfile.paused.is_(False))
+            .order_by(PeerProfile.person_id)
+        )
+    )
+    candidates = [Candidate(p.person_id, p.needs, p.strengths) for p in profiles if p.needs or p.strengths]
+    if len(candidates) < 2:
+        return f"{office.id}: {len(candidates)} taking part, no round"
+    history, extra = await _history(session, office.id)
+    proposal = propose(
+        candidates,
+        history=history,
+        extra_counts=extra,
+        odd=app.config.skillshare.peer_odd_number,
+        seed=period,
+    )
+    try:
+        async with session.begin_nested():
+            round_ = PeerRound(office_id=office.id, period=period, created_at=now)
+            session.add(round_)
+            await session.flush()
+    except IntegrityError:
+        return f"{office.id}: round {period} proposed concurrently elsewhere"
+    by_id = {c.person_id: c for c in candidates}
+    for group in proposal.groups:
+        pairing = await _add_pairing(session, round_.id, "trio" if len(group) == 3 else "pair", group, now)
+        for person_id in group:
+            partners = [by_id[other] for other in group if other != person_id]
+            await _introduce(app, session, pairing, person_id, partners, now)
+    if proposal.sit_out is not None:
+        pairing = await _add_pairing(session, round_.id, "sit_out", (proposal.sit_out,), now)
+        await app.plan(
+            session,
+            destination=ToPerson(proposal.sit_out),
+            message=plain(
+                "Peer assist: with an odd number of people this round, you sit this one out. "
+                "You'll be first in line next round."
+            ),
+            key=f"peer-sitout:{pairing.id}:{proposal.sit_out}",
+        )
+    trios = sum(1 for g in proposal.groups if len(g) == 3)
+    return (
+        f"{office.id}: {len(proposal.groups) - trios} pair(s), {trios} trio(s), "
+        f"{0 if proposal.sit_out is None else 1} sitting out"
+    )
 
 
 async def _add_pairing(
@@ -263,8 +267,8 @@ async def _introduce(
                 Text(question),
                 Buttons(
                     [
-                        Button("Yes, we met", "skillshare.peer_met", f"{pairing.id}:yes", style="primary"),
-                        Button("Not yet", "skillshare.peer_met", f"{pairing.id}:no"),
+                        Button("Yes, we met", actions.PEER_MET, f"{pairing.id}:yes", style="primary"),
+                        Button("Not yet", actions.PEER_MET, f"{pairing.id}:no"),
                     ]
                 ),
             ],

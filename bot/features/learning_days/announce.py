@@ -20,8 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AppConfig
-from bot.learning_days import messages, store
-from bot.learning_days.rules import Offset, parse_offset
+from bot.features.learning_days import store, views
+from bot.features.learning_days.rules import Offset, parse_offset
 from bot.outbox import ToChannel
 from storage.learning_days import LearningDay
 from storage.models import OutboxMessage
@@ -103,8 +103,8 @@ async def run(app: Learnbot, session: AsyncSession) -> Summary:
         )
         if done.issuperset(wanted.values()):
             continue  # the usual case every 15 minutes: already planned, don't build it again
-        item = await messages.view(session, day)
-        message = messages.announcement(config, item, now)
+        item = await views.view(session, day)
+        message = views.announcement(config, item, now)
         for key, idempotency_key in wanted.items():
             results = await app.plan(
                 session, destination=ToChannel(key), message=message, key=idempotency_key

@@ -2,9 +2,9 @@
 ``app.yaml``), Learnbot announces them in the office channels at the configured offsets with the
 agenda, RSVP buttons and a calendar file, and posts change and cancellation notices.
 
-This module registers the commands, buttons, home section and job; the work lives in
-:mod:`bot.learning_days`. ``add_agenda_session`` and ``upcoming_days`` are the entry points other
-features (skillshare) use to invite sessions onto a day.
+This module holds the handlers and, at the bottom, their registration table; the work lives in
+the other modules of this folder. ``add_agenda_session`` and ``upcoming_days`` (re-exported by
+the package) are the entry points other features (agenda invites) use to put sessions onto a day.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import UserError
-from bot.learning_days import announce, messages, parsing, scheduling, store
-from bot.learning_days.store import add_agenda_session
+from bot.features.learning_days import actions, announce, parsing, scheduling, store, views
+from bot.features.learning_days.store import add_agenda_session
 from bot.messages import Message, Note, Text, plain
 from bot.outbox import ToChannel, ToPerson
 from bot.people import get_or_create_by_email
@@ -43,7 +43,7 @@ _ADD_SESSION = re.compile(r"^(\S+)\s+(.+?)(?:\s+by\s+(\S+@\S+))?$", re.IGNORECAS
 
 # -- the API other features use -------------------------------------------------------------
 # add_agenda_session(session, *, day_id, title, presenter_person_id, source, now) -> int is
-# re-exported from bot.learning_days.store.
+# re-exported from .store.
 
 
 async def upcoming_days(session: AsyncSession, office_id: str, now: datetime) -> list[LearningDay]:
@@ -118,9 +118,9 @@ async def _change(ctx: Context, rest: str) -> Reply:
     day.version += 1
     day.changed_at = ctx.now
     await ctx.session.flush()
-    item = await messages.view(ctx.session, day)
+    item = await views.view(ctx.session, day)
     posted = await _notify_channels(
-        ctx, day, messages.change_notice(ctx.config, item, what, ctx.now), f"changed:{day.version}"
+        ctx, day, views.change_notice(ctx.config, item, what, ctx.now), f"changed:{day.version}"
     )
     return plain(
         f"Changed learning day #{day.id}: {what}. A change notice goes to {posted} channel(s), "
@@ -133,8 +133,8 @@ async def _cancel(ctx: Context, rest: str) -> Reply:
     day.status = CANCELLED
     day.cancelled_at = ctx.now
     await ctx.session.flush()
-    item = await messages.view(ctx.session, day)
-    notice = messages.cancel_notice(ctx.config, item, ctx.now)
+    item = await views.view(ctx.session, day)
+    notice = views.cancel_notice(ctx.config, item, ctx.now)
     posted = await _notify_channels(ctx, day, notice, "cancelled")
     coming = await store.people_answering(ctx.session, day.id, ("going", "maybe"))
     for person_id in coming:
@@ -173,12 +173,12 @@ async def _who(ctx: Context, rest: str) -> Reply:
     day = await store.get_day(ctx.session, store.parse_day_id(rest))
     answers = await store.answers(ctx.session, day.id)
     lines = [
-        f"{messages.ANSWER_LABELS[answer]} ({len(names)}): {', '.join(names) or 'nobody yet'}"
+        f"{views.ANSWER_LABELS[answer]} ({len(names)}): {', '.join(names) or 'nobody yet'}"
         for answer, names in answers.items()
     ]
     return Message(
         text=f"Who answered for #{day.id} {day.title}: " + "; ".join(lines),
-        blocks=[Text(f"*{day.title}* — {messages.when(ctx.config, day)}"), Text("\n".join(lines))],
+        blocks=[Text(f"*{day.title}* — {views.when(ctx.config, day)}"), Text("\n".join(lines))],
         dm=True,
     )
 
@@ -188,9 +188,9 @@ async def _days(ctx: Context, args: str) -> Reply:
     everywhere = args.strip().lower() == "all"
     office = ctx.config.office(ctx.person.office_id)
     days = await store.upcoming(ctx.session, None if everywhere else office.id, ctx.now)
-    items = [await messages.view(ctx.session, day, ctx.person.id) for day in days]
+    items = [await views.view(ctx.session, day, ctx.person.id) for day in days]
     where = "all offices" if everywhere else office.name
-    return messages.listing(
+    return views.listing(
         ctx.config,
         items,
         heading=f"Upcoming learning days ({where})",
@@ -203,17 +203,17 @@ async def _rsvp(ctx: Context, value: str) -> Reply:
     day = await store.get_day(ctx.session, store.parse_day_id(day_text))
     if day.status == CANCELLED:
         return plain(
-            f"{day.title} on {messages.short_date(day)} was cancelled, so there's nothing to answer.", dm=True
+            f"{day.title} on {views.short_date(day)} was cancelled, so there's nothing to answer.", dm=True
         )
     if store.is_over(day, ctx.now):
-        return plain(f"{day.title} on {messages.short_date(day)} is over already.", dm=True)
+        return plain(f"{day.title} on {views.short_date(day)} is over already.", dm=True)
     await store.set_answer(ctx.session, day.id, ctx.person.id, answer, ctx.now)
     counts = await store.counts(ctx.session, day.id)
-    phrase = messages.ANSWER_PHRASES[answer]
+    phrase = views.ANSWER_PHRASES[answer]
     return Message(
-        text=f"Thanks, noted that {phrase} to {day.title} on {messages.short_date(day)}. {counts.describe()}",
+        text=f"Thanks, noted that {phrase} to {day.title} on {views.short_date(day)}. {counts.describe()}",
         blocks=[
-            Text(f"Thanks, noted that {phrase} to *{day.title}* on {messages.short_date(day)}."),
+            Text(f"Thanks, noted that {phrase} to *{day.title}* on {views.short_date(day)}."),
             Note(f"{counts.describe()} · Changed your mind? Press another answer any time."),
         ],
         dm=True,
@@ -229,8 +229,8 @@ async def _calendar_link(ctx: Context, value: str) -> Reply:
 async def _home(ctx: Context) -> list[Message]:
     office = ctx.config.office(ctx.person.office_id)
     days = await store.upcoming(ctx.session, office.id, ctx.now)
-    items = [await messages.view(ctx.session, day, ctx.person.id) for day in days[: messages.HOME_SHOWN]]
-    return [messages.home(ctx.config, items)]
+    items = [await views.view(ctx.session, day, ctx.person.id) for day in days[: views.HOME_SHOWN]]
+    return [views.home(ctx.config, items)]
 
 
 async def _announcements(app: Learnbot, session: AsyncSession, args: dict[str, Any]) -> str:
@@ -249,8 +249,7 @@ def register(router: Router) -> None:
         _days
     )
     router.dialog(scheduling.DIALOG)
-    router.action(scheduling.CONFIRM_ACTION)(scheduling.confirm_pressed)
-    router.action(messages.RSVP_ACTION)(_rsvp)
-    router.action(messages.CALENDAR_ACTION)(_calendar_link)
+    router.action(actions.RSVP)(_rsvp)
+    router.action(actions.CALENDAR)(_calendar_link)
     router.home_section(20)(_home)
     router.job("learning_day_announcements")(_announcements)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
-from bot.picks.text import clean, one_line_summary
+from bot.features.picks.text import clean, one_line_summary
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,9 +23,10 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from bot.config import Feed
-from bot.picks.feeds import FeedEntry, MalformedFeed, parse_feed
-from bot.picks.opengraph import PageInfo, read_page
+from bot.features.picks.config import Feed
+from bot.features.picks.feeds import FeedEntry, MalformedFeed, parse_feed
+from bot.features.picks.opengraph import PageInfo, read_page
+from storage.picks import FetchStatus
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class FeedFetch:
     """The outcome for one feed: ``status`` is ``ok``, ``not-modified`` or ``failed``."""
 
     feed: Feed
-    status: str
+    status: FetchStatus
     entries: tuple[FeedEntry, ...] = ()
     validators: Validators = Validators()
     error: str = ""
@@ -97,13 +98,13 @@ async def fetch_feeds(
                 async with asyncio.timeout(per_feed_seconds):
                     result = await _fetch_feed(client, feed, validators.get(feed.id, Validators()), parser)
             except TimeoutError:
-                result = FeedFetch(feed, "failed", error=f"no answer within {per_feed_seconds:g} s")
+                result = FeedFetch(feed, FetchStatus.FAILED, error=f"no answer within {per_feed_seconds:g} s")
             except httpx.HTTPError as exc:
-                result = FeedFetch(feed, "failed", error=_describe(exc))
+                result = FeedFetch(feed, FetchStatus.FAILED, error=_describe(exc))
             except MalformedFeed as exc:
-                result = FeedFetch(feed, "failed", error=str(exc))
+                result = FeedFetch(feed, FetchStatus.FAILED, error=str(exc))
             elapsed = time.perf_counter() - started
-            if result.status == "failed":
+            if result.status == FetchStatus.FAILED:
                 logger.warning("feed %s (%s) skipped: %s", feed.id, feed.url, result.error)
             return FeedFetch(
                 result.feed, result.status, result.entries, result.validators, result.error, elapsed
@@ -130,23 +131,23 @@ async def _fetch_feed(
                 url = urljoin(url, response.headers["location"])
                 continue
             if response.status_code == 304:
-                return FeedFetch(feed, "not-modified", validators=known)
+                return FeedFetch(feed, FetchStatus.NOT_MODIFIED, validators=known)
             if response.status_code >= 400:
                 status = f"HTTP {response.status_code} {response.reason_phrase}".strip()
-                return FeedFetch(feed, "failed", error=status)
+                return FeedFetch(feed, FetchStatus.FAILED, error=status)
             body = await _read_limited(response, MAX_FEED_BYTES)
             digest = hashlib.sha256(body).hexdigest()
             fresh = Validators(response.headers.get("etag"), response.headers.get("last-modified"), digest)
         if known.body_sha256 == digest:
-            return FeedFetch(feed, "not-modified", validators=fresh)
+            return FeedFetch(feed, FetchStatus.NOT_MODIFIED, validators=fresh)
         # feedparser is pure Python (~15 ms for a TED feed): parse in a worker thread so the
         # event loop keeps serving chat requests and the other fetches meanwhile.
         loop = asyncio.get_running_loop()
         entries = await loop.run_in_executor(
             parser, partial(parse_feed, body, source_name=feed.id, base_url=url)
         )
-        return FeedFetch(feed, "ok", tuple(entries), fresh)
-    return FeedFetch(feed, "failed", error=f"more than {MAX_REDIRECTS} redirects")
+        return FeedFetch(feed, FetchStatus.OK, tuple(entries), fresh)
+    return FeedFetch(feed, FetchStatus.FAILED, error=f"more than {MAX_REDIRECTS} redirects")
 
 
 async def _read_limited(response: httpx.Response, limit: int) -> bytes:

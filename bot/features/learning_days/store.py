@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AppConfig, Office
 from bot.errors import UserError
-from bot.learning_days.rules import DEFAULT_ANCHOR, parse_rule
+from bot.features.learning_days.rules import DEFAULT_ANCHOR, parse_rule
 from storage.db import dialect_name
 from storage.learning_days import CANCELLED, RSVP_ANSWERS, SCHEDULED, AgendaSession, LearningDay, Rsvp
 from storage.models import Person

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bot.features.picks import actions
+from bot.features.picks.store import SuggestedBy
+from bot.features.picks.text import format_duration, shorten
 from bot.messages import Button, Buttons, Header, LinkCard, Message, Note
-from bot.picks.store import SuggestedBy
-from bot.picks.text import format_duration, shorten
 from storage.picks import PickItem
 
-USEFUL_ACTION = "picks.useful"
 KIND_LABEL = {"talk": "Talk", "article": "Article"}
 
 
@@ -39,7 +39,7 @@ def digest_message(title: str, items: Sequence[PickItem], suggested: Mapping[int
                 image_url=item.image_url,
             )
         )
-        blocks.append(Buttons([Button("Useful", USEFUL_ACTION, value=str(item.id))]))
+        blocks.append(Buttons([Button("Useful", actions.USEFUL, value=str(item.id))]))
         lines.append(f"• {item.title} ({byline(item)}) {item.url}")
     blocks.append(
         Note(

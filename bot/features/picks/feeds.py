@@ -15,7 +15,7 @@ from typing import Any
 
 import feedparser
 
-from bot.picks.text import clean, one_line_summary, parse_duration
+from bot.features.picks.text import clean, one_line_summary, parse_duration
 
 logger = logging.getLogger(__name__)
 

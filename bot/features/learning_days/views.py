@@ -14,12 +14,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AppConfig
-from bot.learning_days import calendar, store
+from bot.features.learning_days import actions, calendar, store
 from bot.messages import Block, Button, Buttons, Divider, Fields, Header, Message, Note, Text
 from storage.learning_days import CANCELLED, LearningDay
 
-RSVP_ACTION = "day.rsvp"
-CALENDAR_ACTION = "day.calendar"
 HEADER_LIMIT = 150  # Slack's header block limit
 LISTED = 8
 AGENDA_SHOWN = 15  # keeps the agenda well inside Slack's 3000 characters per section
@@ -83,7 +81,7 @@ def rsvp_buttons(config: AppConfig, item: DayView) -> Buttons:
     buttons = [
         Button(
             f"{label} ✓" if item.answer == answer else label,
-            RSVP_ACTION,
+            actions.RSVP,
             f"{item.day.id}:{answer}",
             style="primary" if answer == "going" else "default",
         )
@@ -91,7 +89,7 @@ def rsvp_buttons(config: AppConfig, item: DayView) -> Buttons:
     ]
     url = calendar.calendar_url(config, item.day.id)
     if url:
-        buttons.append(Button("Add to calendar", CALENDAR_ACTION, str(item.day.id), url=url))
+        buttons.append(Button("Add to calendar", actions.CALENDAR, str(item.day.id), url=url))
     return Buttons(buttons)
 
 

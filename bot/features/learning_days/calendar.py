@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event, Timezone
 
 from bot.config import AppConfig
-from bot.learning_days.store import AgendaItem
+from bot.features.learning_days.store import AgendaItem
 from storage.learning_days import CANCELLED, LearningDay
 
 PRODID = "-//Learnbot//Learning days//EN"
