@@ -32,6 +32,9 @@ async def count(app: Learnbot, what: type) -> int:
 
 async def test_dry_run_then_apply(world: ChatWorld, tmp_path: Path) -> None:
     manager = world.person(MANAGER)
+    bob = world.person("bob@example.org", name="Bob Kip")
+    await bob.send("hello")  # Bob uses Learnbot already, so the thank-you reaches him
+    await bob.expect_reply()
     await share_file(world, manager, "transcript.csv", EXPORT, tmp_path)
     dry = await manager.expect_reply("Dry run: transcript.csv", "2 assignment(s) created", "1 completion")
     assert "'Excel for beginners' (1)" in dry
@@ -41,6 +44,8 @@ async def test_dry_run_then_apply(world: ChatWorld, tmp_path: Path) -> None:
     await manager.press("Apply")
     done = await manager.expect_reply("Imported transcript.csv", "2 assignment(s) created")
     assert "1 completion(s) recorded" in done
+    await world.deliver()
+    await bob.expect_reply("Thank you for completing", "Information security")  # a recent completion
     assert await count(world.app, LmsUpload) == 0  # the file is deleted after use
     async with world.app.sessions() as session:
         people = {p.email: (p.display_name, p.office_id) for p in await session.scalars(select(Person))}
