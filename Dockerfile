@@ -7,6 +7,8 @@ COPY adapters ./adapters
 COPY scheduler ./scheduler
 COPY storage ./storage
 COPY learnbot ./learnbot
+# The compiled catalogues (.mo) are built here from the committed .po files, never committed.
+RUN pip install --no-cache-dir 'babel>=2.14' && pybabel compile --statistics -d bot/locale -D messages
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim

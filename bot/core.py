@@ -29,15 +29,16 @@ from bot.events import (
     MemberJoined,
     MessageReceived,
 )
+from bot.i18n import ENGLISH, N_, Catalogues, Translator
 from bot.messages import Message, plain
 from bot.outbox import Destination, Planned, enqueue
 from bot.people import resolve_actor
 from bot.router import Context, Reply, Router, is_help_word
-from storage.models import SeenEvent
+from storage.models import Person, SeenEvent
 
 logger = logging.getLogger(__name__)
 
-SORRY = "Sorry, something went wrong on my side and nothing was changed. Please try again in a minute."
+SORRY = N_("Sorry, something went wrong on my side and nothing was changed. Please try again in a minute.")
 
 
 def default_features() -> list[ModuleType]:
@@ -61,6 +62,7 @@ class Learnbot:
         clock: Clock | None = None,
         platforms: Sequence[str] = ("console",),
         features: Iterable[ModuleType] | None = None,
+        catalogues: Catalogues | None = None,
     ) -> None:
         self.config = config
         self.sessions = sessions
@@ -68,8 +70,14 @@ class Learnbot:
         self.platforms = tuple(platforms)
         self.router = Router()
         self.outbox_ready = asyncio.Event()
+        self.i18n = catalogues or Catalogues()
         for feature in default_features() if features is None else features:
             feature.register(self.router)
+
+    def translator_for(self, person: Person) -> Translator:
+        """The person's language: their choice, their platform's locale, their office's, English."""
+        office = self.config.office(person.office_id)
+        return self.i18n.choose(person.language, person.locale, office.locale)
 
     # -- proactive messages -----------------------------------------------------------------
     async def plan(
@@ -108,12 +116,14 @@ class Learnbot:
     # -- inbound events ---------------------------------------------------------------------
     async def handle(self, event: Event) -> list[Message]:
         """Handle one inbound event and return the replies for the conversation it came from."""
+        t = self.i18n.choose(event.actor.locale, self.config.office(self.config.default_office).locale)
         async with self.sessions() as session:
             try:
                 if event.event_id and not await self._first_time(session, event):
                     logger.info("event %s from %s already handled", event.event_id, event.actor.platform)
                     return []
                 person = await resolve_actor(session, self.config, event.actor, self.clock.now())
+                t = self.translator_for(person)
                 ctx = Context(app=self, event=event, session=session, person=person)
                 reply = await self._dispatch(ctx)
                 await session.commit()
@@ -126,11 +136,11 @@ class Learnbot:
                     logger.info("event %s handled concurrently elsewhere", event.event_id)
                     return []
                 logger.exception("conflict while handling %s", type(event).__name__)
-                return [plain(SORRY)]
+                return [plain(t._(SORRY))]
             except Exception:
                 await session.rollback()
                 logger.exception("failed to handle %s", type(event).__name__)
-                return [plain(SORRY)]
+                return [plain(t._(SORRY))]
         return _as_list(reply)
 
     async def _first_time(self, session: AsyncSession, event: Event) -> bool:
@@ -153,7 +163,7 @@ class Learnbot:
         if isinstance(event, ButtonPressed):
             handler = self.router.actions.get(event.action_id)
             if handler is None:
-                return plain("That button no longer does anything. Type `help` to see what I can do.")
+                return plain(ctx._("That button no longer does anything. Type `help` to see what I can do."))
             return await handler(ctx, event.value)
         if isinstance(event, MemberJoined):
             replies: list[Message] = []
@@ -173,17 +183,28 @@ class Learnbot:
     async def command(self, ctx: Context, name: str, text: str) -> Reply:
         name = name.lstrip("/").lower()
         if name not in self.router.commands:
-            return self.help_message(ctx, note=f"I don't know the command `/{name}`.")
+            return self.help_message(ctx, note=ctx._("I don't know the command `/{name}`.", name=name))
         sub, args = self.router.find(name, text)
         if sub is None:
             word = text.strip().split(" ", 1)[0]
             if word.lower() in {"help", ""}:
                 return self.help_message(ctx, command=name)
-            return self.help_message(ctx, command=name, note=f"I don't know `/{name} {word}`.")
+            return self.help_message(
+                ctx, command=name, note=ctx._("I don't know `/{command}`.", command=f"{name} {word}")
+            )
         if sub.managers_only and not ctx.is_learning_manager:
             managers = ", ".join(ctx.config.office(ctx.person.office_id).learning_managers)
-            ask = f" Your learning manager ({managers}) can do it for you." if managers else ""
-            return plain(f"Sorry, only a learning manager can use `/{name} {sub.name}`.{ask}")
+            command = f"{name} {sub.name}"
+            if managers:
+                return plain(
+                    ctx._(
+                        "Sorry, only a learning manager can use `/{command}`. "
+                        "Your learning manager ({managers}) can do it for you.",
+                        command=command,
+                        managers=managers,
+                    )
+                )
+            return plain(ctx._("Sorry, only a learning manager can use `/{command}`.", command=command))
         return await sub.handler(ctx, args)
 
     async def _message(self, ctx: Context, text: str) -> Reply:
@@ -193,14 +214,14 @@ class Learnbot:
             dialog = self.router.dialogs.get(state.dialog)
             if dialog is None or state.expires_at <= self.clock.now():
                 await dialogs.finish(ctx.session, ctx.person.id)
-                note = self.expiry_note(state.dialog)
+                note = self.expiry_note(state.dialog, ctx.t)
                 return [note, *_as_list(await self._command_or_free_text(ctx, text))]
             # In a conversation only "/..." is a command: an answer such as "Learning design"
             # must not be taken for "/learning design".
             if not text.startswith("/"):
                 if text.lower() in {"cancel", "stop", "quit", "exit"}:
                     await dialogs.finish(ctx.session, ctx.person.id)
-                    return plain(f"Cancelled {dialog.topic}; nothing was saved.")
+                    return plain(ctx._("Cancelled {topic}; nothing was saved.", topic=ctx._(dialog.topic)))
                 return await dialog.on_text(ctx, state, text)
         return await self._command_or_free_text(ctx, text)
 
@@ -221,17 +242,20 @@ class Learnbot:
                 return reply
         if is_help_word(text):
             return self.help_message(ctx)
-        return self.help_message(ctx, note="Sorry, I didn't understand that.")
+        return self.help_message(ctx, note=ctx._("Sorry, I didn't understand that."))
 
-    def expiry_note(self, dialog_name: str) -> Message:
+    def expiry_note(self, dialog_name: str, t: Translator = ENGLISH) -> Message:
         dialog = self.router.dialogs.get(dialog_name)
         if dialog is None:
-            return plain("Our earlier conversation has ended.")
+            return plain(t._("Our earlier conversation has ended."))
         minutes = self.config.dialog_idle_minutes
-        return plain(
-            f"We hadn't talked for {minutes} minutes, so I set {dialog.topic} aside "
-            f"(nothing was saved). {dialog.restart_hint}"
+        said = t.ngettext(
+            "We hadn't talked for {n} minute, so I set {topic} aside (nothing was saved).",
+            "We hadn't talked for {n} minutes, so I set {topic} aside (nothing was saved).",
+            minutes,
+            topic=t._(dialog.topic),
         )
+        return plain(f"{said} {t._(dialog.restart_hint)}")
 
     def help_message(self, ctx: Context | None, *, command: str | None = None, note: str = "") -> Message:
         from bot.features.basics import help_text

@@ -49,8 +49,8 @@ async def get_or_create_by_email(
 async def resolve_actor(session: AsyncSession, config: AppConfig, actor: Actor, now: datetime) -> Person:
     """The person behind ``actor``, created and linked on first sight.
 
-    Profile fields the platform knows (name, time zone, locale) fill blanks but never overwrite
-    what the person or an import set explicitly."""
+    Profile fields the platform knows (name, time zone) fill blanks but never overwrite what
+    the person or an import set explicitly; the platform's locale is kept up to date."""
     workspace = actor.workspace_id or ""
     account = await session.scalar(
         select(PlatformAccount).where(
@@ -96,12 +96,16 @@ def _fill_blanks(person: Person, actor: Actor, now: datetime) -> None:
     for attribute, value in (
         ("display_name", actor.display_name),
         ("timezone", actor.timezone),
-        ("locale", actor.locale),
         ("email", actor.email.lower() if actor.email else None),
     ):
         if value and not getattr(person, attribute):
             setattr(person, attribute, value)
             changed = True
+    # The locale is the platform's, not the person's choice (that is ``language``), so it
+    # follows the platform: someone who switches Teams to French gets French.
+    if actor.locale and actor.locale != person.locale:
+        person.locale = actor.locale
+        changed = True
     if changed:
         person.updated_at = now
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dialogs import Dialog
 from bot.events import Event
+from bot.i18n import Translator
 from bot.messages import Message
 from bot.outbox import Destination, Planned
 from storage.models import Person
@@ -49,6 +50,15 @@ class Context:
     event: Event
     session: AsyncSession
     person: Person
+
+    @property
+    def t(self) -> Translator:
+        """The person's language and formats (their choice, platform, office, English)."""
+        return self.app.translator_for(self.person)
+
+    def _(self, message: str, /, **values: object) -> str:
+        """``message`` in the person's language, with ``{name}`` fields filled from ``values``."""
+        return self.t._(message, **values)
 
     @property
     def now(self) -> Any:

@@ -40,6 +40,9 @@ class Person(Base):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     timezone: Mapped[str | None] = mapped_column(String(64))
     locale: Mapped[str | None] = mapped_column(String(16))
+    """The platform's locale for this person (Slack ``users.info``, the Teams activity)."""
+    language: Mapped[str | None] = mapped_column(String(16))
+    """The language the person chose (``/learning language fr``); wins over every locale."""
     office_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -1,0 +1,24 @@
+"""people.language: the language a person chose, ahead of their platform's and office's locale
+
+Revision ID: 0012_i18n
+Revises: 0009_merge
+Create Date: 2026-11-29 15:50:00
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0012_i18n'
+down_revision = '0009_merge'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('people') as batch:
+        batch.add_column(sa.Column('language', sa.String(length=16), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('people') as batch:
+        batch.drop_column('language')
