@@ -28,8 +28,8 @@ bot/locale/%/LC_MESSAGES/messages.mo: bot/locale/%/LC_MESSAGES/messages.po $(BIN
 # After changing user-facing text: refresh the template and the catalogues, then translate
 # the new entries (docs/translations.md).
 extract-messages: $(BIN)/.installed
-	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header -o bot/locale/messages.pot .
-	$(BIN)/pybabel update -i bot/locale/messages.pot -d bot/locale -D messages --no-location --omit-header --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header --no-wrap -o bot/locale/messages.pot .
+	$(BIN)/pybabel update -i bot/locale/messages.pot -d bot/locale -D messages --ignore-obsolete --no-fuzzy-matching --no-wrap
 
 run: $(BIN)/.installed catalogues
 	$(BIN)/learnbot start

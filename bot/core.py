@@ -33,7 +33,7 @@ from bot.i18n import ENGLISH, N_, Catalogues, Translator
 from bot.messages import Message, plain
 from bot.outbox import Destination, Planned, enqueue
 from bot.people import resolve_actor
-from bot.router import Context, Reply, Router, is_help_word
+from bot.router import Context, Reply, Router, is_greeting, is_help_word
 from storage.models import Person, SeenEvent
 
 logger = logging.getLogger(__name__)
@@ -240,9 +240,18 @@ class Learnbot:
             reply = await interpreter(ctx, text)
             if reply is not None:
                 return reply
+        if is_greeting(text):
+            return self.greeting(ctx)
         if is_help_word(text):
             return self.help_message(ctx)
         return self.help_message(ctx, note=ctx._("Sorry, I didn't understand that."))
+
+    def greeting(self, ctx: Context) -> Message:
+        """A short friendly answer to "hi", in the person's language (the list is one `help` away)."""
+        first = ctx.person.display_name.split(" ")[0] if ctx.person.display_name else ""
+        if first:
+            return plain(ctx._("Hi {name}! 👋 How can I help? Type `help` to see what I can do.", name=first))
+        return plain(ctx._("Hi! 👋 How can I help? Type `help` to see what I can do."))
 
     def expiry_note(self, dialog_name: str, t: Translator = ENGLISH) -> Message:
         dialog = self.router.dialogs.get(dialog_name)

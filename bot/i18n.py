@@ -27,7 +27,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_skeleton, format_time
+from babel.dates import format_date, format_time
 from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -40,6 +40,12 @@ DOMAIN = "messages"
 DEFAULT_LANGUAGE = "en"
 LANGUAGE_NAMES = {"en": "English", "fr": "français", "es": "español"}
 """Each language in its own name (what ``/learning language`` lists)."""
+DAY_PATTERNS = {
+    "en": ("EEEE d MMMM", "EEEE d MMMM y"),
+    "fr": ("EEEE d MMMM", "EEEE d MMMM y"),
+    "es": ("EEEE d 'de' MMMM", "EEEE d 'de' MMMM 'de' y"),
+}
+"""How a day is written in a sentence, without and with the year (CLDR patterns)."""
 
 
 def N_(message: str) -> str:
@@ -96,12 +102,13 @@ class Translator:
 
     # -- formats ---------------------------------------------------------------------------
     def day(self, value: date, today: date | None = None) -> str:
-        """``Friday 4 December`` / ``vendredi 4 décembre`` / ``viernes, 4 de diciembre``; the
+        """``Friday 4 December`` / ``vendredi 4 décembre`` / ``viernes 4 de diciembre``; the
         year only when it is not this year's (``today`` given)."""
         with_year = today is not None and value.year != today.year
-        if self.language == DEFAULT_LANGUAGE:
-            return format_date(value, "EEEE d MMMM" + (" y" if with_year else ""), locale="en")
-        return format_skeleton("yMMMMEEEEd" if with_year else "MMMMEEEEd", value, locale=self.locale)
+        patterns = DAY_PATTERNS.get(self.language)
+        if patterns is None:
+            return format_date(value, "full" if with_year else "long", locale=self.locale)
+        return format_date(value, patterns[with_year], locale=self.locale)
 
     def date(self, value: date, format: str = "medium") -> str:
         return format_date(value, format, locale=self.locale)

@@ -33,12 +33,26 @@ Job = Callable[["Learnbot", AsyncSession, dict[str, Any]], Awaitable[str]]
 """A scheduled job: gets the app, a session and its ``args`` from app.yaml; returns a summary."""
 
 
-HELP_WORDS = {"help", "hi", "hello", "hey", "menu", "commands"}
+HELP_WORDS = {"help", "menu", "commands", "aide", "commandes", "ayuda", "menú", "comandos"}
+GREETINGS = {
+    "hi", "hello", "hey", "hiya", "good morning", "good afternoon", "good evening", "hi there",
+    "bonjour", "salut", "coucou", "bonsoir", "hola", "buenos días", "buenos dias", "buenas",
+    "buenas tardes", "buenas noches", "hi learnbot", "hello learnbot", "hola learnbot", "bonjour learnbot",
+}  # fmt: skip
+
+
+def _bare(text: str) -> str:
+    return " ".join(text.lower().strip("!.?¡¿ 👋🙂😊").split())
 
 
 def is_help_word(text: str) -> bool:
-    """``help``, ``hi``, ``?`` and the like: a request for the general help."""
-    return text.lower().strip("!.? ") in HELP_WORDS or text.strip() == "?"
+    """``help``, ``aide``, ``ayuda``, ``?`` and the like: a request for the general help."""
+    return _bare(text) in HELP_WORDS or text.strip() in {"?", "¿?"}
+
+
+def is_greeting(text: str) -> bool:
+    """``hi``, ``bonjour``, ``hola 👋``: a greeting deserves a greeting, not the command list."""
+    return _bare(text) in GREETINGS or text.strip() == "👋"
 
 
 @dataclass(slots=True)

@@ -18,7 +18,7 @@ async def test_reminder_snooze_help_done_confirm_and_kudos(world: ChatWorld, clo
     bob = world.person("bob@example.org", name="Bob")
     for person in (ana, manager, bob):
         await person.send("hello")
-        await person.expect_reply("Here's what I can do")
+        await person.expect_reply("How can I help")
     await ana.send("/learning kudos on")
     await ana.expect_reply("Kudos are on")
     clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
@@ -100,7 +100,7 @@ async def test_bare_help_after_a_reminder_asks_which_help(world: ChatWorld, cloc
     manager = world.person("manager@example.org", name="Manager")
     for person in (ana, manager):
         await person.send("hello")
-        await person.expect_reply("Here's what I can do")
+        await person.expect_reply("How can I help")
     clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
     await assign(world.app, "ana@example.org,ethics,2026-12-08")
     await world.run_job("nudge_sweep")

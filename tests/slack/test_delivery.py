@@ -41,7 +41,7 @@ async def _met(slack: SlackWorld, email: str) -> tuple[SlackDriver, int]:
     """A person who has talked to the bot once (so they are linked to Slack)."""
     driver = slack.person(email)
     await driver.send("hello")
-    await driver.expect_reply("Here's what I can do")
+    await driver.expect_reply("How can I help")
     return driver, await _person_id(slack.app.sessions, email)
 
 
