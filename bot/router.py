@@ -74,6 +74,10 @@ class Context:
         """``message`` in the person's language, with ``{name}`` fields filled from ``values``."""
         return self.t._(message, **values)
 
+    def ngettext(self, singular: str, plural: str, n: int, /, **values: object) -> str:
+        """The singular or plural text for ``n`` in the person's language (``{n}`` available)."""
+        return self.t.ngettext(singular, plural, n, **values)
+
     @property
     def now(self) -> Any:
         return self.app.clock.now()
