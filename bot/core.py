@@ -11,7 +11,6 @@ import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from types import ModuleType
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -29,29 +28,28 @@ from bot.events import (
     MemberJoined,
     MessageReceived,
 )
+from bot.help import help_text
 from bot.i18n import ENGLISH, N_, Catalogues, Translator
 from bot.messages import Message, plain
 from bot.outbox import Destination, Planned, enqueue
 from bot.people import resolve_actor
-from bot.router import Context, Reply, Router, is_greeting, is_help_word
+from bot.router import Context, Feature, Reply, Router, is_greeting, is_help_word
 from storage.models import Person, SeenEvent
 
 logger = logging.getLogger(__name__)
 
+CANCEL_WORDS = {"cancel", "stop", "quit", "exit", "annuler", "arrêter", "arreter", "cancelar", "salir"}
+"""Typed in a conversation (a dialog), these drop it, in the three languages."""
+
 SORRY = N_("Sorry, something went wrong on my side and nothing was changed. Please try again in a minute.")
-
-
-def default_features() -> list[ModuleType]:
-    from bot.features import FEATURES
-
-    return list(FEATURES)
 
 
 class Learnbot:
     """The bot: configuration, a session factory, a clock, the enabled platforms and the router.
 
     ``platforms`` are the chat platforms this process can deliver to (``slack``, ``teams``,
-    ``console``); the outbox plans each proactive message for one of them.
+    ``console``); the outbox plans each proactive message for one of them. ``features`` come
+    from the composition root (normally :data:`bot.features.FEATURES`): the core imports none.
     """
 
     def __init__(
@@ -61,7 +59,7 @@ class Learnbot:
         *,
         clock: Clock | None = None,
         platforms: Sequence[str] = ("console",),
-        features: Iterable[ModuleType] | None = None,
+        features: Iterable[Feature],
         catalogues: Catalogues | None = None,
     ) -> None:
         self.config = config
@@ -71,7 +69,7 @@ class Learnbot:
         self.router = Router()
         self.outbox_ready = asyncio.Event()
         self.i18n = catalogues or Catalogues()
-        for feature in default_features() if features is None else features:
+        for feature in features:
             feature.register(self.router)
 
     def translator_for(self, person: Person) -> Translator:
@@ -219,7 +217,7 @@ class Learnbot:
             # In a conversation only "/..." is a command: an answer such as "Learning design"
             # must not be taken for "/learning design".
             if not text.startswith("/"):
-                if text.lower() in {"cancel", "stop", "quit", "exit"}:
+                if text.lower() in CANCEL_WORDS:
                     await dialogs.finish(ctx.session, ctx.person.id)
                     return plain(ctx._("Cancelled {topic}; nothing was saved.", topic=ctx._(dialog.topic)))
                 return await dialog.on_text(ctx, state, text)
@@ -267,10 +265,9 @@ class Learnbot:
         return plain(f"{said} {t._(dialog.restart_hint)}")
 
     def help_message(self, ctx: Context | None, *, command: str | None = None, note: str = "") -> Message:
-        from bot.features.basics import help_text
-
         manager = bool(ctx and ctx.is_learning_manager)
-        return help_text(self.router, self.config.bot_name, command=command, note=note, manager=manager)
+        t = ctx.t if ctx is not None else ENGLISH
+        return help_text(t, self.router, self.config.bot_name, command=command, note=note, manager=manager)
 
 
 def _as_list(reply: Reply) -> list[Message]:

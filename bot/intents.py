@@ -545,6 +545,11 @@ _QUESTION_START = re.compile(
     r"quand|comment|pourquoi|ou est|ou se|quel(?:le)?s?|qui|est-ce|combien|c'est quoi|puis-je|dois-je|"
     r"cuando|como|donde|por que|cual|quien|cuanto|puedo|debo|hay que)\b"
 )
+_ABOUT_COURSE = re.compile(
+    r"\b(?:it|this|that|course|training|module|modules|quiz|test|exam|certificate|mandatory|required|lms|"
+    r"ca|ce|cela|cours|formation|obligatoire|certificat|lo|la|esto|eso|curso|capacitacion|obligatorio|"
+    r"certificado|examen)\b"
+)
 _DUE_TOPIC = re.compile(r"\b(?:due|deadline|date limite|echeance|fecha|plazo|vence|when|quand|cuando)\b")
 _LINK_TOPIC = re.compile(r"\b(?:link|url|where|lien|ou|enlace|donde|vinculo)\b")
 
@@ -759,12 +764,14 @@ def _status(cleaned: str, local_now: datetime, languages: list[str]) -> Intent |
 def _plans(cleaned: str, local_now: datetime, languages: list[str]) -> Intent | None:
     """Snoozes, questions and short replies that need asking back."""
     if _SNOOZE.search(cleaned):
-        day = read_day(cleaned, local_now, past=False, languages=languages)
-        return Intent(Kind.SNOOZE, on=day if day and day > local_now.date() else None)
+        # A day in the past is passed on as it is, so the answer can say so ("isn't in the future").
+        return Intent(Kind.SNOOZE, on=read_day(cleaned, local_now, past=False, languages=languages))
     if "?" in cleaned or _QUESTION_START.search(cleaned):
         if _UNCLEAR_WHOLE.match(cleaned):
             return Intent(Kind.UNCLEAR)
         topic = "due" if _DUE_TOPIC.search(cleaned) else "link" if _LINK_TOPIC.search(cleaned) else ""
+        if not topic and not _ABOUT_COURSE.search(cleaned):
+            return None  # "what's the weather?" is a question, but not about the reminder
         return Intent(Kind.QUESTION, topic=topic)
     if _UNCLEAR_WHOLE.match(cleaned):
         return Intent(Kind.UNCLEAR)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.clock import ManualClock
 from bot.config import ConfigError, parse_config
 from bot.core import Learnbot
+from bot.features import FEATURES
 from storage.models import OutboxMessage, Person
 from tests.nudges.helpers import assign, place
 from tests.support.conversation import ConsoleWorld
@@ -35,8 +36,9 @@ async def test_help_goes_privately_to_the_persons_own_manager(app: Learnbot, clo
     clock.set(datetime(2026, 12, 1, 14, tzinfo=UTC))  # 09:00 in Bogotá
     await world.run_job("nudge_sweep")
     await luis.expect_reply("Information security")
-    await luis.press("I need help")
-    await luis.expect_reply("know privately", "I'll remind you")
+    # Luis is in the Bogotá office (locale: es) and the console has no locale of its own.
+    await luis.press("Necesito ayuda")
+    await luis.expect_reply("en privado", "te recordaré")
     await luis.send("I need help")  # the same day again: the manager is not told twice
     await world.deliver()
     sent = [row for row in await _outbox(app) if row[0].startswith("nudge-help:")]
@@ -61,13 +63,13 @@ async def test_only_the_offices_learning_manager_sees_who_is_overdue(app: Learnb
     report = await manager.expect_reply("Nairobi office", "Ethics and integrity", "Overdue: Ana")
     assert "luis" not in report.lower()
     await gestora.send("/learning report")
-    report = await gestora.expect_reply("Bogotá office", "Overdue: luis@example.org")
+    report = await gestora.expect_reply("Bogotá office", "Vencidos: luis@example.org")  # office locale: es
     assert "Ana (due" not in report
     # A manager cannot review another office's people either.
     await ana.send("done")  # no reminder yet: not taken as an answer
     await ana.expect_reply("didn't understand")
     await gestora.send("/learning confirm ana@example.org ethics")
-    await gestora.expect_reply("I don't know ana@example.org in Bogotá office")
+    await gestora.expect_reply("No conozco a ana@example.org en Bogotá office")
 
 
 async def test_a_button_from_someone_elses_reminder_does_nothing(app: Learnbot) -> None:
@@ -94,7 +96,7 @@ async def test_kudos_only_for_people_who_opted_in(app: Learnbot) -> None:
     await bob.send("/learning kudos")
     await bob.expect_reply("off (the default)")
     await assign(app, "ana@example.org,ethics,2026-12-08", "bob@example.org,ethics,2026-12-08")
-    from bot.nudges.lms_import import import_text
+    from bot.features.nudges.lms_import import import_text
 
     await import_text(
         app,
@@ -122,17 +124,18 @@ async def test_weekly_summary_goes_to_each_manager_once_per_week(app: Learnbot, 
 
 async def test_help_says_so_when_the_manager_cannot_be_reached(config, sessions, clock) -> None:  # type: ignore[no-untyped-def]
     """On Slack, a manager who never used the bot has no account yet: say so, don't pretend."""
-    from bot.nudges.actions import ask_for_help
+    from bot.features.nudges.outcomes import ask_for_help
+    from bot.i18n import ENGLISH
     from bot.people import person_by_email
     from storage.nudges import Assignment
 
-    slack_only = Learnbot(config, sessions, clock=clock, platforms=("slack",))
+    slack_only = Learnbot(config, sessions, clock=clock, platforms=("slack",), features=FEATURES)
     await assign(slack_only, "ana@example.org,ethics,2026-12-08")
     async with sessions() as session, session.begin():
         ana = await person_by_email(session, "ana@example.org")
         assert ana is not None
         assignment = await session.get_one(Assignment, 1)
-        outcome = await ask_for_help(slack_only, session, ana, assignment, "no access")
+        outcome = await ask_for_help(slack_only, session, ENGLISH, ana, assignment, "no access")
     assert "write to manager@example.org" in outcome.text
     failed = [row for row in await _outbox(slack_only) if row[0].startswith("nudge-help:")]
     assert [email for _, _, email in failed] == ["manager@example.org"]
@@ -147,11 +150,11 @@ def test_kudos_channel_must_exist(config_data: dict) -> None:
 
 async def test_report_counts_people_not_rounds(app: Learnbot, clock: ManualClock) -> None:
     """A confirmed completion creates the next round; the person still counts once, as done."""
-    from bot.nudges.report import office_report
+    from bot.features.nudges.report import office_report
 
     await assign(app, "ana@example.org,ethics,2026-12-08", "bob@example.org,ethics,2026-11-10")
     completions = "email,course,completed\nana@example.org,ethics,2026-11-30\n"
-    from bot.nudges.lms_import import import_text
+    from bot.features.nudges.lms_import import import_text
 
     await import_text(app, completions, "completions")
     async with app.sessions() as session:

@@ -27,8 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.config import AppConfig, WorkingHours
-from bot.nudges import messages
-from bot.nudges.stages import Stage, current_stage, next_stage_on
+from bot.features.nudges import texts
+from bot.features.nudges.config import NudgePolicy
+from bot.features.nudges.stages import Stage, current_stage, next_stage_on
+from bot.i18n import Translator
 from bot.outbox import ToPerson
 from storage.models import OutboxMessage, Person
 from storage.nudges import Assignment
@@ -166,14 +168,8 @@ async def working_now(session: AsyncSession, config: AppConfig, now: datetime) -
     return or_(*conditions) if conditions else None
 
 
-async def decide(session: AsyncSession, config: AppConfig, now: datetime) -> Decision:
-    """Who is due a reminder right now (no writes)."""
-    policy = config.nudges
-    decision = Decision()
-    working = await working_now(session, config, now)
-    if working is None:
-        return decision
-    horizon = (now + timedelta(days=1)).date()  # the latest local date anywhere (UTC+14)
+def _due_rows(policy: NudgePolicy, working: ColumnElement[bool], horizon: date) -> Select[Any]:
+    """Open assignments whose next reminder is due by ``horizon`` for people in working time."""
     # Only each person's most urgent few: the daily cap lets no more through anyway, and this
     # keeps the rows read proportional to people, not to their backlog.
     rank = (
@@ -197,9 +193,20 @@ async def decide(session: AsyncSession, config: AppConfig, now: datetime) -> Dec
         .where(Assignment.next_nudge_on <= horizon, Assignment.completed_on.is_(None), working)
         .subquery()
     )
-    statement = select(*[column for column in ranked.c if column.name != "rank"]).where(
+    return select(*[column for column in ranked.c if column.name != "rank"]).where(
         ranked.c.rank <= policy.max_messages_per_person_per_day + RANK_SLACK
     )
+
+
+async def decide(session: AsyncSession, config: AppConfig, now: datetime) -> Decision:
+    """Who is due a reminder right now (no writes)."""
+    policy = config.nudges
+    decision = Decision()
+    working = await working_now(session, config, now)
+    if working is None:
+        return decision
+    horizon = (now + timedelta(days=1)).date()  # the latest local date anywhere (UTC+14)
+    statement = _due_rows(policy, working, horizon)
     # Plain Core rows: the ORM adds nothing to a read of tuples, and costs time per row.
     rows = await (await session.connection()).execute(statement)
     courses = {course.id for course in config.courses}
@@ -256,13 +263,15 @@ async def sweep(app: Learnbot, session: AsyncSession) -> str:
     now = app.clock.now()
     decision = await decide(session, app.config, now)
     await apply_advances(session, decision.advance, now)
-    people = await _names(session, (n.person_id for n in decision.due))
+    people = await _names(app, session, (n.person_id for n in decision.due))
     planned = 0
     for item in decision.due:
         course = app.config.course(item.course_id)
         assert course is not None  # decide() skips courses no longer in app.yaml
-        message = messages.nudge(
-            people.get(item.person_id, ""),
+        name, t = people.get(item.person_id, ("", app.i18n.choose(None)))
+        message = texts.nudge(
+            t,
+            name,
             course,
             item.due_on,
             item.stage,
@@ -289,12 +298,16 @@ async def sweep(app: Learnbot, session: AsyncSession) -> str:
     )
 
 
-async def _names(session: AsyncSession, person_ids: Iterable[int]) -> dict[int, str]:
+async def _names(
+    app: Learnbot, session: AsyncSession, person_ids: Iterable[int]
+) -> dict[int, tuple[str, Translator]]:
+    """Each person's name and language (their choice, platform locale, office locale)."""
     ids: Sequence[int] = sorted(set(person_ids))
-    names: dict[int, str] = {}
+    names: dict[int, tuple[str, Translator]] = {}
+    columns = (Person.id, Person.display_name, Person.language, Person.locale, Person.office_id)
     for start in range(0, len(ids), CAP_CHUNK):
-        rows = await session.execute(
-            select(Person.id, Person.display_name).where(Person.id.in_(ids[start : start + CAP_CHUNK]))
-        )
-        names.update({person_id: name for person_id, name in rows})
+        rows = await session.execute(select(*columns).where(Person.id.in_(ids[start : start + CAP_CHUNK])))
+        for person_id, name, language, locale, office_id in rows:
+            office_locale = app.config.office(office_id).locale
+            names[person_id] = (name, app.i18n.choose(language, locale, office_locale))
     return names

@@ -14,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.config import AppConfig, Office
+from bot.i18n import Translator
 from bot.messages import Divider, Fields, Header, Message, Note, Text
 from bot.people import office_for_email
 from storage.models import Person
-from storage.nudges import Assignment
+from storage.nudges import Assignment, Source
 
 OVERDUE_NAMES_SHOWN = 15
 
@@ -95,7 +96,7 @@ async def office_report(
                 .where(
                     _office_filter(config, office),
                     Assignment.course_id == course.id,
-                    Assignment.completion_source == "self-reported",
+                    Assignment.completion_source == Source.SELF_REPORTED,
                 )
             )
             or 0
@@ -117,42 +118,57 @@ async def office_report(
     return lines
 
 
-def _trend(now: int, before: int, good_when_up: bool) -> str:
+def _trend(t: Translator, now: int, before: int, good_when_up: bool) -> str:
     change = now - before
     if change == 0:
-        return "no change"
+        return t._("no change")
     arrow = "▲" if change > 0 else "▼"
-    better = (change > 0) == good_when_up
-    return f"{arrow} {abs(change)} {'better' if better else 'worse'} than last week"
+    if (change > 0) == good_when_up:
+        return t._("{arrow} {n} better than last week", arrow=arrow, n=abs(change))
+    return t._("{arrow} {n} worse than last week", arrow=arrow, n=abs(change))
 
 
-def render(office: Office, lines: Sequence[CourseLine], *, weekly: bool) -> Message:
-    title = f"{'Weekly compliance summary' if weekly else 'Compliance report'}: {office.name}"
+def render(t: Translator, office: Office, lines: Sequence[CourseLine], *, weekly: bool) -> Message:
+    """The report in the learning manager's own language."""
+    if weekly:
+        title = t._("Weekly compliance summary: {office}", office=office.name)
+    else:
+        title = t._("Compliance report: {office}", office=office.name)
     blocks: list = [Header(title)]
     text_lines = [title]
     for line in lines:
         n, w = line.now, line.week_ago
-        share = f"{round(100 * n.done / n.assigned)}%" if n.assigned else "-"
+        share = t.percent(n.done / n.assigned) if n.assigned else "-"
         blocks.append(Text(f"*{line.title}*"))
         items = [
-            ("Assigned", str(n.assigned)),
-            ("Done", f"{n.done} ({share}); {_trend(n.done, w.done, True)}"),
-            ("Overdue", f"{n.overdue}; {_trend(n.overdue, w.overdue, False)}"),
+            (t._("Assigned"), t.number(n.assigned)),
+            (t._("Done"), f"{t.number(n.done)} ({share}); {_trend(t, n.done, w.done, True)}"),
+            (t._("Overdue"), f"{t.number(n.overdue)}; {_trend(t, n.overdue, w.overdue, False)}"),
         ]
         if line.awaiting_confirmation:
             items.append(
-                ("Awaiting your confirmation", f"{line.awaiting_confirmation} (`/learning confirm`)")
+                (t._("Awaiting your confirmation"), f"{line.awaiting_confirmation} (`/learning confirm`)")
             )
         blocks.append(Fields(items))
         if line.overdue_people:
             more = n.overdue - len(line.overdue_people)
-            names = ", ".join(line.overdue_people) + (f" and {more} more" if more > 0 else "")
-            blocks.append(Text(f"Overdue: {names}"))
+            names = ", ".join(line.overdue_people)
+            if more > 0:
+                names = t._("{names} and {n} more", names=names, n=more)
+            blocks.append(Text(t._("Overdue: {names}", names=names)))
         blocks.append(Divider())
-        text_lines.append(f"{line.title}: assigned {n.assigned}, done {n.done}, overdue {n.overdue}")
+        text_lines.append(
+            t._(
+                "{course}: assigned {assigned}, done {done}, overdue {overdue}",
+                course=line.title,
+                assigned=n.assigned,
+                done=n.done,
+                overdue=n.overdue,
+            )
+        )
     if not lines:
-        blocks.append(Text("No courses are configured (add them under `courses` in app.yaml)."))
-    blocks.append(Note("Private to you as learning manager. Names are never shared in channels."))
+        blocks.append(Text(t._("No courses are configured (add them under `courses` in app.yaml).")))
+    blocks.append(Note(t._("Private to you as learning manager. Names are never shared in channels.")))
     return Message(text="\n".join(text_lines), blocks=blocks, dm=True)
 
 
