@@ -234,12 +234,12 @@ class Learnbot:
         # Interpreters go first, even for "help": someone who just got a reminder and types
         # "help" may mean help with that course; an interpreter that knows so answers, and
         # everyone else gets the general help.
+        if is_greeting(text):  # never an answer to anything: "hi" gets "hi", not a reminder
+            return self.greeting(ctx)
         for _priority, _name, interpreter in self.router.interpreters:
             reply = await interpreter(ctx, text)
             if reply is not None:
                 return reply
-        if is_greeting(text):
-            return self.greeting(ctx)
         if is_help_word(text):
             return self.help_message(ctx)
         return self.help_message(ctx, note=ctx._("Sorry, I didn't understand that."))
