@@ -127,7 +127,7 @@ class Learnbot:
                 await session.commit()
             except UserError as refusal:
                 await session.rollback()
-                return [plain(refusal.message)]
+                return [plain(t._(refusal.message, **refusal.values))]
             except IntegrityError:
                 await session.rollback()
                 if event.event_id:
