@@ -110,6 +110,10 @@ class Form:
     submit_action_id: str
     fields: list[FormField]
     submit_label: str = "Submit"
+    step_by_step: str = "Reply here step by step."
+    """Said where the form cannot open (a Slack message, the console), in the reader's language."""
+    required: str = "Please fill in {label}."
+    """A required field left empty (Teams checks it on the card); ``{label}`` is the field's label."""
     kind: Literal["form"] = "form"
 
 

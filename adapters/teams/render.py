@@ -156,7 +156,7 @@ def _form(form: Form) -> list[dict[str, Any]]:
     for field in form.fields:
         common: dict[str, Any] = {"id": field.name, "label": field.label, "isRequired": not field.optional}
         if not field.optional:
-            common["errorMessage"] = f"Please fill in {field.label.lower()}."
+            common["errorMessage"] = form.required.replace("{label}", field.label.lower())
         if field.kind == "choice":
             item: dict[str, Any] = {
                 "type": "Input.ChoiceSet",
