@@ -40,7 +40,7 @@ async def test_reminder_snooze_help_done_confirm_and_kudos(world: ChatWorld, clo
     # Mon 7 Dec, 10:00 in Nairobi: the snoozed reminder.
     clock.set(datetime(2026, 12, 7, 7, 0, tzinfo=UTC))
     await world.run_job("nudge_sweep")
-    await ana.expect_reply("you asked me to remind you today", "Ethics and integrity")
+    await ana.expect_reply("as you asked, again today", "Ethics and integrity")
     await bob.expect_reply("was due on Friday 20 November")  # overdue: every 7 days
     await ana.send("I can't access the course")
     await ana.expect_reply("know privately", "they'll get in touch")

@@ -34,7 +34,7 @@ def nudge(
     else:
         when = t._("*{course}* is due on {day}.", course=course.title, day=t.day(due_on, today))
     if stage.name.startswith("snooze-"):
-        when = t._("you asked me to remind you today: {when}", when=when)
+        when = t._("as you asked, again today: {when}", when=when)
     text = t._("Hi {name}, {when}", name=first, when=when) if first else t._("Hi, {when}", when=when)
     blocks: list[Block] = [Header(t._("Reminder: {course}", course=course.title)), Text(text)]
     if course.url:
