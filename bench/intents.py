@@ -37,7 +37,8 @@ def main() -> None:
     for name, table in (("table", CASES), ("held-out", HELD_OUT)):
         for language, cases in table.items():
             ok, negatives_done, missed = score(cases, language)
-            print(f"{name:<9} {language:<4} {len(cases):>7} {ok:>10} {ok / len(cases):>6.0%} {negatives_done:>18}")
+            share = ok / len(cases)
+            print(f"{name:<9} {language:<4} {len(cases):>7} {ok:>10} {share:>6.0%} {negatives_done:>18}")
             for line in missed:
                 print(f"{'':<14}missed: {line}")
     replies = [(case.text, language) for language, cases in CASES.items() for case in cases]
