@@ -43,7 +43,9 @@ def home_greeting(t: Translator, name: str) -> Message:
 def welcome(t: Translator, name: str, bot_name: str) -> Message:
     header = t._("Welcome, {name}!", name=name) if name else t._("Welcome!")
     return Message(
-        text=t._("Welcome! I'm {bot}.", bot=bot_name),
+        text=t._("Welcome, {name}! I'm {bot}.", name=name, bot=bot_name)
+        if name
+        else t._("Welcome! I'm {bot}.", bot=bot_name),
         blocks=[
             Header(header),
             Text(
