@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from bot.clock import ManualClock
+from bot.core import Learnbot
 from storage.nudges import Source
 from tests.nudges.helpers import assign, assignments
-from tests.support.conversation import ChatWorld
+from tests.support.conversation import ChatWorld, ConsoleWorld
 
 
 async def _meet(world: ChatWorld, clock: ManualClock, *people: tuple[str, str, str | None]) -> None:
@@ -86,3 +87,26 @@ async def test_spanish_help_and_thanks(world: ChatWorld, clock: ManualClock) -> 
     await manager.expect_reply("asked for help", "Ethics and integrity", "olvidé mi contraseña")
     await luis.send("gracias!!")
     await luis.expect_reply("¡De nada!")
+
+
+async def test_only_plausible_replies_count_days_after_a_reminder(app: Learnbot, clock: ManualClock) -> None:
+    """Within 48 hours anything reply-like is about the reminder; four days later a pasted link
+    or "thanks" gets the normal assistant, while a clear answer ("done") still counts."""
+    world = ConsoleWorld(app)
+    ana = world.person("ana@example.org")
+    clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    await assign(app, "ana@example.org,ethics,2026-12-08")
+    await world.run_job("nudge_sweep")
+    await ana.expect_reply("Reminder: Ethics and integrity")
+    await ana.send("what's the weather like")
+    await ana.expect_reply("About your reminder for Ethics and integrity")
+
+    clock.set(datetime(2026, 12, 5, 9, 0, tzinfo=UTC))
+    await ana.send("https://www.youtube.com/watch?v=dQw4w9WgXcQ")
+    reply = await ana.expect_reply()
+    assert "Ethics and integrity" not in reply
+    await ana.send("thanks")
+    reply = await ana.expect_reply()
+    assert "Ethics and integrity" not in reply
+    await ana.send("done last friday")
+    await ana.expect_reply("noted", "Ethics and integrity", "as done on Friday 4 December")
