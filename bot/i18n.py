@@ -114,8 +114,9 @@ class Translator:
         return format_date(value, format, locale=self.locale)
 
     def time(self, value: time | datetime) -> str:
-        """``14:30`` or ``2:30 PM``, as the locale writes times."""
-        return format_time(value, "short", locale=self.locale)
+        """``14:30``: the 24-hour clock in every language (offices in many time zones and
+        countries read it the same way; ``2:30 PM`` is ambiguous to many of them)."""
+        return format_time(value, "HH:mm", locale=self.locale)
 
     def number(self, value: float) -> str:
         return format_decimal(value, locale=self.locale)

@@ -55,3 +55,43 @@ async def test_the_office_locale_when_the_platform_says_nothing(app: Learnbot) -
     gestora = ConsoleDriver(app, "gestora@example.org")
     await gestora.send("blablabla")
     await gestora.expect_reply("Lo siento, no lo he entendido")
+
+
+def test_formats_follow_the_language() -> None:
+    from datetime import date, time
+
+    catalogues = Catalogues()
+    en, fr, es = (catalogues.translator(language) for language in ("en", "fr", "es"))
+    friday = date(2026, 12, 4)
+    assert (en.day(friday), fr.day(friday), es.day(friday)) == (
+        "Friday 4 December",
+        "vendredi 4 décembre",
+        "viernes 4 de diciembre",
+    )
+    assert fr.day(date(2027, 1, 4), today=friday) == "lundi 4 janvier 2027"
+    assert (en.time(time(9, 5)), fr.time(time(14, 30))) == ("09:05", "14:30")
+    assert (en.number(1234.5), fr.number(1234.5), es.number(1234.5)) == ("1,234.5", "1\u202f234,5", "1.234,5")
+    assert (en.list(["a", "b", "c"]), fr.list(["a", "b", "c"]), es.list(["a", "b", "c"])) == (
+        "a, b, and c",
+        "a, b et c",
+        "a, b y c",
+    )
+
+
+def test_a_broken_translation_falls_back_to_english() -> None:
+    import gettext
+    import io
+
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+
+    from bot.i18n import Translator
+
+    catalog = Catalog(locale="fr")
+    catalog.add("Hi {name}", "Bonjour {nom}")  # a translator renamed the field
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    broken = Translator("fr", gettext.GNUTranslations(buffer))
+    assert broken._("Hi {name}", name="Ana") == "Hi Ana"
+    assert broken.ngettext("{n} day", "{n} days", 3) == "3 days"
