@@ -603,9 +603,11 @@ _RELATIVE = {
 }
 _RELATIVE_RX = re.compile(r"\b(" + "|".join(sorted(_RELATIVE, key=len)[::-1]) + r")\b")
 _DATEISH = re.compile(
+    r"\b\d{4}-\d{1,2}-\d{1,2}\b|"
     r"\b\d{1,2}(?:st|nd|rd|th|er)?\s+(?:de\s+|of\s+)?(?:jan|feb|fev|mar|apr|avr|abr|may|mai|jun|juin"
     r"|jul|juil|aug|"
-    r"aou|ago|sep|oct|nov|dec|dic|ene)[a-z]*\b|\b(?:in|dans|en) (?:\d+|a|one|two|three|a few|une|deux|trois"
+    r"aou|ago|sep|oct|nov|dec|dic|ene)[a-z]*\b(?:\s+(?:de\s+)?\d{4}\b)?|\b(?:in|dans|en) (?:\d+|a|one"
+    r"|two|three|a few|une|deux|trois"
     r"|quelques|un|dos|tres|unos) (?:days?|weeks?|jours?|semaines?|dias?|semanas?)\b"
     r"|\b\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?\b|\b(?:end of|fin de)(?: la| l'| el)? (?:week|month"
     r"|semaine|mois|"

@@ -3,7 +3,7 @@ the schedule conversation, refusals, RSVPs, reschedules, cancellations and the a
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -187,7 +187,28 @@ async def test_schedule_confirmed_with_the_button(world: ChatWorld) -> None:
     await manager.press("Schedule it")
     await manager.expect_reply("Scheduled learning day #1", "Writing clearly")
     await manager.press("Schedule it")
-    await manager.expect_reply("no longer open")
+    await manager.expect_reply("That conversation has ended", "/learning day schedule")
+
+
+async def test_schedule_button_of_an_idle_draft_says_it_was_set_aside(
+    world: ChatWorld, clock: ManualClock
+) -> None:
+    """The same resume/expire rule as typed text (Dialog.on_action): the idle draft is dropped
+    with the usual note, once, and nothing is scheduled."""
+    manager = world.person(MANAGER)
+    await manager.send("/learning day schedule")
+    await manager.send("2027-02-11")
+    await manager.send("9am to 1pm")
+    await manager.send("Writing clearly")
+    await manager.send("skip")
+    await manager.send("skip")
+    await manager.expect_reply("Schedule this learning day?")
+    clock.advance(timedelta(minutes=world.app.config.dialog_idle_minutes + 1))
+    await manager.press("Schedule it")
+    await manager.expect_reply("hadn't talked", "the learning day you were scheduling")
+    assert await world.run_job("expire_dialogs") == "0 idle conversation(s) expired"
+    await manager.send("/learning days")
+    await manager.expect_reply("No learning days are scheduled yet")
 
 
 async def test_each_manager_schedules_for_their_own_office_and_time_zone(
@@ -196,6 +217,9 @@ async def test_each_manager_schedules_for_their_own_office_and_time_zone(
     # 02:00 UTC on Tuesday 1 December is still Monday 30 November in Bogotá.
     clock.set(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
     gestora = world.person("gestora@example.org")
+    # Her office's locale is Spanish; on the console (no platform locale) she would read Spanish.
+    await gestora.send("/learning language en")
+    await gestora.expect_reply("I'll speak English with you")
     await gestora.send("/learning day schedule")
     await gestora.expect_reply("America/Bogota")
     await gestora.send("tomorrow")

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock
 from bot.config import AppConfig
-from bot.skillshare.pairing import Candidate, pair_key, propose
+from bot.features.skillshare.pairing import Candidate, pair_key, propose
 from storage.models import Person
 from storage.skillshare import PeerPairing, PeerPairMember
 from tests.support.conversation import WORLDS, ChatWorld

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.skillshare.search import search_offers
-from bot.skillshare.text import normalise, terms
+from bot.features.skillshare.search import search_offers
+from bot.features.skillshare.text import normalise, terms
 from storage.models import Person
 from storage.skillshare import SkillOffer
 from tests.support.conversation import ChatWorld
@@ -18,7 +18,7 @@ NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
 async def _seed(sessions: async_sessionmaker[AsyncSession], rows: list[tuple[str, str]]) -> dict[str, int]:
-    from bot.skillshare.search import offer_search_text
+    from bot.features.skillshare.search import offer_search_text
 
     ids: dict[str, int] = {}
     async with sessions() as session, session.begin():
