@@ -96,26 +96,31 @@ def _summary(ctx: Context, data: dict[str, Any]) -> Message:
     )
 
 
+async def _date_answered(ctx: Context, data: dict[str, Any], answer: str) -> Reply:
+    """The date, read in the person's language and time zone; then ask for the time."""
+    tz = person_timezone(ctx.config, ctx.person)
+    day = parsing.parse_date(ctx.t, answer, tz, ctx.now)
+    data["date"] = day.isoformat()
+    section = ctx.config.learning_days
+    await _save(ctx, "time", data)
+    return plain(
+        ctx._(
+            "{day}. What time? Type e.g. `09:00-16:00`, just the start (`10:00`, ending {end}), "
+            "or `ok` for {start}–{end} (office time).",
+            day=ctx.t.day(day, date.min),
+            start=ctx.t.time(section.start),
+            end=ctx.t.time(section.end),
+        ),
+        dm=True,
+    )
+
+
 async def on_text(ctx: Context, state: DialogState, text: str) -> Reply:
     data = dict(state.data)
     answer = text.strip()
     lowered = answer.lower()
     if state.step == "date":
-        tz = person_timezone(ctx.config, ctx.person)
-        day = parsing.parse_date(ctx.t, answer, tz, ctx.now)
-        data["date"] = day.isoformat()
-        section = ctx.config.learning_days
-        await _save(ctx, "time", data)
-        return plain(
-            ctx._(
-                "{day}. What time? Type e.g. `09:00-16:00`, just the start (`10:00`, ending {end}), "
-                "or `ok` for {start}–{end} (office time).",
-                day=ctx.t.day(day, date.min),
-                start=ctx.t.time(section.start),
-                end=ctx.t.time(section.end),
-            ),
-            dm=True,
-        )
+        return await _date_answered(ctx, data, answer)
     if state.step == "time":
         section = ctx.config.learning_days
         start, end = (

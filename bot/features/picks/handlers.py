@@ -230,20 +230,7 @@ async def share(ctx: Context, args: str, *, client_factory: ClientFactory = make
         raise UserError(refusal.args[0]) from None
     existing = await store.suggestion_for_url(ctx.session, url)
     if existing is not None:
-        if existing.status == SuggestionStatus.PENDING:
-            said = ctx._(
-                "Thanks! Someone already shared “{title}”; it is waiting for the learning manager.",
-                title=existing.title,
-            )
-        elif existing.status == SuggestionStatus.APPROVED:
-            said = ctx._(
-                "Thanks! Someone already shared “{title}”; it is already in the picks.", title=existing.title
-            )
-        else:
-            said = ctx._(
-                "Thanks! Someone already shared “{title}”; it was looked at already.", title=existing.title
-            )
-        return plain(said)
+        return _already_shared(ctx, existing)
     policy = ctx.config.picks
     timeout = policy.page_timeout_seconds
     try:
@@ -276,6 +263,28 @@ async def share(ctx: Context, args: str, *, client_factory: ClientFactory = make
     if policy.auto_approve_suggestions or ctx.is_learning_manager:
         await _approve(ctx.session, suggestion, ctx.person, ctx.now)
         return plain(ctx._("Thanks! “{title}” will be in an upcoming weekly picks.", title=page.title))
+    return await _pass_to_managers(ctx, suggestion)
+
+
+def _already_shared(ctx: Context, existing: Suggestion) -> Message:
+    if existing.status == SuggestionStatus.PENDING:
+        said = ctx._(
+            "Thanks! Someone already shared “{title}”; it is waiting for the learning manager.",
+            title=existing.title,
+        )
+    elif existing.status == SuggestionStatus.APPROVED:
+        said = ctx._(
+            "Thanks! Someone already shared “{title}”; it is already in the picks.", title=existing.title
+        )
+    else:
+        said = ctx._(
+            "Thanks! Someone already shared “{title}”; it was looked at already.", title=existing.title
+        )
+    return plain(said)
+
+
+async def _pass_to_managers(ctx: Context, suggestion: Suggestion) -> Message:
+    """Each learning manager of the person's office reviews the suggestion, in their language."""
     office = ctx.config.office(ctx.person.office_id)
     for email in office.learning_managers:
         manager = await get_or_create_by_email(ctx.session, ctx.config, email, ctx.now)
@@ -284,6 +293,7 @@ async def share(ctx: Context, args: str, *, client_factory: ClientFactory = make
             _review_message(ctx.app.translator_for(manager), suggestion, ctx.person),
             key=f"picks-suggestion:{suggestion.id}:{manager.id}",
         )
+    page = suggestion
     if office.learning_managers:
         said = ctx._(
             "Thanks! I've passed “{title}” to your learning manager; I'll tell you when it's decided.",
