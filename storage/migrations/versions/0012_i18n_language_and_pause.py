@@ -3,7 +3,7 @@ locale) and course_assignments.paused_reason (a typed reply paused reminders unt
 learning manager decides)
 
 Revision ID: 0012_i18n
-Revises: 0009_merge
+Revises: 0013_lms
 Create Date: 2026-11-29 15:50:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '0012_i18n'
-down_revision = '0009_merge'
+down_revision = '0013_lms'
 branch_labels = None
 depends_on = None
 
