@@ -33,6 +33,7 @@ from bot.messages import Message, plain
 from bot.outbox import Destination, Planned, enqueue
 from bot.people import resolve_actor
 from bot.router import Context, Reply, Router, is_help_word
+from bot.scope import names_for
 from storage.models import SeenEvent
 
 logger = logging.getLogger(__name__)
@@ -181,7 +182,8 @@ class Learnbot:
                 return self.help_message(ctx, command=name)
             return self.help_message(ctx, command=name, note=f"I don't know `/{name} {word}`.")
         if sub.managers_only and not ctx.is_learning_manager:
-            managers = ", ".join(ctx.config.office(ctx.person.office_id).learning_managers)
+            office = ctx.config.office(ctx.person.office_id)
+            managers = ", ".join(await names_for(ctx.session, office.learning_managers))
             ask = f" Your learning manager ({managers}) can do it for you." if managers else ""
             return plain(f"Sorry, only a learning manager can use `/{name} {sub.name}`.{ask}")
         return await sub.handler(ctx, args)

@@ -60,7 +60,21 @@ class Context:
 
     @property
     def is_learning_manager(self) -> bool:
-        return self.app.config.is_learning_manager(self.person.email)
+        """A learning manager of some office, or an org admin (who may do what managers do)."""
+        return bool(self.managed_offices)
+
+    @property
+    def is_org_admin(self) -> bool:
+        return bool(self.app.config.is_org_admin(self.person.email))
+
+    @property
+    def managed_offices(self) -> frozenset[str]:
+        """The office ids this person acts for as a manager (every office for an org admin)."""
+        return frozenset(self.app.config.managed_office_ids(self.person.email))
+
+    def manages(self, office_id: str | None) -> bool:
+        """Whether a manager-only action on ``office_id`` is within this person's scope."""
+        return self.app.config.office(office_id).id in self.managed_offices
 
     async def send(self, destination: Destination, message: Message, key: str) -> list[Planned]:
         """Plan a proactive message through the outbox (delivered after this event commits)."""
