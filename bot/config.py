@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+_NAMES_ITS_KEY = re.compile(r"^[a-z_]+(\[\d+\])?(\.[a-z_]+(\[\d+\])?)*: ")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _RECURRENCE = re.compile(r"^every\s+(?:(\d+)\s+)?(day|week|month|year)s?$")
 
@@ -474,6 +475,8 @@ def _describe(error: dict[str, Any], model_fields: dict[str, list[str]]) -> str:
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         return f"{where}: unknown key{hint}"
     message = str(error["msg"]).removeprefix("Value error, ")
+    if where == "(top level)" and _NAMES_ITS_KEY.match(message):
+        return message  # a check across sections that already names the key it is about
     return f"{where}: {message}"
 
 

@@ -29,7 +29,7 @@ from bot.events import (
     MemberJoined,
     MessageReceived,
 )
-from bot.messages import Message, plain
+from bot.messages import Message, personal, plain
 from bot.outbox import Destination, Planned, enqueue
 from bot.people import resolve_actor
 from bot.router import Context, Reply, Router, is_help_word
@@ -155,7 +155,8 @@ class Learnbot:
             handler = self.router.actions.get(event.action_id)
             if handler is None:
                 return plain("That button no longer does anything. Type `help` to see what I can do.")
-            return await handler(ctx, event.value)
+            reply = await handler(ctx, event.value)
+            return personal(*_as_list(reply)) if event.action_id in self.router.private_actions else reply
         if isinstance(event, MemberJoined):
             replies: list[Message] = []
             for join_handler in self.router.join_handlers:
@@ -169,7 +170,7 @@ class Learnbot:
         sections: list[Message] = []
         for _order, section in self.router.home_sections:
             sections.extend(await section(ctx))
-        return sections
+        return personal(*sections)  # a person's home is theirs alone
 
     async def command(self, ctx: Context, name: str, text: str) -> Reply:
         name = name.lstrip("/").lower()
@@ -186,7 +187,8 @@ class Learnbot:
             managers = ", ".join(await names_for(ctx.session, office.learning_managers))
             ask = f" Your learning manager ({managers}) can do it for you." if managers else ""
             return plain(f"Sorry, only a learning manager can use `/{name} {sub.name}`.{ask}")
-        return await sub.handler(ctx, args)
+        reply = await sub.handler(ctx, args)
+        return personal(*_as_list(reply)) if sub.private else reply
 
     async def _message(self, ctx: Context, text: str) -> Reply:
         text = text.strip()

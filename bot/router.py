@@ -89,6 +89,8 @@ class Subcommand:
     help: str
     usage: str = ""
     managers_only: bool = False
+    private: bool = False
+    """Its answers carry personal data: the core marks them :attr:`Message.private`."""
 
 
 @dataclass(slots=True)
@@ -101,6 +103,8 @@ class Router:
     join_handlers: list[JoinHandler] = field(default_factory=list)
     home_sections: list[tuple[int, HomeSection]] = field(default_factory=list)
     jobs: dict[str, Job] = field(default_factory=dict)
+    private_actions: set[str] = field(default_factory=set)
+    """Buttons whose answers carry personal data (marked private by the core)."""
 
     def describe(self, command: str, text: str) -> None:
         """One line about a top-level command, shown in the general help."""
@@ -108,26 +112,36 @@ class Router:
         self.commands.setdefault(command, {})
 
     def command(
-        self, command: str, name: str, *, help: str, usage: str = "", managers_only: bool = False
+        self,
+        command: str,
+        name: str,
+        *,
+        help: str,
+        usage: str = "",
+        managers_only: bool = False,
+        private: bool = False,
     ) -> Callable[[CommandHandler], CommandHandler]:
-        """Register ``/command name ...``. ``name=""`` handles the bare command."""
+        """Register ``/command name ...``. ``name=""`` handles the bare command. ``private``:
+        every answer carries personal data and is never shown in a shared channel."""
 
         def register(handler: CommandHandler) -> CommandHandler:
             subs = self.commands.setdefault(command, {})
             if name in subs:
                 raise ValueError(f"/{command} {name} is registered twice")
-            subs[name] = Subcommand(command, name, handler, help, usage, managers_only)
+            subs[name] = Subcommand(command, name, handler, help, usage, managers_only, private)
             return handler
 
         return register
 
-    def action(self, action_id: str) -> Callable[[ActionHandler], ActionHandler]:
+    def action(self, action_id: str, *, private: bool = False) -> Callable[[ActionHandler], ActionHandler]:
         """Register a button ``action_id`` (exact match, e.g. ``"nudge.done"``)."""
 
         def register(handler: ActionHandler) -> ActionHandler:
             if action_id in self.actions:
                 raise ValueError(f"action {action_id} is registered twice")
             self.actions[action_id] = handler
+            if private:
+                self.private_actions.add(action_id)
             return handler
 
         return register

@@ -15,7 +15,7 @@ import logging
 from sqlalchemy import func, select
 
 from bot.config import AppConfig, Office
-from bot.messages import Fields, Header, Message, Note, plain
+from bot.messages import Fields, Header, Message, Note, Text, plain
 from bot.outbox import ToPerson
 from bot.people import OfficeSource, assign_office, may_place, office_source, person_by_email
 from bot.router import Context, Reply, Router
@@ -53,6 +53,8 @@ async def show_office(ctx: Context) -> Message:
     person = ctx.person
     office = ctx.config.office(person.office_id)
     source = office_source(person)
+    listed = source is OfficeSource.DEFAULT and (person.email or "") in office.learning_managers
+    set_by = "app.yaml (you are its learning manager)" if listed else SOURCE_WORDS[source]
     if may_place(person, OfficeSource.SELF):
         hint = "If that's not where you work, tell me once: `/learning office <name>`."
     else:
@@ -64,7 +66,8 @@ async def show_office(ctx: Context) -> Message:
         text=f"You're in {office.name}.",
         blocks=[
             Header("Your office"),
-            Fields([("Office", office.name), ("Set by", SOURCE_WORDS[source])]),
+            Text(f"You're in {office.name}."),
+            Fields([("Office", office.name), ("Set by", set_by)]),
             Note(f"{hint} Offices: {office_list(ctx.config)}"),
         ],
         private=True,
@@ -122,9 +125,21 @@ async def find_person(ctx: Context, who: str) -> Person | None:
     return matches[0] if len(matches) == 1 else None
 
 
+def split_move_args(config: AppConfig, args: str) -> tuple[str, str]:
+    """``amina@example.org Cox's Bazar`` or ``Amina Diallo dakar`` -> (who, office label):
+    the longest tail that names an office, else the last word."""
+    words = args.split()
+    if words and "@" in words[0]:
+        return words[0], " ".join(words[1:])
+    for cut in range(1, len(words)):
+        if config.office_for_label(" ".join(words[cut:])) is not None:
+            return " ".join(words[:cut]), " ".join(words[cut:])
+    return " ".join(words[:-1]), " ".join(words[-1:])
+
+
 async def move_person(ctx: Context, args: str) -> Reply:
     """``/learning move <email or name> <office>`` for learning managers."""
-    who, _, label = args.strip().rpartition(" ")
+    who, label = split_move_args(ctx.config, args)
     if not who or not label:
         return plain(
             "Usage: `/learning move <email> <office>`, e.g. `/learning move amina@example.org dakar`."
