@@ -99,3 +99,20 @@ async def test_slack_channel_request_answered_in_the_dm_leaves_a_private_pointer
         await ana.expect_reply("teach")
         await ana.expect_reply(PRIVATE_POINTER)
         assert channel_posts(world, "dakar") == []
+
+
+async def test_people_imported_without_a_name_get_their_slack_name(
+    config: AppConfig, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
+    from tests.nudges.helpers import assign
+
+    async with slack_world(config, sessions, clock) as world:
+        world.person("amina@example.org", name="Amina Diallo")
+        await assign(world.app, "amina@example.org,ethics,2026-12-20")
+        async with sessions() as session:
+            person = await person_by_email(session, "amina@example.org")
+            assert person is not None and person.display_name == ""
+        await world.link()
+        async with sessions() as session:
+            person = await person_by_email(session, "amina@example.org")
+    assert person is not None and person.display_name == "Amina Diallo"
