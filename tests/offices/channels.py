@@ -125,3 +125,22 @@ async def _teams(world: TeamsWorld, email: str, key: str, text: str) -> None:
     )
     await world.post(activity)
     await world.worker.drain()
+
+
+async def press_in_channel(world: ChatWorld, email: str, key: str, action_id: str, value: str) -> None:
+    """``email`` presses a button of a message posted in channel ``key`` (an announcement)."""
+    if isinstance(world, SlackWorld):
+        from tests.slack.world import Shown
+
+        driver = world.person(email)
+        await world.link()
+        channel, _ = channel_ids(world.app.config, key)
+        await world.block_action(driver, Shown("button", action_id, value, channel, False, False))
+    elif isinstance(world, TeamsWorld):
+        await world.person(email).install()
+        await world.post(
+            teams_channel_activity(world, email, key, value={"action_id": action_id, "value": value})
+        )
+        await world.worker.drain()
+    else:
+        raise AssertionError(f"{world.platform} has no shared channels")

@@ -6,15 +6,17 @@ at most a short pointer."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock
 from bot.config import AppConfig
+from bot.people import person_by_email
+from storage.learning_days import LearningDay, Rsvp
 from tests.nudges.helpers import assign
-from tests.offices.channels import channel_posts, say_in_channel
+from tests.offices.channels import channel_posts, press_in_channel, say_in_channel
 from tests.offices.conftest import DAKAR_MANAGER
 from tests.support.conversation import WORLDS, ChatWorld
 
@@ -84,3 +86,45 @@ async def test_manager_commands_from_a_channel_stay_private(
     await shared.deliver()
     await awa.expect_reply(private_fragment)
     assert_nothing_personal(shared, "dakar", command)
+
+
+async def _dakar_day_with_fatou_going(world: ChatWorld) -> int:
+    now = world.app.clock.now()
+    async with world.app.sessions() as session, session.begin():
+        day = LearningDay(
+            office_id="dakar",
+            timezone="Africa/Dakar",
+            date=date(2026, 12, 17),
+            start_time=time(9, 0),
+            end_time=time(17, 0),
+            title="Dakar learning day",
+            status="scheduled",
+            version=1,
+            created_at=now,
+        )
+        session.add(day)
+        await session.flush()
+        fatou = await person_by_email(session, FATOU)
+        assert fatou is not None
+        session.add(Rsvp(day_id=day.id, person_id=fatou.id, answer="going", updated_at=now))
+        return day.id
+
+
+async def test_rsvp_names_never_reach_the_channel(shared: ChatWorld, clock: ManualClock) -> None:
+    fatou = shared.person(FATOU, name="Fatou Ndiaye")
+    awa = shared.person(DAKAR_MANAGER, name="Awa Diop")
+    await say_in_channel(shared, FATOU, "dakar", "hello")
+    clock.set(datetime(2026, 12, 1, 10, tzinfo=UTC))
+    day_id = await _dakar_day_with_fatou_going(shared)
+    await press_in_channel(shared, FATOU, "dakar", "day.rsvp", f"{day_id}:maybe")
+    await shared.deliver()
+    await fatou.expect_reply("Thanks, noted")
+    assert_nothing_personal(shared, "dakar", "RSVP button")
+    await say_in_channel(shared, FATOU, "dakar", "learning days")
+    await shared.deliver()
+    await fatou.expect_reply("Dakar learning day")
+    assert_nothing_personal(shared, "dakar", "learning days")
+    await say_in_channel(shared, DAKAR_MANAGER, "dakar", f"learning day who {day_id}")
+    await shared.deliver()
+    await awa.expect_reply("Fatou")
+    assert_nothing_personal(shared, "dakar", "learning day who")
