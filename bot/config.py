@@ -28,7 +28,6 @@ from pydantic import (
     model_validator,
 )
 
-_NAMES_ITS_KEY = re.compile(r"^[a-z_]+(\[\d+\])?(\.[a-z_]+(\[\d+\])?)*: ")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _RECURRENCE = re.compile(r"^every\s+(?:(\d+)\s+)?(day|week|month|year)s?$")
 
@@ -463,6 +462,10 @@ def _location(loc: tuple[int | str, ...]) -> str:
         else:
             path += f".{part}" if path else part
     return path or "(top level)"
+
+
+_NAMES_ITS_KEY = re.compile(r"^[a-z_]+(\[\d+\])?(\.[a-z_]+(\[\d+\])?)*: ")
+"""A message that starts with the dotted key it is about (checks across sections)."""
 
 
 def _describe(error: dict[str, Any], model_fields: dict[str, list[str]]) -> str:
