@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.clock import Clock
 from bot.config import AppConfig, load_config
 from bot.core import Learnbot
+from bot.features import FEATURES
 from bot.learning_days.calendar import with_public_url
 from bot.people import settle_offices
 from learnbot.settings import Settings
@@ -52,7 +53,7 @@ async def build_runtime(
     config = with_public_url(config or load_config(settings.config_path), settings.public_url)
     engine = create_engine(settings.database_url)
     await upgrade(engine)
-    app = Learnbot(config, session_factory(engine), clock=clock, platforms=platforms)
+    app = Learnbot(config, session_factory(engine), clock=clock, platforms=platforms, features=FEATURES)
     async with app.sessions() as session, session.begin():
         await settle_offices(session, config)
     return Runtime(settings=settings, config=config, engine=engine, app=app)
