@@ -229,10 +229,10 @@ class Learnbot:
         # Interpreters go first, even for "help": someone who just got a reminder and types
         # "help" may mean help with that course; an interpreter that knows so answers, and
         # everyone else gets the general help.
-        for _priority, _name, interpreter in self.router.interpreters:
+        for _priority, name, interpreter in self.router.interpreters:
             reply = await interpreter(ctx, text)
             if reply is not None:
-                return reply
+                return personal(*_as_list(reply)) if name in self.router.private_interpreters else reply
         if is_help_word(text):
             return self.help_message(ctx)
         return self.help_message(ctx, note="Sorry, I didn't understand that.")

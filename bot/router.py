@@ -115,6 +115,7 @@ class Router:
     home_sections: list[tuple[int, HomeSection]] = field(default_factory=list)
     jobs: dict[str, Job] = field(default_factory=dict)
     private_actions: set[str] = field(default_factory=set)
+    private_interpreters: set[str] = field(default_factory=set)
     """Buttons whose answers carry personal data (marked private by the core)."""
 
     def describe(self, command: str, text: str) -> None:
@@ -161,10 +162,15 @@ class Router:
 
         return register
 
-    def interpreter(self, name: str, priority: int = 50) -> Callable[[Interpreter], Interpreter]:
-        """Register a free-text interpreter; lower priority numbers are asked first."""
+    def interpreter(
+        self, name: str, priority: int = 50, *, private: bool = False
+    ) -> Callable[[Interpreter], Interpreter]:
+        """Register a free-text interpreter; lower priority numbers are asked first. ``private``:
+        its answers carry personal data (marked private by the core)."""
 
         def register(handler: Interpreter) -> Interpreter:
+            if private:
+                self.private_interpreters.add(name)
             self.interpreters.append((priority, name, handler))
             self.interpreters.sort(key=lambda item: (item[0], item[1]))
             return handler
