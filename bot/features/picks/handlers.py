@@ -260,7 +260,10 @@ async def share(ctx: Context, args: str, *, client_factory: ClientFactory = make
     if not recipients.people:
         return plain(f"Thanks! I've kept “{page.title}” for review, but {recipients.nobody}")
     who = ", ".join(m.name for m in recipients.people)
-    return plain(f"Thanks! I've passed “{page.title}” to your learning manager ({who}); I'll tell you when it's decided.")
+    return plain(
+        f"Thanks! I've passed “{page.title}” to your learning manager ({who}); "
+        "I'll tell you when it's decided."
+    )
 
 
 def _review_message(suggestion: Suggestion, by: Person | None, *, heading: str) -> Message:
