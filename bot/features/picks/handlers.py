@@ -250,6 +250,11 @@ async def share(ctx: Context, args: str, *, client_factory: ClientFactory = make
     if policy.auto_approve_suggestions or ctx.is_learning_manager:
         await _approve(ctx.session, suggestion, ctx.person, ctx.now)
         return plain(f"Thanks! “{page.title}” will be in an upcoming weekly picks.")
+    return await _pass_on(ctx, suggestion)
+
+
+async def _pass_on(ctx: Context, suggestion: Suggestion) -> Reply:
+    """To the suggester's own office's learning managers (never back to themselves)."""
     recipients = await recipients_for(ctx.session, ctx.config, ctx.person, ctx.now)
     for manager in recipients.people:
         await ctx.send(
@@ -258,10 +263,10 @@ async def share(ctx: Context, args: str, *, client_factory: ClientFactory = make
             key=f"picks-suggestion:{suggestion.id}:{manager.id}",
         )
     if not recipients.people:
-        return plain(f"Thanks! I've kept “{page.title}” for review, but {recipients.nobody}")
+        return plain(f"Thanks! I've kept “{suggestion.title}” for review, but {recipients.nobody}")
     who = ", ".join(m.name for m in recipients.people)
     return plain(
-        f"Thanks! I've passed “{page.title}” to your learning manager ({who}); "
+        f"Thanks! I've passed “{suggestion.title}” to your learning manager ({who}); "
         "I'll tell you when it's decided."
     )
 
