@@ -50,8 +50,12 @@ async def test_managers_move_people_only_within_their_scope(world: ChatWorld) ->
     rahim = world.person(COX_MANAGER, name="Rahim Uddin")
     karim = world.person(KARIM, name="Karim Hossain")
     fatou = world.person(FATOU, name="Fatou Sow")
+    await rahim.send("hello")  # Rahim uses the bot, so he can be told
+    await rahim.expect_reply("Here's what I can do")
     await karim.send("/learning office BD-CXB")
     await karim.expect_reply("You're now in Cox's Bazar office")
+    await world.deliver()
+    await rahim.expect_reply("says they work in Cox's Bazar office")
     await fatou.send("/learning office")
     await fatou.expect_reply("You're in Dakar office")
 

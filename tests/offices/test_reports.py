@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from bot.clock import ManualClock
 from tests.nudges.helpers import assign
-from tests.offices.conftest import COX_MANAGER, DAKAR_MANAGER, ORG_ADMIN
+from tests.offices.conftest import COX_MANAGER, DAKAR_DEPUTY, DAKAR_MANAGER, ORG_ADMIN
 from tests.support.conversation import ChatWorld
 
 
@@ -16,7 +16,8 @@ async def test_reports_per_office_and_offices_side_by_side(world: ChatWorld, clo
     rahim = world.person(COX_MANAGER, name="Rahim Uddin")
     hq = world.person(ORG_ADMIN, name="Head Office")
     karim = world.person("karim@example.org", name="Karim Hossain")
-    for person in (awa, rahim, hq, karim):
+    moussa = world.person(DAKAR_DEPUTY, name="Moussa Fall")
+    for person in (awa, rahim, hq, karim, moussa):
         await person.send("hello")
         await person.expect_reply("Here's what I can do")
     await karim.send("/learning office BD-CXB")
@@ -48,4 +49,5 @@ async def test_reports_per_office_and_offices_side_by_side(world: ChatWorld, clo
     await world.run_job("nudge_summary")
     await hq.expect_reply("offices side by side")
     await awa.expect_reply("Weekly compliance summary: Dakar office")
+    await moussa.expect_reply("Weekly compliance summary: Dakar office")
     await rahim.expect_reply("Weekly compliance summary: Cox's Bazar office")

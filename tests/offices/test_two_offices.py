@@ -97,6 +97,8 @@ async def test_two_offices_stay_apart(world: ChatWorld, clock: ManualClock) -> N
     await awa.expect_reply("to review", "Fatou")
     await awa.send(f"/learning confirm {FATOU} ethics")
     await awa.expect_reply("Confirmed")
+    await world.deliver()
+    await fatou.expect_reply("Thank you for completing")
 
     # -- reports are separate -----------------------------------------------------------------
     await awa.send("/learning report")
