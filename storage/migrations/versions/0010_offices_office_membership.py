@@ -7,7 +7,7 @@ are given the default office by ``bot.people.settle_offices`` when the server st
 migration cannot read app.yaml).
 
 Revision ID: 0010_offices
-Revises: 0009_merge
+Revises: 0013_lms
 Create Date: 2026-11-29 16:00:00
 """
 from alembic import op
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = '0010_offices'
-down_revision = '0009_merge'
+down_revision = '0013_lms'
 branch_labels = None
 depends_on = None
 
