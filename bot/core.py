@@ -31,10 +31,11 @@ from bot.events import (
 )
 from bot.help import help_text
 from bot.i18n import ENGLISH, N_, Catalogues, Translator
-from bot.messages import Message, plain
+from bot.messages import Message, personal, plain
 from bot.outbox import Destination, Planned, enqueue
 from bot.people import resolve_actor
 from bot.router import Context, Feature, Reply, Router, is_greeting, is_help_word
+from bot.scope import names_for
 from storage.models import Person, SeenEvent
 
 logger = logging.getLogger(__name__)
@@ -164,7 +165,8 @@ class Learnbot:
             handler = self.router.actions.get(event.action_id)
             if handler is None:
                 return plain(ctx._("That button no longer does anything. Type `help` to see what I can do."))
-            return await handler(ctx, event.value)
+            reply = await handler(ctx, event.value)
+            return personal(*_as_list(reply)) if event.action_id in self.router.private_actions else reply
         if isinstance(event, MemberJoined):
             replies: list[Message] = []
             for join_handler in self.router.join_handlers:
@@ -189,7 +191,7 @@ class Learnbot:
         sections: list[Message] = []
         for _order, section in self.router.home_sections:
             sections.extend(await section(ctx))
-        return sections
+        return personal(*sections)  # a person's home is theirs alone
 
     async def command(self, ctx: Context, name: str, text: str) -> Reply:
         name = name.lstrip("/").lower()
@@ -204,7 +206,8 @@ class Learnbot:
                 ctx, command=name, note=ctx._("I don't know `/{command}`.", command=f"{name} {word}")
             )
         if sub.managers_only and not ctx.is_learning_manager:
-            managers = ", ".join(ctx.config.office(ctx.person.office_id).learning_managers)
+            office = ctx.config.office(ctx.person.office_id)
+            managers = ", ".join(await names_for(ctx.session, office.learning_managers))
             command = f"{name} {sub.name}"
             if managers:
                 return plain(
@@ -216,7 +219,8 @@ class Learnbot:
                     )
                 )
             return plain(ctx._("Sorry, only a learning manager can use `/{command}`.", command=command))
-        return await sub.handler(ctx, args)
+        reply = await sub.handler(ctx, args)
+        return personal(*_as_list(reply)) if sub.private else reply
 
     async def _message(self, ctx: Context, text: str) -> Reply:
         text = text.strip()
@@ -261,10 +265,10 @@ class Learnbot:
         # everyone else gets the general help.
         if is_greeting(text):  # never an answer to anything: "hi" gets "hi", not a reminder
             return self.greeting(ctx)
-        for _priority, _name, interpreter in self.router.interpreters:
+        for _priority, name, interpreter in self.router.interpreters:
             reply = await interpreter(ctx, text)
             if reply is not None:
-                return reply
+                return personal(*_as_list(reply)) if name in self.router.private_interpreters else reply
         if is_help_word(text):
             return self.help_message(ctx)
         return self.help_message(ctx, note=ctx._("Sorry, I didn't understand that."))

@@ -24,7 +24,8 @@ from bot.i18n import N_, Translator
 from bot.intents import Default, Kind
 from bot.messages import Message, Text
 from bot.outbox import ToChannel, ToPerson
-from bot.people import get_or_create_by_email, person_timezone
+from bot.people import person_timezone
+from bot.scope import Recipients, recipients_for
 from storage.models import Person
 from storage.nudges import Assignment, KudosOptIn, Source
 
@@ -104,6 +105,16 @@ async def report_done(
     assignment.next_nudge_on = None
     assignment.paused_reason = None
     assignment.updated_at = now
+    if not (await recipients_for(session, app.config, person, now)).people:
+        office = app.config.office(person.office_id)
+        return Outcome(
+            t._(
+                "Thank you! I've noted *{course}* as done. I won't remind you about it again.",
+                course=course.title,
+            )
+            + " "
+            + Recipients(people=[], office_name=office.name).nobody(t)
+        )
     if completed != today:
         return Outcome(
             t._(
@@ -176,13 +187,13 @@ async def _tell_managers(
     build: Callable[[Translator], Message],
     key: str,
 ) -> tuple[list[str], list[str]]:
-    """Plan ``build(manager's translator)`` to each learning manager of the person's office;
-    returns the names reached and the emails of those not reachable in chat."""
+    """Plan ``build(manager's translator)`` to each learning manager of the person's office
+    (never the person themselves; org admins when nobody else can); returns the names reached
+    and the emails of those not reachable in chat."""
     config = app.config
     now = app.clock.now()
     names, unreachable = [], []
-    for email in config.office(person.office_id).learning_managers:
-        manager = await get_or_create_by_email(session, config, email, now)
+    for manager in (await recipients_for(session, config, person, now)).people:
         planned = await app.plan(
             session,
             destination=ToPerson(manager.id),
@@ -190,20 +201,17 @@ async def _tell_managers(
             key=f"{key}:{assignment.id}:{local_today(config, person, now).isoformat()}:{manager.id}",
         )
         if any(p.reachable for p in planned):
-            names.append(manager.display_name or email)
+            names.append(manager.name)
         else:
-            unreachable.append(email)
+            unreachable.append(manager.email or manager.name)
     return names, unreachable
 
 
 def _no_manager(t: Translator, office: Office) -> Outcome:
-    return Outcome(
-        t._(
-            "{office} has no learning manager set up in Learnbot yet, so I can't pass this on. "
-            "Please ask your supervisor or HR about the course.",
-            office=office.name,
-        )
-    )
+    """Nobody but the person could receive it (no manager, or they are the office's only one
+    and no org admin is set up): say so honestly."""
+    nobody = Recipients(people=[], office_name=office.name).nobody(t)
+    return Outcome(nobody + " " + t._("Meanwhile, please ask your supervisor or HR about the course."))
 
 
 async def ask_for_help(
@@ -218,7 +226,7 @@ async def ask_for_help(
     (``typed``: what the person wrote; None when they pressed the button)."""
     office = app.config.office(person.office_id)
     course = course_of(app.config, assignment)
-    if not office.learning_managers:
+    if not (await recipients_for(session, app.config, person, app.clock.now())).people:
         return _no_manager(t, office)
 
     def notice(mt: Translator) -> Message:
@@ -266,7 +274,7 @@ async def pause(
         return Outcome(
             t._("{course} is already done, so there's nothing to remind you about.", course=course.title)
         )
-    if not office.learning_managers:
+    if not (await recipients_for(session, app.config, person, app.clock.now())).people:
         return _no_manager(t, office)
     assignment.paused_reason = str(kind)
     assignment.next_nudge_on = None
@@ -324,7 +332,7 @@ async def ask_manager(
     """A question the course's details cannot answer goes to the learning manager."""
     office = app.config.office(person.office_id)
     course = course_of(app.config, assignment)
-    if not office.learning_managers:
+    if not (await recipients_for(session, app.config, person, app.clock.now())).people:
         return _no_manager(t, office)
 
     def notice(mt: Translator) -> Message:

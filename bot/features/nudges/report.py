@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +17,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from bot.config import AppConfig, Office
 from bot.i18n import Translator
 from bot.messages import Divider, Fields, Header, Message, Note, Text
-from bot.people import office_for_email
 from storage.models import Person
 from storage.nudges import Assignment, Source
 
@@ -128,8 +128,10 @@ def _trend(t: Translator, now: int, before: int, good_when_up: bool) -> str:
     return t._("{arrow} {n} worse than last week", arrow=arrow, n=abs(change))
 
 
-def render(t: Translator, office: Office, lines: Sequence[CourseLine], *, weekly: bool) -> Message:
-    """The report in the learning manager's own language."""
+def render(
+    t: Translator, office: Office, lines: Sequence[CourseLine], *, weekly: bool, compared: str = ""
+) -> Message:
+    """The report in the learning manager's own language, with the organisation compared."""
     if weekly:
         title = t._("Weekly compliance summary: {office}", office=office.name)
     else:
@@ -168,9 +170,94 @@ def render(t: Translator, office: Office, lines: Sequence[CourseLine], *, weekly
         )
     if not lines:
         blocks.append(Text(t._("No courses are configured (add them under `courses` in app.yaml).")))
+    if compared:
+        blocks.append(Text(compared))
     blocks.append(Note(t._("Private to you as learning manager. Names are never shared in channels.")))
-    return Message(text="\n".join(text_lines), blocks=blocks, dm=True)
+    return Message(text="\n".join(text_lines), blocks=blocks, dm=True, private=True)
 
 
-def manager_office(config: AppConfig, email: str | None) -> Office:
-    return config.office(office_for_email(config, email))
+# -- offices side by side (org admins) ---------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class OfficeRate:
+    """One office's totals over every course: people-course pairs, not rounds; no names."""
+
+    office: Office
+    assigned: int
+    done: int
+    overdue: int
+
+    @property
+    def rate(self) -> int | None:
+        return round(100 * self.done / self.assigned) if self.assigned else None
+
+
+async def office_rates(session: AsyncSession, config: AppConfig, today: date) -> list[OfficeRate]:
+    rates = []
+    for office in config.offices:
+        counts = (await _counts(session, config, office, today)).values()
+        rates.append(
+            OfficeRate(
+                office,
+                sum(c.assigned for c in counts),
+                sum(c.done for c in counts),
+                sum(c.overdue for c in counts),
+            )
+        )
+    return rates
+
+
+def render_offices(t: Translator, rates: Sequence[OfficeRate]) -> Message:
+    """Completion rates per office, best first, for org admins (counts only, never names)."""
+    ordered = sorted(rates, key=lambda r: (r.rate is None, -(r.rate or 0), r.office.name))
+    items = []
+    for r in ordered:
+        label = r.office.name + (f" ({r.office.region})" if r.office.region else "")
+        value = (
+            t._(
+                "{rate}% done ({done} of {assigned}), {overdue} overdue",
+                rate=r.rate,
+                done=r.done,
+                assigned=r.assigned,
+                overdue=r.overdue,
+            )
+            if r.assigned
+            else t._("nothing assigned")
+        )
+        items.append((label, value))
+    assigned = sum(r.assigned for r in rates)
+    done = sum(r.done for r in rates)
+    overall = (
+        t._(
+            "{rate}% done ({done} of {assigned})",
+            rate=round(100 * done / assigned),
+            done=done,
+            assigned=assigned,
+        )
+        if assigned
+        else t._("nothing assigned yet")
+    )
+    text = t._("Offices side by side:") + " " + "; ".join(f"{label}: {value}" for label, value in items)
+    blocks: list[Any] = [
+        Header(t._("Mandatory courses: offices side by side")),
+        Fields(items),
+        Text(t._("Whole organisation: {overall}.", overall=overall)),
+        Note(t._("Counts only; each office's learning manager sees their own office's names.")),
+    ]
+    return Message(text=text, blocks=blocks, dm=True, private=True)
+
+
+def organisation_line(t: Translator, rates: Sequence[OfficeRate], office: Office) -> str:
+    """The "compared with other offices" line under a manager's own report (no names)."""
+    mine = next((r for r in rates if r.office.id == office.id), None)
+    others = [r for r in rates if r.office.id != office.id and r.assigned]
+    if mine is None or mine.rate is None or not others:
+        return ""
+    assigned = sum(r.assigned for r in others)
+    done = sum(r.done for r in others)
+    return t.ngettext(
+        "Compared with the other office: {mine}% done here, {there}% there.",
+        "Compared with the other {n} offices: {mine}% done here, {there}% there.",
+        len(others),
+        mine=mine.rate,
+        there=round(100 * done / assigned),
+    )

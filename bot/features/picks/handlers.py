@@ -43,6 +43,7 @@ from bot.messages import Button, Buttons, Fields, Header, LinkCard, Message, Not
 from bot.outbox import ToChannel, ToPerson, already_planned
 from bot.people import get_or_create_by_email
 from bot.router import Context, Reply, Router
+from bot.scope import recipients_for
 from storage.models import Person
 from storage.picks import SUGGESTION_SOURCE, FeedState, FetchStatus, PickItem, Suggestion, SuggestionStatus
 
@@ -263,7 +264,7 @@ async def share(ctx: Context, args: str, *, client_factory: ClientFactory = make
     if policy.auto_approve_suggestions or ctx.is_learning_manager:
         await _approve(ctx.session, suggestion, ctx.person, ctx.now)
         return plain(ctx._("Thanks! “{title}” will be in an upcoming weekly picks.", title=page.title))
-    return await _pass_to_managers(ctx, suggestion)
+    return await _pass_on(ctx, suggestion)
 
 
 def _already_shared(ctx: Context, existing: Suggestion) -> Message:
@@ -283,28 +284,30 @@ def _already_shared(ctx: Context, existing: Suggestion) -> Message:
     return plain(said)
 
 
-async def _pass_to_managers(ctx: Context, suggestion: Suggestion) -> Message:
-    """Each learning manager of the person's office reviews the suggestion, in their language."""
-    office = ctx.config.office(ctx.person.office_id)
-    for email in office.learning_managers:
-        manager = await get_or_create_by_email(ctx.session, ctx.config, email, ctx.now)
+async def _pass_on(ctx: Context, suggestion: Suggestion) -> Reply:
+    """To the suggester's own office's learning managers (never back to themselves), each in
+    their own language."""
+    recipients = await recipients_for(ctx.session, ctx.config, ctx.person, ctx.now)
+    for manager in recipients.people:
         await ctx.send(
             ToPerson(manager.id),
             _review_message(ctx.app.translator_for(manager), suggestion, ctx.person),
             key=f"picks-suggestion:{suggestion.id}:{manager.id}",
         )
-    page = suggestion
-    if office.learning_managers:
-        said = ctx._(
-            "Thanks! I've passed “{title}” to your learning manager; I'll tell you when it's decided.",
-            title=page.title,
+    if not recipients.people:
+        return plain(
+            ctx._("Thanks! I've kept “{title}” for review, but", title=suggestion.title)
+            + " "
+            + recipients.nobody(ctx.t)
         )
-    else:
-        said = ctx._(
-            "Thanks! I've passed “{title}” to a learning manager; I'll tell you when it's decided.",
-            title=page.title,
+    return plain(
+        ctx._(
+            "Thanks! I've passed “{title}” to your learning manager ({who}); "
+            "I'll tell you when it's decided.",
+            title=suggestion.title,
+            who=", ".join(m.name for m in recipients.people),
         )
-    return plain(said)
+    )
 
 
 def _review_message(t: Translator, suggestion: Suggestion, by: Person | None) -> Message:
@@ -343,8 +346,15 @@ def _review_blocks(t: Translator, suggestion: Suggestion, name: str, why: str) -
     ]
 
 
+async def _reviews(ctx: Context, suggestion: Suggestion) -> bool:
+    """A suggestion is reviewed by the managers of the suggester's office (anyone's if the
+    suggester is gone)."""
+    by = await store.person(ctx.session, suggestion.suggested_by_id)
+    return by is None or ctx.manages(by.office_id)
+
+
 async def pending_suggestions(ctx: Context, args: str) -> Reply:
-    rows = await store.pending_suggestions(ctx.session)
+    rows = [s for s in await store.pending_suggestions(ctx.session) if await _reviews(ctx, s)]
     if not rows:
         return plain(
             ctx._("No suggestions are waiting. People can share links with `/learning share <link> why`.")
@@ -399,6 +409,10 @@ async def decide(ctx: Context, value: str, *, approve: bool) -> Reply:
     suggestion = await ctx.session.get(Suggestion, int(value)) if value.isdigit() else None
     if suggestion is None:
         return plain(ctx._("That suggestion no longer exists."))
+    if not await _reviews(ctx, suggestion):
+        raise UserError(
+            ctx._("Sorry, that suggestion came from an office you don't manage, so I left it as it was.")
+        )
     if suggestion.status != SuggestionStatus.PENDING:
         decider = await store.person(ctx.session, suggestion.decided_by_id)
         status = ctx._(DECIDED.get(suggestion.status, suggestion.status))
@@ -491,11 +505,15 @@ def register_with(router: Router, *, client_factory: ClientFactory) -> None:
         "learning", "share", usage="<link> [why]", help=N_("suggest a talk or article for the weekly picks")
     )(partial(share, client_factory=client_factory))
     router.command(
-        "learning", "suggestions", help=N_("review links people suggested for the picks"), managers_only=True
+        "learning",
+        "suggestions",
+        help=N_("review links people of your office(s) suggested for the picks"),
+        managers_only=True,
+        private=True,
     )(pending_suggestions)
     router.command("learning", "feeds", help=N_("how each picks feed answered lately"), managers_only=True)(
         feed_health
     )
     router.action(actions.USEFUL)(useful)
-    router.action(actions.APPROVE)(approve)
-    router.action(actions.REJECT)(reject)
+    router.action(actions.APPROVE, private=True)(approve)
+    router.action(actions.REJECT, private=True)(reject)

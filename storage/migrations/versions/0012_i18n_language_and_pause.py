@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '0012_i18n'
-down_revision = '0013_lms'
+down_revision = '0010_offices'
 branch_labels = None
 depends_on = None
 
