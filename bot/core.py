@@ -275,7 +275,9 @@ class Learnbot:
 
     def greeting(self, ctx: Context) -> Message:
         """A short friendly answer to "hi", in the person's language (the list is one `help` away)."""
-        first = ctx.person.display_name.split(" ")[0] if ctx.person.display_name else ""
+        # Only in a direct conversation: a channel reply names nobody.
+        named = ctx.person.display_name and ctx.event.conversation.is_direct
+        first = ctx.person.display_name.split(" ")[0] if named else ""
         if first:
             return plain(ctx._("Hi {name}! 👋 How can I help? Type `help` to see what I can do.", name=first))
         return plain(ctx._("Hi! 👋 How can I help? Type `help` to see what I can do."))

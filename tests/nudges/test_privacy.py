@@ -44,7 +44,7 @@ async def test_help_goes_privately_to_the_persons_own_manager(app: Learnbot, clo
     await world.deliver()
     sent = [row for row in await _outbox(app) if row[0].startswith("nudge-help:")]
     assert [(kind, email) for _, kind, email in sent] == [("person", "gestora@example.org")]
-    await world.person("gestora@example.org").expect_reply("asked for help", "Information security")
+    await world.person("gestora@example.org").expect_reply("pidió ayuda", "Information security")
     assert "manager@example.org" not in world.people or not world.people["manager@example.org"].outputs
 
 

@@ -51,7 +51,7 @@ async def test_managers_move_people_only_within_their_scope(world: ChatWorld) ->
     karim = world.person(KARIM, name="Karim Hossain")
     fatou = world.person(FATOU, name="Fatou Sow")
     await rahim.send("hello")  # Rahim uses the bot, so he can be told
-    await rahim.expect_reply("Here's what I can do")
+    await rahim.expect_reply("How can I help")
     await karim.send("/learning office BD-CXB")
     await karim.expect_reply("You're now in Cox's Bazar office")
     await world.deliver()

@@ -19,7 +19,7 @@ async def test_reports_per_office_and_offices_side_by_side(world: ChatWorld, clo
     moussa = world.person(DAKAR_DEPUTY, name="Moussa Fall")
     for person in (awa, rahim, hq, karim, moussa):
         await person.send("hello")
-        await person.expect_reply("Here's what I can do")
+        await person.expect_reply("How can I help")
     await karim.send("/learning office BD-CXB")
     await karim.expect_reply("You're now in Cox's Bazar office")
     await world.deliver()
@@ -31,7 +31,7 @@ async def test_reports_per_office_and_offices_side_by_side(world: ChatWorld, clo
         "karim@example.org,ethics,2026-11-20",
     )
     await awa.send("/learning report")
-    dakar = await awa.expect_reply("Compliance report: Dakar office", "Compared with the other 1 office(s)")
+    dakar = await awa.expect_reply("Compliance report: Dakar office", "Compared with the other office:")
     assert "Karim" not in dakar
     await awa.send("/learning report offices")
     await awa.expect_reply("for org admins")

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import AppConfig, parse_config
+from bot.i18n import ENGLISH
 from bot.people import get_or_create_by_email
 from bot.scope import manages, other_office_refusal, recipients_for
 from tests.offices.conftest import COX_MANAGER, DAKAR_DEPUTY, DAKAR_MANAGER, ORG_ADMIN
@@ -46,8 +47,8 @@ async def test_nobody_to_receive_is_said_honestly(
         rahim = await get_or_create_by_email(session, config, COX_MANAGER, NOW)
         found = await recipients_for(session, config, rahim, NOW)
     assert found.people == []
-    assert "Cox's Bazar office has no other learning manager" in found.nobody
-    assert "org_admins" in found.nobody
+    assert "Cox's Bazar office has no other learning manager" in found.nobody(ENGLISH)
+    assert "org_admins" in found.nobody(ENGLISH)
 
 
 async def test_manages_and_the_refusal_names_no_one_but_the_manager(
@@ -61,7 +62,7 @@ async def test_manages_and_the_refusal_names_no_one_but_the_manager(
         await session.flush()
         assert manages(config, awa, "dakar") and not manages(config, awa, "coxs-bazar")
         assert manages(config, hq, "dakar") and manages(config, hq, "coxs-bazar")
-        refusal = await other_office_refusal(session, config, "coxs-bazar")
+        refusal = await other_office_refusal(session, config, "coxs-bazar", ENGLISH)
     assert refusal.text == (
         "Sorry, that belongs to Cox's Bazar office, which you don't manage, so I left it as it was. "
         "Its learning manager (Rahim Uddin) can do it."

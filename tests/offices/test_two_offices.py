@@ -22,7 +22,7 @@ FATOU, KARIM, SUMON = "fatou@example.org", "karim@example.org", "sumon@example.o
 async def _meet(*people: ChatDriver) -> None:
     for person in people:
         await person.send("hello")
-        await person.expect_reply("Here's what I can do")
+        await person.expect_reply("How can I help")
 
 
 async def _cox_day(world: ChatWorld) -> int:

@@ -75,7 +75,8 @@ def course_of(config: AppConfig, assignment: Assignment) -> Course:
 
 
 def _contact(person: Person) -> str:
-    return f"{person.name} ({person.email})" if person.email and person.email != person.name else person.name
+    """How a manager's notice names the person: by name (issue 11: names, not addresses)."""
+    return person.name
 
 
 async def report_done(
