@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -14,7 +14,8 @@ from bot.core import Learnbot
 from bot.learning_days.calendar import with_public_url
 from learnbot.settings import Settings
 from scheduler.delivery import WorkerSettings
-from storage.db import create_engine, session_factory
+from scheduler.metrics import Metrics
+from storage.db import create_engine, ensure_reachable, session_factory
 from storage.migrate import upgrade
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,8 @@ class Runtime:
     config: AppConfig
     engine: AsyncEngine
     app: Learnbot
+    metrics: Metrics = field(default_factory=Metrics)
+    """This process's Prometheus registry and metrics (``GET /metrics``)."""
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -50,6 +53,11 @@ async def build_runtime(
 ) -> Runtime:
     config = with_public_url(config or load_config(settings.config_path), settings.public_url)
     engine = create_engine(settings.database_url)
+    try:
+        await ensure_reachable(engine)
+    except Exception:
+        await engine.dispose()
+        raise
     await upgrade(engine)
     app = Learnbot(config, session_factory(engine), clock=clock, platforms=platforms)
     return Runtime(settings=settings, config=config, engine=engine, app=app)

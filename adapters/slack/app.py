@@ -24,6 +24,7 @@ import asyncio
 import json
 import logging
 import re
+import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.deliverer import send_attachments
 from adapters.slack.directory import PLATFORM, SlackDirectory, actor_from_user
+from adapters.slack.inbound import SlackScreen
 from adapters.slack.render import (
     FORM_CALLBACK_ID,
     LINK_ACTION_PREFIX,
@@ -60,6 +62,7 @@ from bot.events import (
     MessageReceived,
 )
 from bot.messages import Message
+from scheduler.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +97,11 @@ class SlackAdapter:
     learnbot: Learnbot
     bolt: AsyncApp
     directory: SlackDirectory
-    _queue: asyncio.Queue[tuple[Coroutine[Any, Any, None], str]] = field(default_factory=asyncio.Queue)
+    screen: SlackScreen = field(default_factory=lambda: SlackScreen(None))
+    metrics: Metrics = field(default_factory=Metrics)
+    _queue: asyncio.Queue[tuple[Coroutine[Any, Any, None], str, float]] = field(
+        default_factory=asyncio.Queue
+    )
     _workers: list[asyncio.Task[None]] = field(default_factory=list)
     _in_flight: int = 0
     _last_answered: float = 0.0
@@ -116,6 +123,9 @@ class SlackAdapter:
     # -- HTTP glue --------------------------------------------------------------------------
     async def handle_http(self, request: web.Request) -> web.Response:
         """``POST /slack/events``: Events API, slash commands and interactivity."""
+        refused = await self.screen.check(request)
+        if refused is not None:
+            return refused
         self._in_flight += 1
         self._quiet.clear()
         try:
@@ -148,13 +158,16 @@ class SlackAdapter:
         """Queue ``work`` to run after the ack; a few workers take it in arrival order."""
         if not self._workers:
             self._workers = [asyncio.create_task(self._work()) for _ in range(WORK_CONCURRENCY)]
-        self._queue.put_nowait((work, what))
+        self._queue.put_nowait((work, what, time.monotonic()))
+        self.metrics.inbox_waiting.labels(PLATFORM).set(self._queue.qsize())
 
     async def _work(self) -> None:
         while True:
-            work, what = await self._queue.get()
+            work, what, acked = await self._queue.get()
             try:
                 await self._acks_first()
+                self.metrics.inbox_lag.labels(PLATFORM).observe(time.monotonic() - acked)
+                self.metrics.inbox_waiting.labels(PLATFORM).set(self._queue.qsize())
                 await work
             except Exception:
                 logger.exception("handling a Slack %s failed", what)
@@ -193,7 +206,7 @@ class SlackAdapter:
         for worker in self._workers:
             worker.cancel()
         while not self._queue.empty():
-            work, _what = self._queue.get_nowait()
+            work, _what, _acked = self._queue.get_nowait()
             work.close()
             self._queue.task_done()
 

@@ -70,7 +70,7 @@ def cmd_slack_link(args: argparse.Namespace, settings: Any) -> int:
     from adapters.slack.linking import link_people
     from adapters.slack.plugin import api_url
     from bot.clock import SystemClock
-    from storage.db import create_engine, session_factory
+    from storage.db import create_engine, ensure_reachable, session_factory
     from storage.migrate import upgrade
 
     if not settings.slack_bot_token:
@@ -79,6 +79,7 @@ def cmd_slack_link(args: argparse.Namespace, settings: Any) -> int:
     async def run() -> str:
         engine = create_engine(settings.database_url)
         try:
+            await ensure_reachable(engine)
             await upgrade(engine)
             clients = SlackClients(base_url=api_url(settings), bot_token=settings.slack_bot_token)
             report = await link_people(session_factory(engine), await clients.for_team(None), SystemClock())

@@ -19,8 +19,11 @@ from botframework.connector.auth import AuthenticateRequestResult, ServiceClient
 from adapters.plugin import Attached
 from adapters.teams.deliverer import TENANT_PER_SECOND, TeamsDeliverer
 from adapters.teams.handler import LearnbotTeamsBot
+from adapters.teams.inbound import TeamsScreen
 from adapters.teams.sender import TeamsSender
+from adapters.webhooks import Rejections
 from bot.core import Learnbot
+from scheduler.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -99,10 +102,12 @@ class TeamsApp:
     bot: LearnbotTeamsBot
     sender: TeamsSender
     deliverer: TeamsDeliverer
+    screen: TeamsScreen
 
     async def messages(self, request: web.Request) -> web.StreamResponse:
-        if "application/json" not in request.headers.get("Content-Type", ""):
-            return web.json_response({"error": "expected an application/json Activity"}, status=415)
+        refused = await self.screen.check(request)
+        if refused is not None:
+            return refused
         response = await self.adapter.process(request, self.bot)
         return response if response is not None else web.Response(status=201)
 
@@ -113,6 +118,7 @@ def build(
     *,
     credentials_factory: ServiceClientCredentialsFactory | None = None,
     tenant_per_second: int = TENANT_PER_SECOND,
+    metrics: Metrics | None = None,
 ) -> TeamsApp:
     """The adapter, bot, sender and deliverer for one process."""
     options: dict[str, Any] = {}
@@ -123,11 +129,21 @@ def build(
     bot = LearnbotTeamsBot(app, sender, app.clock.now)
     deliverer = TeamsDeliverer(sender, app.sessions, auth.APP_TENANTID, tenant_per_second)
     if not auth.APP_ID:
-        logger.warning("Teams: MICROSOFT_APP_ID is not set: requests are not authenticated (emulator mode)")
-    return TeamsApp(adapter=adapter, bot=bot, sender=sender, deliverer=deliverer)
+        logger.warning(
+            "Teams: MICROSOFT_APP_ID is not set, so %s is NOT AUTHENTICATED (Bot Framework Emulator "
+            "mode): anyone who can reach it can talk as anyone. It only accepts a loopback "
+            "serviceUrl; set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD for a real deployment.",
+            ROUTE,
+        )
+    screen = TeamsScreen(auth_required=bool(auth.APP_ID), rejections=Rejections(metrics))
+    return TeamsApp(adapter=adapter, bot=bot, sender=sender, deliverer=deliverer, screen=screen)
 
 
 async def attach(web_app: web.Application, runtime: Runtime, auth: BotAuthConfig | None = None) -> Attached:
-    teams = build(runtime.app, auth or BotAuthConfig.from_settings(runtime.settings))
+    teams = build(
+        runtime.app,
+        auth or BotAuthConfig.from_settings(runtime.settings),
+        metrics=getattr(runtime, "metrics", None),
+    )
     web_app.router.add_post(ROUTE, teams.messages)
     return Attached(deliverer=teams.deliverer, on_stop=[teams.sender.close])

@@ -1,0 +1,91 @@
+"""Screening ``POST /slack/events`` before Bolt sees it.
+
+Bolt parses the body before it checks the signature, so an unsigned invalid JSON body or a
+non-numeric ``X-Slack-Request-Timestamp`` raised inside Bolt and answered 500 with a traceback.
+Here the size, the timestamp and the signature are checked first (cheap, and nothing is
+parsed for a caller who cannot sign), then the body is parsed the way Bolt will parse it; only
+a request that passes reaches Bolt. Bolt still verifies the signature itself.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.request.internals import parse_body
+from slack_sdk.signature import SignatureVerifier
+
+from adapters.webhooks import Rejections, read_body
+
+MAX_SKEW_SECONDS = 300
+"""Slack's replay window: a signature older than five minutes is refused."""
+
+
+@dataclass
+class SlackScreen:
+    """Refuses what Bolt should never see; ``None`` means "let it through"."""
+
+    signing_secret: str | None
+    rejections: Rejections = field(default_factory=Rejections)
+    now: Callable[[], float] = time.time
+
+    async def check(self, request: web.Request) -> web.Response | None:
+        body = await read_body(request, self.rejections)
+        if isinstance(body, web.Response):
+            return body
+        if self.signing_secret:
+            problem = self._signature_problem(request, body)
+            if problem:
+                return self.rejections.refuse(request, 401, problem)
+        problem = _body_problem(body, request.headers.get("Content-Type"))
+        if problem:
+            return self.rejections.refuse(request, 400, problem)
+        return None
+
+    def _signature_problem(self, request: web.Request, body: bytes) -> str | None:
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        signature = request.headers.get("X-Slack-Signature", "")
+        if not timestamp or not signature:
+            return "unsigned (no X-Slack-Signature or X-Slack-Request-Timestamp)"
+        if not timestamp.isascii() or not timestamp.isdigit():
+            return "X-Slack-Request-Timestamp is not a number"
+        if abs(self.now() - int(timestamp)) > MAX_SKEW_SECONDS:
+            return "stale or future X-Slack-Request-Timestamp"
+        verifier = SignatureVerifier(self.signing_secret or "")
+        expected = verifier.generate_signature(timestamp=timestamp, body=body)
+        if expected is None or not _same(expected, signature):
+            return "bad signature"
+        return None
+
+
+def _same(expected: str, given: str) -> bool:
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
+
+
+def _body_problem(body: bytes, content_type: str | None) -> str | None:
+    """Why Bolt could not use ``body`` (``None`` if it can)."""
+    if not body.strip():
+        return "empty body"
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "body is not UTF-8"
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    try:
+        parsed: Any = parse_body(text, media_type or None)
+    except (ValueError, RecursionError):
+        return "body is not valid JSON"
+    if not isinstance(parsed, dict):
+        return f"body is a JSON {type(parsed).__name__}, not an object"
+    if not parsed:
+        return "body has no fields"
+    if media_type == "application/json" or text.lstrip().startswith("{"):
+        return None if "type" in parsed else "JSON body without a 'type'"
+    return None
+
+
+__all__ = ["SlackScreen"]

@@ -1,0 +1,66 @@
+"""Logging set-up for every ``learnbot`` command.
+
+``LOG_LEVEL`` (default INFO) is Learnbot's own level; ``LOG_FORMAT=json`` writes one JSON
+object per line (python-json-logger) for log collectors. Libraries (aiosqlite, asyncio,
+botbuilder, slack_sdk, urllib3, ...) stay at ``LOG_LIBRARIES`` (default WARNING) whatever
+``LOG_LEVEL`` says: at DEBUG aiosqlite alone writes a line per SQL call, which buries
+Learnbot's own lines.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import TextIO
+
+from pythonjsonlogger.json import JsonFormatter
+
+OWN_LOGGERS = ("bot", "adapters", "scheduler", "storage", "learnbot", "__main__")
+LIBRARY_LOGGERS = (
+    "aiosqlite",
+    "aiohttp",
+    "alembic",
+    "apscheduler",
+    "asyncio",
+    "asyncpg",
+    "botbuilder",
+    "botframework",
+    "msal",
+    "msrest",
+    "httpx",
+    "httpcore",
+    "slack_bolt",
+    "slack_sdk",
+    "sqlalchemy",
+    "urllib3",
+    "charset_normalizer",
+)
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
+def configure(
+    level: str = "INFO", fmt: str = "text", libraries: str = "WARNING", stream: TextIO | None = None
+) -> None:
+    """Replace the root handler with one writing ``fmt`` lines to ``stream`` (stderr)."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    if fmt == "json":
+        handler.setFormatter(
+            JsonFormatter(JSON_FIELDS, rename_fields={"levelname": "level", "name": "logger"})
+        )
+    else:
+        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    own = logging.getLevelName(level.upper())
+    quiet = logging.getLevelName(libraries.upper())
+    # Records from Learnbot's loggers reach the root handler whatever the root's level; any
+    # library not named below inherits the root's (quiet) level.
+    root.setLevel(quiet)
+    for name in OWN_LOGGERS:
+        logging.getLogger(name).setLevel(own)
+    for name in LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(quiet)
+    logging.getLogger("aiohttp.access").setLevel(max(quiet, logging.WARNING))
