@@ -35,6 +35,7 @@ LIBRARY_LOGGERS = (
     "urllib3",
     "charset_normalizer",
 )
+HANDLER_NAME = "learnbot"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
@@ -42,8 +43,10 @@ JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s"
 def configure(
     level: str = "INFO", fmt: str = "text", libraries: str = "WARNING", stream: TextIO | None = None
 ) -> None:
-    """Replace the root handler with one writing ``fmt`` lines to ``stream`` (stderr)."""
+    """Install (or replace) Learnbot's root handler writing ``fmt`` lines to ``stream``
+    (stderr); handlers others installed (pytest's) are left alone."""
     handler = logging.StreamHandler(stream or sys.stderr)
+    handler.set_name(HANDLER_NAME)
     if fmt == "json":
         handler.setFormatter(
             JsonFormatter(JSON_FIELDS, rename_fields={"levelname": "level", "name": "logger"})
@@ -51,7 +54,7 @@ def configure(
     else:
         handler.setFormatter(logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()
-    for old in list(root.handlers):
+    for old in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
         root.removeHandler(old)
     root.addHandler(handler)
     own = logging.getLevelName(level.upper())

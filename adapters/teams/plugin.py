@@ -92,7 +92,6 @@ class StrictAuthentication(ConfigurationBotFrameworkAuthentication):
         except PermissionError:
             raise
         except Exception as exc:
-            logger.info("Teams: rejected a request with an invalid token (%s)", type(exc).__name__)
             raise PermissionError("invalid Bot Framework token") from exc
 
 
@@ -108,7 +107,10 @@ class TeamsApp:
         refused = await self.screen.check(request)
         if refused is not None:
             return refused
-        response = await self.adapter.process(request, self.bot)
+        try:
+            response = await self.adapter.process(request, self.bot)
+        except web.HTTPUnauthorized:
+            return self.screen.rejections.refuse(request, 401, "invalid Bot Framework token")
         return response if response is not None else web.Response(status=201)
 
 
