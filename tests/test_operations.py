@@ -117,3 +117,20 @@ async def test_readyz_covers_the_scheduler(tmp_path: Path, config_data: dict) ->
     async with TestClient(TestServer(await build_server(settings))) as client:
         body = await (await client.get("/readyz")).json()
     assert body == {"status": "ready", "database": "ok", "scheduler": "ok"}
+
+
+async def test_calendar_ids_are_validated(config: AppConfig, sessions, engine, clock: ManualClock) -> None:
+    """Out-of-range ids are a 404 on every database (PostgreSQL's integer overflowed: a 500)."""
+    app = Learnbot(config, sessions, clock=clock, platforms=("console",))
+    runtime = Runtime(settings=Settings(), config=config, engine=engine, app=app)
+    web_app = await build_server(Settings(), runtime=runtime, start_background=False)
+    async with TestClient(TestServer(web_app)) as client:
+        for name in (
+            "learning-day-999999999999",
+            "learning-day-2147483648",
+            "learning-day-0",
+            "learning-day-01",
+        ):
+            response = await client.get(f"/calendar/{name}.ics")
+            assert response.status == 404, name
+        assert (await client.get("/calendar/learning-day-2147483647.ics")).status == 404
