@@ -335,7 +335,7 @@ class LearnbotTeamsBot(ActivityHandler):
             await self.app.plan(session, destination=ToPerson(person.id), message=reply, key=key)
 
     async def _reply(self, turn_context: TurnContext, event: Event, reply: Message) -> None:
-        activity = render_activity(reply)
+        activity = render_activity(reply, public_url=self.app.config.learning_days.public_url)
         if reply.dm and not event.conversation.is_direct:
             if await self._reply_privately(event, activity):
                 return

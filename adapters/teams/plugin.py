@@ -129,7 +129,15 @@ def build(
     adapter = CloudAdapter(StrictAuthentication(auth, **options))
     sender = TeamsSender(adapter, auth.APP_ID, app.sessions, app.clock.now, app.config.bot_name)
     bot = LearnbotTeamsBot(app, sender, app.clock.now)
-    deliverer = TeamsDeliverer(sender, app.sessions, auth.APP_TENANTID, tenant_per_second)
+    public_url = app.config.learning_days.public_url
+    deliverer = TeamsDeliverer(
+        sender, app.sessions, auth.APP_TENANTID, tenant_per_second, public_url=public_url
+    )
+    if not public_url:
+        logger.warning(
+            "Teams cannot receive calendar files: set LEARNBOT_PUBLIC_URL so learning-day posts "
+            "link to their .ics instead"
+        )
     if not auth.APP_ID:
         logger.warning(
             "Teams: MICROSOFT_APP_ID is not set, so %s is NOT AUTHENTICATED (Bot Framework Emulator "
