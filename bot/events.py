@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.untrusted import strip_bidi
+
 
 @dataclass(frozen=True, slots=True)
 class Actor:
@@ -28,6 +30,10 @@ class Actor:
     timezone: str | None = None
     locale: str | None = None
     workspace_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.display_name:
+            object.__setattr__(self, "display_name", strip_bidi(self.display_name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +66,18 @@ class CommandInvoked(Event):
     name: str
     text: str = ""
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", strip_bidi(self.text))  # see bot.untrusted
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MessageReceived(Event):
     """Free text typed to the bot (a DM, or an @mention in a channel)."""
 
     text: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", strip_bidi(self.text))  # see bot.untrusted
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,6 +86,9 @@ class ButtonPressed(Event):
 
     action_id: str
     value: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "value", strip_bidi(self.value))  # form fields arrive here
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
