@@ -125,12 +125,17 @@ class Message:
     ``dm`` asks the adapter to deliver a reply in the person's direct conversation with the bot
     even when the command was typed in a channel (multi-turn conversations happen in a DM).
     ``attachments`` holds named files such as an ``.ics`` invitation (name -> text content).
+    ``replaces_pressed``, on a reply to a button, asks the adapter to show it *in place of* the
+    message whose button was pressed (Slack ``replace_original``, Teams ``updateActivity``), so
+    a reminder's Done / Remind later buttons can't be pressed twice; where the platform can't
+    (the console, a press with no message to update) it is an ordinary reply.
     """
 
     text: str
     blocks: list[Block] = field(default_factory=list)
     dm: bool = False
     attachments: dict[str, str] = field(default_factory=dict)
+    replaces_pressed: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return _MESSAGE_ADAPTER.dump_python(self, mode="json")

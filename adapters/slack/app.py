@@ -88,6 +88,8 @@ class ReplyTarget:
     response_url: str | None = None
     trigger_id: str | None = None
     ephemeral_in_channel: bool = False
+    pressed: bool = False
+    """A button press: ``response_url`` can replace the message the button was on."""
 
 
 @dataclass(slots=True)
@@ -364,6 +366,7 @@ class SlackAdapter:
             is_dm=in_dm or container.get("type") == "view",
             response_url=body.get("response_url"),
             trigger_id=body.get("trigger_id"),
+            pressed=True,
         )
         value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
         event = ButtonPressed(
@@ -430,6 +433,9 @@ class SlackAdapter:
                 # step-by-step way.
                 logger.warning("could not open the form: %s", exc.response.get("error"))
         text, blocks = render_message(message)
+        replace = message.replaces_pressed and target.pressed and not message.attachments
+        if replace and target.response_url and await self._replace_pressed(target.response_url, text, blocks):
+            return
         if message.dm or target.is_dm or message.attachments:
             # files can only be shared into a conversation, so a reply with an attachment
             # goes to the person's DM rather than an ephemeral message
@@ -450,6 +456,16 @@ class SlackAdapter:
         else:
             channel = await self._dm_channel(client, target)
             await client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False)
+
+    async def _replace_pressed(self, response_url: str, text: str, blocks: list[dict[str, Any]]) -> bool:
+        """Show the reply in place of the message whose button was pressed (its buttons go);
+        ``False`` when Slack refused, so the caller answers the ordinary way."""
+        webhook = AsyncWebhookClient(response_url)
+        response = await webhook.send(text=text, blocks=blocks, replace_original=True)
+        if response.status_code < 400:
+            return True
+        logger.info("could not replace the pressed message (%s); replying instead", response.status_code)
+        return False
 
     async def _dm_channel(self, client: AsyncWebClient, target: ReplyTarget) -> str:
         if (
