@@ -55,7 +55,7 @@ def cmd_start(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from learnbot.server import serve
 
-    if args.port:
+    if args.port is not None:
         from dataclasses import replace
 
         settings = replace(settings, port=args.port)
