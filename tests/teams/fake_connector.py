@@ -140,29 +140,30 @@ class FakeConnector:
                     headers={"Retry-After": f"{max(wait, 0.05):.2f}"},
                 )
         activity = await request.json()
-        found = problems(activity) if self.validate else []
-        if found:
-            self.invalid.extend(found)
-            error = {"code": "BadSyntax", "message": "; ".join(found)}
-            return web.json_response({"error": error}, status=400)
+        refused = self._invalid(activity)
+        if refused is not None:
+            return refused
         self.activities.append((conversation_id, activity))
         self.arrivals.append(time.monotonic())
         for listener in self.listeners:
             listener(conversation_id, activity)
         return web.json_response({"id": f"act-{next(self._ids)}"})
 
+    def _invalid(self, activity: dict[str, Any]) -> web.Response | None:
+        """A 400 like the real connector's when ``activity`` breaks the schemas."""
+        found = problems(activity) if self.validate else []
+        if not found:
+            return None
+        self.invalid.extend(found)
+        return web.json_response({"error": {"code": "BadSyntax", "message": "; ".join(found)}}, status=400)
+
     async def _update(self, request: web.Request) -> web.Response:
         """``updateActivity``: the bot replaces a message it sent (e.g. a card after a press)."""
         self.requests += 1
-        failure = self._failure()
-        if failure is not None:
-            return failure
         activity = await request.json()
-        found = problems(activity) if self.validate else []
-        if found:
-            self.invalid.extend(found)
-            error = {"code": "BadSyntax", "message": "; ".join(found)}
-            return web.json_response({"error": error}, status=400)
+        refused = self._failure() or self._invalid(activity)
+        if refused is not None:
+            return refused
         self.updates.append((request.match_info["cid"], request.match_info["aid"], activity))
         return web.json_response({"id": request.match_info["aid"]})
 
