@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Literal
 
@@ -62,6 +62,7 @@ class EnvSettings(BaseSettings):
     microsoft_app_type: str | None = _env("MICROSOFT_APP_TYPE")  # type: ignore[assignment]
     teams_enabled: bool = _env("LEARNBOT_TEAMS", False)  # type: ignore[assignment]
     public_url: str | None = _env("LEARNBOT_PUBLIC_URL")  # type: ignore[assignment]
+    redis_url: str | None = _env("REDIS_URL")  # type: ignore[assignment]
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level")
     )
@@ -122,7 +123,8 @@ class Settings:
                 loaded = EnvSettings.model_validate(given)
         except ValidationError as exc:
             raise ValueError(_explain(exc)) from None
-        return cls(**loaded.model_dump())
+        known = {f.name for f in fields(cls)}  # a setting another part reads may not be here yet
+        return cls(**{name: value for name, value in loaded.model_dump().items() if name in known})
 
     @property
     def slack_configured(self) -> bool:

@@ -134,3 +134,13 @@ async def test_calendar_ids_are_validated(config: AppConfig, sessions, engine, c
             response = await client.get(f"/calendar/{name}.ics")
             assert response.status == 404, name
         assert (await client.get("/calendar/learning-day-2147483647.ics")).status == 404
+
+
+def test_every_setting_is_read_from_the_environment() -> None:
+    """A field added to ``Settings`` needs its environment variable in ``EnvSettings`` too."""
+    from dataclasses import fields
+
+    from learnbot.settings import EnvSettings
+
+    missing = {f.name for f in fields(Settings)} - set(EnvSettings.model_fields)
+    assert not missing, f"add these to learnbot.settings.EnvSettings: {sorted(missing)}"
