@@ -19,7 +19,9 @@ COPY adapters ./adapters
 COPY scheduler ./scheduler
 COPY storage ./storage
 COPY learnbot ./learnbot
-RUN /opt/learnbot/bin/pip install --no-cache-dir --no-deps .
+# Translation catalogues (.mo) are compiled from the committed .po files, with the locked babel.
+RUN if [ -d bot/locale ]; then /opt/learnbot/bin/pybabel compile --statistics -d bot/locale -D messages; fi \
+    && /opt/learnbot/bin/pip install --no-cache-dir --no-deps .
 
 FROM python:3.11-slim@sha256:9c900dea9e8fb7e16277c179b555cc72d29a352dbc33cff48ad5a0412fd5bfc7
 RUN groupadd --gid 10001 learnbot \
