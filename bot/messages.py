@@ -148,6 +148,6 @@ class Message:
 _MESSAGE_ADAPTER: TypeAdapter[Message] = TypeAdapter(Message)
 
 
-def plain(text: str, *, dm: bool = False) -> Message:
+def plain(text: str, *, dm: bool = False, replaces_pressed: bool = False) -> Message:
     """A message that is just a paragraph of text."""
-    return Message(text=text, blocks=[Text(text)], dm=dm)
+    return Message(text=text, blocks=[Text(text)], dm=dm, replaces_pressed=replaces_pressed)

@@ -57,9 +57,7 @@ def register(router: Router) -> None:
 
     @router.action("demo.done")
     async def _done(ctx: Context, value: str) -> Reply:
-        reply = plain(f"Marked {value} done.")
-        reply.replaces_pressed = True
-        return reply
+        return plain(f"Marked {value} done.", replaces_pressed=True)
 
     @router.action("demo.form")
     async def _submitted(ctx: Context, value: str) -> Reply:
