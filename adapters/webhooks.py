@@ -44,15 +44,16 @@ class Rejections:
         started, folded = self._seen.get(key, (float("-inf"), 0))
         line = "refused %s %s from %s with %s: %s"
         args: tuple[object, ...] = (request.method, route, request.remote or "?", status, reason)
+        fields = {"route": route, "status": status, "reason": reason, "remote": request.remote}
         if now - started >= self.window:
             self._seen[key] = (now, 0)
             if folded:
                 line += " (and %s more like it in the last minute)"
                 args = (*args, folded)
-            logger.warning(line, *args)
+            logger.warning(line, *args, extra={**fields, "folded": folded})
         else:
             self._seen[key] = (started, folded + 1)
-            logger.debug(line + " (repeat)", *args)
+            logger.debug(line + " (repeat)", *args, extra=fields)
         return web.json_response({"error": reason}, status=status)
 
 
