@@ -20,12 +20,19 @@ from dateutil.relativedelta import relativedelta
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     field_validator,
     model_validator,
 )
+
+# Each feature's section lives in its folder (bot/features/<name>/config.py) and is composed
+# into AppConfig here: the one place the core imports from a feature (see the layers contract
+# in pyproject.toml). Those modules import only pydantic and bot.config_base.
+from bot.config_base import Strict
+from bot.features.nudges.config import ImportColumns, NudgePolicy
+
+__all__ = ["ImportColumns", "NudgePolicy", "Strict"]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _RECURRENCE = re.compile(r"^every\s+(?:(\d+)\s+)?(day|week|month|year)s?$")
@@ -38,10 +45,6 @@ class ConfigError(Exception):
         self.source = source
         self.problems = problems
         super().__init__(f"{source} is not valid:\n" + "\n".join(f"  {p}" for p in problems))
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _check_timezone(value: str) -> str:
@@ -162,31 +165,6 @@ class Schedule(Strict):
         except ValueError as exc:
             raise ValueError(f"cron '{self.cron}' is not valid: {exc}") from None
         return self
-
-
-class NudgePolicy(Strict):
-    first_reminder_days_before: int = Field(default=7, ge=0, le=365)
-    remind_on_due_day: bool = True
-    overdue_every_days: int = Field(default=7, ge=1, le=365)
-    max_overdue_reminders: int = Field(default=4, ge=0, le=100)
-    max_messages_per_person_per_day: int = Field(default=1, ge=1, le=20)
-    remind_later_days: int = Field(default=3, ge=1, le=60)
-    """"Remind me later" without a date: this many days, moved to the next working day."""
-    thank_imported_within_days: int = Field(default=30, ge=0, le=3650)
-    """An LMS completion older than this is recorded without a thank-you DM (an initial
-    import of old completions must not message everyone)."""
-    kudos_channel: str | None = None
-    """Channel key for public kudos (opted-in people only); default: the office's first channel."""
-
-
-class ImportColumns(Strict):
-    """How an LMS export's columns map to Learnbot's fields."""
-
-    email: str = "email"
-    course: str = "course"
-    due: str = "due"
-    completed: str = "completed"
-    date_formats: list[str] = ["%Y-%m-%d", "%d/%m/%Y"]
 
 
 class OutboxPolicy(Strict):

@@ -11,7 +11,6 @@ import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from types import ModuleType
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -29,10 +28,11 @@ from bot.events import (
     MemberJoined,
     MessageReceived,
 )
+from bot.help import help_text
 from bot.messages import Message, plain
 from bot.outbox import Destination, Planned, enqueue
 from bot.people import resolve_actor
-from bot.router import Context, Reply, Router, is_help_word
+from bot.router import Context, Feature, Reply, Router, is_help_word
 from storage.models import SeenEvent
 
 logger = logging.getLogger(__name__)
@@ -40,17 +40,12 @@ logger = logging.getLogger(__name__)
 SORRY = "Sorry, something went wrong on my side and nothing was changed. Please try again in a minute."
 
 
-def default_features() -> list[ModuleType]:
-    from bot.features import FEATURES
-
-    return list(FEATURES)
-
-
 class Learnbot:
     """The bot: configuration, a session factory, a clock, the enabled platforms and the router.
 
     ``platforms`` are the chat platforms this process can deliver to (``slack``, ``teams``,
-    ``console``); the outbox plans each proactive message for one of them.
+    ``console``); the outbox plans each proactive message for one of them. ``features`` come
+    from the composition root (normally :data:`bot.features.FEATURES`): the core imports none.
     """
 
     def __init__(
@@ -60,7 +55,7 @@ class Learnbot:
         *,
         clock: Clock | None = None,
         platforms: Sequence[str] = ("console",),
-        features: Iterable[ModuleType] | None = None,
+        features: Iterable[Feature],
     ) -> None:
         self.config = config
         self.sessions = sessions
@@ -68,7 +63,7 @@ class Learnbot:
         self.platforms = tuple(platforms)
         self.router = Router()
         self.outbox_ready = asyncio.Event()
-        for feature in default_features() if features is None else features:
+        for feature in features:
             feature.register(self.router)
 
     # -- proactive messages -----------------------------------------------------------------
@@ -234,8 +229,6 @@ class Learnbot:
         )
 
     def help_message(self, ctx: Context | None, *, command: str | None = None, note: str = "") -> Message:
-        from bot.features.basics import help_text
-
         manager = bool(ctx and ctx.is_learning_manager)
         return help_text(self.router, self.config.bot_name, command=command, note=note, manager=manager)
 

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import AppConfig
 from bot.messages import Message
 from storage.db import dialect_name
-from storage.models import OutboxMessage, Person, PlatformAccount
+from storage.models import OutboxMessage, OutboxStatus, Person, PlatformAccount
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,38 @@ def channel_platforms(config: AppConfig, key: str, platforms: Sequence[str]) -> 
     raise KeyError(f"no channel with key '{key}' in app.yaml")
 
 
+_Row = tuple[str, Literal["person", "channel"], str, int | None, OutboxStatus, str | None]
+"""platform, destination kind, destination key, person id, status, error."""
+
+
+async def _rows(
+    session: AsyncSession, config: AppConfig, platforms: Sequence[str], destination: Destination
+) -> list[_Row]:
+    """One outbox row per platform the destination is reached on (a failed one if none)."""
+    rows: list[_Row] = []
+    if isinstance(destination, ToPerson):
+        person = await session.get_one(Person, destination.person_id)
+        platform = await person_platform(session, person.id, platforms)
+        if platform is None:
+            names = " or ".join(p.capitalize() for p in platforms) or "any platform"
+            rows.append(
+                (
+                    "none",
+                    "person",
+                    str(person.id),
+                    person.id,
+                    OutboxStatus.FAILED,
+                    f"not reachable in {names}: {person.name} has no linked account there yet",
+                )
+            )
+        else:
+            rows.append((platform, "person", str(person.id), person.id, OutboxStatus.PENDING, None))
+    else:
+        for platform in channel_platforms(config, destination.key, platforms):
+            rows.append((platform, "channel", destination.key, None, OutboxStatus.PENDING, None))
+    return rows
+
+
 async def enqueue(
     session: AsyncSession,
     config: AppConfig,
@@ -90,28 +123,7 @@ async def enqueue(
     reason, so "not reachable" is visible to the learning manager instead of silently skipped.
     """
     payload = message.to_json()
-    rows: list[tuple[str, str, str, int | None, str, str | None]] = []
-    if isinstance(destination, ToPerson):
-        person = await session.get_one(Person, destination.person_id)
-        platform = await person_platform(session, person.id, platforms)
-        if platform is None:
-            names = " or ".join(p.capitalize() for p in platforms) or "any platform"
-            rows.append(
-                (
-                    "none",
-                    "person",
-                    str(person.id),
-                    person.id,
-                    "failed",
-                    f"not reachable in {names}: {person.name} has no linked account there yet",
-                )
-            )
-        else:
-            rows.append((platform, "person", str(person.id), person.id, "pending", None))
-    else:
-        for platform in channel_platforms(config, destination.key, platforms):
-            rows.append((platform, "channel", destination.key, None, "pending", None))
-
+    rows = await _rows(session, config, platforms, destination)
     planned: list[Planned] = []
     insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
     for platform, kind, dest_key, person_id, status, error in rows:
@@ -134,7 +146,7 @@ async def enqueue(
         )
         result = await session.execute(statement)
         created = bool(result.rowcount)  # type: ignore[attr-defined]
-        planned.append(Planned(platform=platform, created=created, reachable=status == "pending"))
+        planned.append(Planned(platform=platform, created=created, reachable=status == OutboxStatus.PENDING))
         if error and created:
             logger.warning("outbox %s: %s", key, error)
     return planned

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import AppConfig
 from bot.dialogs import Dialog
 from bot.events import Event
 from bot.messages import Message
@@ -30,6 +32,13 @@ JoinHandler = Callable[["Context"], Awaitable[Reply]]
 HomeSection = Callable[["Context"], Awaitable[list[Message]]]
 Job = Callable[["Learnbot", AsyncSession, dict[str, Any]], Awaitable[str]]
 """A scheduled job: gets the app, a session and its ``args`` from app.yaml; returns a summary."""
+
+
+class Feature(Protocol):
+    """A feature as the core sees it: anything with ``register(router)`` (normally a package
+    under ``bot/features/``). The composition root hands the list to :class:`bot.core.Learnbot`."""
+
+    def register(self, router: Router) -> None: ...
 
 
 HELP_WORDS = {"help", "hi", "hello", "hey", "menu", "commands"}
@@ -51,11 +60,11 @@ class Context:
     person: Person
 
     @property
-    def now(self) -> Any:
+    def now(self) -> datetime:
         return self.app.clock.now()
 
     @property
-    def config(self) -> Any:
+    def config(self) -> AppConfig:
         return self.app.config
 
     @property

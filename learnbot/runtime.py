@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.clock import Clock
 from bot.config import AppConfig, load_config
 from bot.core import Learnbot
+from bot.features import FEATURES
 from bot.learning_days.calendar import with_public_url
 from learnbot.settings import Settings
 from scheduler.delivery import WorkerSettings
@@ -59,5 +60,5 @@ async def build_runtime(
         await engine.dispose()
         raise
     await upgrade(engine)
-    app = Learnbot(config, session_factory(engine), clock=clock, platforms=platforms)
+    app = Learnbot(config, session_factory(engine), clock=clock, platforms=platforms, features=FEATURES)
     return Runtime(settings=settings, config=config, engine=engine, app=app)

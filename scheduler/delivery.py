@@ -36,7 +36,7 @@ from bot.messages import Message
 from scheduler.metrics import Metrics
 from scheduler.ratelimit import Limit, RateLimiter
 from storage.db import dialect_name
-from storage.models import OutboxMessage, Person
+from storage.models import OutboxMessage, OutboxStatus, Person
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +154,9 @@ class DeliveryWorker:
                 async with self.sessions() as session, session.begin():
                     await session.execute(
                         update(OutboxMessage)
-                        .where(OutboxMessage.claimed_by == token, OutboxMessage.status == "sending")
+                        .where(
+                            OutboxMessage.claimed_by == token, OutboxMessage.status == OutboxStatus.SENDING
+                        )
                         .values(lease_until=self.clock.now() + self.settings.lease)
                     )
             except Exception:
@@ -191,8 +193,8 @@ class DeliveryWorker:
     async def _claim(self) -> tuple[str, list[int]]:
         now = self.clock.now()
         due = or_(
-            (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
-            (OutboxMessage.status == "sending") & (OutboxMessage.lease_until < now),
+            (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.next_attempt_at <= now),
+            (OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.lease_until < now),
         )
         platforms = list(self.deliverers)
         async with self.sessions() as session, session.begin():
@@ -213,13 +215,13 @@ class DeliveryWorker:
             await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_(ids), due)
-                .values(status="sending", claimed_by=token, lease_until=now + self.settings.lease)
+                .values(status=OutboxStatus.SENDING, claimed_by=token, lease_until=now + self.settings.lease)
                 .execution_options(synchronize_session=False)
             )
             return token, list(
                 await session.scalars(
                     select(OutboxMessage.id).where(
-                        OutboxMessage.claimed_by == token, OutboxMessage.status == "sending"
+                        OutboxMessage.claimed_by == token, OutboxMessage.status == OutboxStatus.SENDING
                     )
                 )
             )
@@ -267,7 +269,7 @@ class DeliveryWorker:
                 return
             except Undeliverable as exc:
                 self.metrics.sends.labels(platform, "failed").inc()
-                await self._record(row_id, status="failed", error=str(exc))
+                await self._record(row_id, status=OutboxStatus.FAILED, error=str(exc))
                 logger.warning("outbox %s to %s failed: %s", delivery.key, delivery.platform, exc)
                 return
             except Exception as exc:
@@ -278,7 +280,7 @@ class DeliveryWorker:
             self.metrics.sends.labels(platform, "sent").inc()
             if self._after_send is not None:
                 await self._after_send(delivery)
-            await self._record(row_id, status="sent", message_id=message_id)
+            await self._record(row_id, status=OutboxStatus.SENT, message_id=message_id)
 
     async def _already_arrived(
         self, session: AsyncSession, row: OutboxMessage, deliverer: Deliverer, delivery: Delivery
@@ -289,19 +291,19 @@ class DeliveryWorker:
         except Exception:
             self.metrics.ambiguous.labels(delivery.platform, "error").inc()
             logger.exception("outbox %s: could not reconcile; will ask again", row.idempotency_key)
-            row.status, row.claimed_by, row.lease_until = "pending", None, None
+            row.status, row.claimed_by, row.lease_until = OutboxStatus.PENDING, None, None
             row.next_attempt_at = self.clock.now() + backoff(row.attempts)
             await session.commit()
             return True
         if arrived:
-            row.status, row.sent_at, row.last_error = "sent", self.clock.now(), None
+            row.status, row.sent_at, row.last_error = OutboxStatus.SENT, self.clock.now(), None
             row.lease_until = None
             await session.commit()
             self.metrics.ambiguous.labels(delivery.platform, "arrived").inc()
             logger.info("outbox %s had already arrived before a crash; not resent", row.idempotency_key)
             return True
         if arrived is None and not self.settings.resend_when_in_doubt:
-            row.status, row.lease_until = "failed", None
+            row.status, row.lease_until = OutboxStatus.FAILED, None
             row.last_error = (
                 "in doubt: a crash interrupted the send and the platform cannot say "
                 "whether it arrived; not resent to avoid a duplicate"
@@ -314,12 +316,12 @@ class DeliveryWorker:
         return False
 
     async def _record(
-        self, row_id: int, *, status: str, error: str | None = None, message_id: str | None = None
+        self, row_id: int, *, status: OutboxStatus, error: str | None = None, message_id: str | None = None
     ) -> None:
         async with self.sessions() as session, session.begin():
             row = await session.get_one(OutboxMessage, row_id)
             row.status, row.last_error, row.lease_until = status, error, None
-            if status == "sent":
+            if status == OutboxStatus.SENT:
                 row.sent_at = self.clock.now()
                 row.platform_message_id = message_id
 
@@ -333,11 +335,11 @@ class DeliveryWorker:
             row.lease_until = None
             self.metrics.retries.labels(delivery.platform).inc()
             if row.attempts >= self.settings.max_attempts:
-                row.status = "failed"
+                row.status = OutboxStatus.FAILED
                 row.last_error = f"gave up after {row.attempts} attempts: {exc.reason}"
                 logger.warning("outbox %s: %s", row.idempotency_key, row.last_error)
             else:
-                row.status, row.next_attempt_at = "pending", now + wait
+                row.status, row.next_attempt_at = OutboxStatus.PENDING, now + wait
                 row.last_error = f"retrying: {exc.reason}"
                 logger.info(
                     "outbox %s: %s; next try in %.0fs", row.idempotency_key, exc.reason, wait.total_seconds()

@@ -7,6 +7,7 @@ Feature tables live in their own modules under ``storage/`` and share :class:`Ba
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, MetaData, String, Text, UniqueConstraint
@@ -88,6 +89,16 @@ class ConversationRef(Base):
     updated_at: Mapped[datetime]
 
 
+class OutboxStatus(StrEnum):
+    """Where an outbox row is: ``pending`` -> ``sending`` -> ``sent`` or ``failed``. The values
+    are the stored column values."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
 class OutboxMessage(Base):
     """One proactive message to deliver, exactly once.
 
@@ -109,7 +120,7 @@ class OutboxMessage(Base):
     destination_key: Mapped[str] = mapped_column(String(256))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
     payload: Mapped[dict[str, Any]]
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime]

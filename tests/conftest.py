@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.clock import ManualClock
 from bot.config import AppConfig, parse_config
 from bot.core import Learnbot
+from bot.features import FEATURES
 from storage.db import create_engine, session_factory
 from tests.support import databases
 from tests.support.conversation import WORLDS, ChatWorld, ConsoleDriver, ConsoleWorld
@@ -97,7 +98,7 @@ def config(config_data: dict) -> AppConfig:
 
 @pytest.fixture
 def app(config: AppConfig, sessions: async_sessionmaker[AsyncSession], clock: ManualClock) -> Learnbot:
-    return Learnbot(config, sessions, clock=clock, platforms=("console",))
+    return Learnbot(config, sessions, clock=clock, platforms=("console",), features=FEATURES)
 
 
 @pytest.fixture

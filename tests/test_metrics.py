@@ -12,6 +12,7 @@ from adapters.slack.plugin import build
 from bot.clock import ManualClock
 from bot.config import AppConfig
 from bot.core import Learnbot
+from bot.features import FEATURES
 from bot.messages import plain
 from bot.outbox import ToChannel
 from learnbot.runtime import Runtime
@@ -45,7 +46,7 @@ async def test_metrics_add_up_during_a_fan_out(
 ) -> None:
     fake = await FakeSlack(timestamp=lambda: clock.now().timestamp()).start()
     settings = Settings(slack_bot_token="xoxb-test", slack_signing_secret="s", slack_api_url=fake.api_url)
-    app = Learnbot(config, session_factory(engine), clock=clock, platforms=("slack",))
+    app = Learnbot(config, session_factory(engine), clock=clock, platforms=("slack",), features=FEATURES)
     runtime = Runtime(settings=Settings(), config=config, engine=engine, app=app, metrics=Metrics())
     parts = build(app, settings, policy=FAST, metrics=runtime.metrics)
     worker = DeliveryWorker(

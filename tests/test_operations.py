@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.clock import ManualClock
 from bot.config import AppConfig
 from bot.core import Learnbot
+from bot.features import FEATURES
 from learnbot import logs
 from learnbot.cli import main
 from learnbot.runtime import Runtime
@@ -89,7 +90,7 @@ def test_an_unreachable_database_is_one_line_with_the_fix(
 
 
 async def test_livez_and_readyz(config: AppConfig, sessions, engine, clock: ManualClock) -> None:
-    app = Learnbot(config, sessions, clock=clock, platforms=("console",))
+    app = Learnbot(config, sessions, clock=clock, platforms=("console",), features=FEATURES)
     runtime = Runtime(settings=Settings(), config=config, engine=engine, app=app)
     web_app = await build_server(Settings(), runtime=runtime, start_background=False)
     connected = {"now": False}
@@ -121,7 +122,7 @@ async def test_readyz_covers_the_scheduler(tmp_path: Path, config_data: dict) ->
 
 async def test_calendar_ids_are_validated(config: AppConfig, sessions, engine, clock: ManualClock) -> None:
     """Out-of-range ids are a 404 on every database (PostgreSQL's integer overflowed: a 500)."""
-    app = Learnbot(config, sessions, clock=clock, platforms=("console",))
+    app = Learnbot(config, sessions, clock=clock, platforms=("console",), features=FEATURES)
     runtime = Runtime(settings=Settings(), config=config, engine=engine, app=app)
     web_app = await build_server(Settings(), runtime=runtime, start_background=False)
     async with TestClient(TestServer(web_app)) as client:

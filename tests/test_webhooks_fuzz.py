@@ -24,6 +24,7 @@ from adapters.slack.inbound import signature_of
 from bot.clock import ManualClock
 from bot.config import AppConfig
 from bot.core import Learnbot
+from bot.features import FEATURES
 from learnbot.runtime import Runtime
 from learnbot.server import build_server
 from learnbot.settings import Settings
@@ -57,7 +58,7 @@ async def _client(
     settings: Settings, config: AppConfig, engine: AsyncEngine, clock: ManualClock
 ) -> TestClient:
     platforms = ("slack", "teams") if settings.slack_configured else ("teams",)
-    app = Learnbot(config, session_factory(engine), clock=clock, platforms=platforms)
+    app = Learnbot(config, session_factory(engine), clock=clock, platforms=platforms, features=FEATURES)
     runtime = Runtime(settings=settings, config=config, engine=engine, app=app)
     client = TestClient(TestServer(await build_server(settings, runtime=runtime, start_background=False)))
     await client.start_server()

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from adapters.slack.plugin import MANIFEST
-from bot.router import Subcommand
+from bot.router import Router, Subcommand
 
 PLACEHOLDER = "https://learnbot.example.org"
 MAX_NAME = 35
@@ -81,19 +81,25 @@ def _name(manifest: dict[str, Any], bot_name: str) -> None:
     manifest["features"]["bot_user"]["display_name"] = name[:80].rstrip()
 
 
+def feature_router() -> Router:
+    """Every feature's commands, registered as the running bot registers them."""
+    from bot.features import FEATURES
+
+    router = Router()
+    for feature in FEATURES:
+        feature.register(router)
+    return router
+
+
 def cmd_slack_manifest(args: argparse.Namespace, settings: Any) -> int:
     from bot.config import load_config
-    from bot.core import Learnbot
-    from storage.db import create_engine, session_factory
 
     config = load_config(settings.config_path)
-    # The router is only read (which commands exist); the engine never connects.
-    learnbot = Learnbot(config, session_factory(create_engine("sqlite+aiosqlite:///:memory:")))
     manifest = manifest_for(
         args.url,
         socket_mode=args.socket_mode,
         bot_name=config.bot_name,
-        commands=learnbot.router.commands,
+        commands=feature_router().commands,
     )
     print(yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True), end="")
     return 0

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from bot.config import AppConfig, parse_config
 from bot.core import Learnbot
-from bot.nudges.lms_import import ImportRejected, import_text
+from bot.features import FEATURES
+from bot.features.nudges.lms_import import ImportRejected, import_text
 from storage.models import OutboxMessage, Person
 from storage.nudges import Assignment
 from tests.nudges.helpers import assign, assignments
@@ -92,7 +93,7 @@ async def test_mapping_and_date_formats_come_from_app_yaml(
         "date_formats": ["%d.%m.%Y"],
     }
     config: AppConfig = parse_config(config_data)
-    app = Learnbot(config, sessions, clock=clock)
+    app = Learnbot(config, sessions, clock=clock, features=FEATURES)
     text = (
         "\ufeffWork email;Course name;Due by;Completed on\nana@example.org;Ethics and integrity;08.12.2026;\n"
     )

@@ -9,8 +9,8 @@ from sqlalchemy import update
 
 from bot.clock import ManualClock
 from bot.core import Learnbot
+from bot.features.nudges.stages import current_stage, next_stage_on, regular_stages
 from bot.messages import plain
-from bot.nudges.stages import current_stage, next_stage_on, regular_stages
 from bot.outbox import ToPerson
 from bot.people import person_by_email
 from storage.nudges import Assignment

@@ -13,6 +13,7 @@ from bot.clock import ManualClock
 from bot.config import AppConfig
 from bot.core import Learnbot
 from bot.events import Actor, ButtonPressed, CommandInvoked, Conversation, MessageReceived
+from bot.features import FEATURES
 from storage.models import DialogState
 from storage.skillshare import SkillOffer
 from tests.support.conversation import WORLDS, ChatWorld
@@ -179,8 +180,8 @@ async def test_double_confirm_saves_one_offer(
     config: AppConfig, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
 ) -> None:
     """Two replicas handling the same person's Confirm at once (a double click) save one offer."""
-    first = Learnbot(config, sessions, clock=clock)
-    second = Learnbot(config, sessions, clock=clock)
+    first = Learnbot(config, sessions, clock=clock, features=FEATURES)
+    second = Learnbot(config, sessions, clock=clock, features=FEATURES)
     actor = Actor(platform="console", user_id="ana@example.org", email="ana@example.org")
     conversation = Conversation(id="dm:ana")
     await first.handle(

@@ -15,6 +15,7 @@ from adapters.slack.plugin import build
 from bot.clock import ManualClock
 from bot.config import AppConfig
 from bot.core import Learnbot
+from bot.features import FEATURES
 from learnbot.settings import Settings
 from tests.slack.fake import FakeSlack
 
@@ -52,7 +53,7 @@ async def test_bolt_and_every_client_get_the_retry_handler_and_no_token_warning(
     settings = Settings(
         slack_bot_token="xoxb-from-env", slack_signing_secret="s", slack_api_url="http://127.0.0.1:9/api/"
     )
-    parts = build(Learnbot(config, sessions, clock=clock, platforms=("slack",)), settings)
+    parts = build(Learnbot(config, sessions, clock=clock, platforms=("slack",), features=FEATURES), settings)
     try:
         assert "will be unused" not in caplog.text
         handlers = [type(h).__name__ for h in parts.adapter.bolt.client.retry_handlers]

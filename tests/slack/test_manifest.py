@@ -77,9 +77,7 @@ def _slack_manifest_schema_problems(manifest: dict) -> list[str]:
 def test_the_manifest_names_the_bot_and_hints_only_real_commands(
     tmp_path, config_data: dict, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from bot.config import parse_config
-    from bot.core import Learnbot
-    from storage.db import create_engine, session_factory
+    from adapters.slack.cli import feature_router
 
     config_data["bot_name"] = "Aprendizaje y Desarrollo Bot de la Oficina Regional"
     path = tmp_path / "app.yaml"
@@ -91,7 +89,7 @@ def test_the_manifest_names_the_bot_and_hints_only_real_commands(
     assert manifest["features"]["bot_user"]["display_name"] == config_data["bot_name"]
     assert "Learnbot" not in manifest["display_information"]["long_description"]
 
-    router = Learnbot(parse_config(config_data), session_factory(create_engine("sqlite://"))).router
+    router = feature_router()
     for command in manifest["features"]["slash_commands"]:
         registered = router.commands[command["command"].lstrip("/")]
         for hinted in command["usage_hint"].split(" | "):
@@ -100,11 +98,10 @@ def test_the_manifest_names_the_bot_and_hints_only_real_commands(
     assert all("find" not in c["usage_hint"] for c in manifest["features"]["slash_commands"])
 
 
-def test_the_static_manifest_hints_only_real_commands(config) -> None:
-    from bot.core import Learnbot
-    from storage.db import create_engine, session_factory
+def test_the_static_manifest_hints_only_real_commands() -> None:
+    from adapters.slack.cli import feature_router
 
-    router = Learnbot(config, session_factory(create_engine("sqlite://"))).router
+    router = feature_router()
     manifest = yaml.safe_load(MANIFEST.read_text())
     assert _slack_manifest_schema_problems(manifest) == []
     for command in manifest["features"]["slash_commands"]:

@@ -30,6 +30,7 @@ from adapters.slack.render import escape, flatten
 from bot.clock import ManualClock
 from bot.config import AppConfig, SlackPolicy
 from bot.core import Learnbot
+from bot.features import FEATURES
 from learnbot.settings import Settings
 from scheduler.delivery import DeliveryWorker, WorkerSettings
 from tests.slack.fake import TEAM, FakeSlack, serve_locally, sign
@@ -401,7 +402,13 @@ async def slack_world(
 ) -> AsyncIterator[SlackWorld]:
     fake = await FakeSlack(timestamp=lambda: clock.now().timestamp()).start()
     settings = Settings(slack_bot_token="xoxb-test", slack_signing_secret=SECRET, slack_api_url=fake.api_url)
-    app = Learnbot(config, sessions, clock=clock, platforms=("slack",), features=features)
+    app = Learnbot(
+        config,
+        sessions,
+        clock=clock,
+        platforms=("slack",),
+        features=FEATURES if features is None else features,
+    )
     parts = build(app, settings, policy=policy)
     web_app = web.Application()
     add_routes(web_app, parts)

@@ -27,6 +27,7 @@ from adapters.console.render import render
 from bot.clock import ManualClock
 from bot.config import AppConfig
 from bot.core import Learnbot
+from bot.features import FEATURES
 from scheduler.delivery import Delivery, DeliveryWorker, WorkerSettings
 
 
@@ -149,7 +150,7 @@ class ConsoleWorld:
 async def console_world(
     config: AppConfig, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
 ) -> AsyncIterator[ChatWorld]:
-    yield ConsoleWorld(Learnbot(config, sessions, clock=clock, platforms=("console",)))
+    yield ConsoleWorld(Learnbot(config, sessions, clock=clock, platforms=("console",), features=FEATURES))
 
 
 WORLDS: dict[str, WorldFactory] = {"console": console_world}

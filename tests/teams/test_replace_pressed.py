@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock
 from bot.config import AppConfig
-from bot.core import default_features
+from bot.features import FEATURES
 from bot.messages import Message
 from tests.slack.world import slack_world
 from tests.teams import demo_feature
@@ -27,7 +27,7 @@ def test_the_flag_survives_the_outbox() -> None:
 async def test_slack_replaces_the_pressed_message(
     config: AppConfig, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
 ) -> None:
-    async with slack_world(config, sessions, clock, features=[*default_features(), demo_feature]) as slack:
+    async with slack_world(config, sessions, clock, features=[*FEATURES, demo_feature]) as slack:
         ana = slack.person("ana@example.org")
         await ana.send("demo card")
         await ana.expect_reply("Pick a fruit")

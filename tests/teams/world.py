@@ -24,6 +24,7 @@ from adapters.teams.render import CARD_CONTENT_TYPE, flatten
 from bot.clock import ManualClock
 from bot.config import AppConfig
 from bot.core import Learnbot
+from bot.features import FEATURES
 from scheduler.delivery import DeliveryWorker, WorkerSettings
 from tests.support.conversation import WORLDS, ChatWorld, take_matching
 from tests.teams.fake_connector import FakeConnector, Member
@@ -258,7 +259,7 @@ async def teams_world(
 ) -> AsyncIterator[ChatWorld]:
     connector = FakeConnector()
     await connector.start()
-    app = Learnbot(config, sessions, clock=clock, platforms=("teams",))
+    app = Learnbot(config, sessions, clock=clock, platforms=("teams",), features=FEATURES)
     server = TeamsServer(app)
     await server.start()
     world = TeamsWorld(app, connector, server)

@@ -17,7 +17,7 @@ from bot.config import AppConfig, Office
 from bot.messages import Divider, Fields, Header, Message, Note, Text
 from bot.people import office_for_email
 from storage.models import Person
-from storage.nudges import Assignment
+from storage.nudges import Assignment, Source
 
 OVERDUE_NAMES_SHOWN = 15
 
@@ -95,7 +95,7 @@ async def office_report(
                 .where(
                     _office_filter(config, office),
                     Assignment.course_id == course.id,
-                    Assignment.completion_source == "self-reported",
+                    Assignment.completion_source == Source.SELF_REPORTED,
                 )
             )
             or 0

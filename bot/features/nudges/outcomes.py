@@ -16,15 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AppConfig, Course, parse_recurrence
+from bot.features.nudges import texts
+from bot.features.nudges.stages import first_stage_on, next_stage_on
+from bot.features.nudges.sweep import WEEKDAYS, local_time
+from bot.features.nudges.texts import day
 from bot.messages import Message, Text
-from bot.nudges import messages
-from bot.nudges.messages import day
-from bot.nudges.stages import first_stage_on, next_stage_on
-from bot.nudges.sweep import WEEKDAYS, local_time
 from bot.outbox import ToChannel, ToPerson
 from bot.people import get_or_create_by_email, person_timezone
 from storage.models import Person
-from storage.nudges import Assignment, KudosOptIn
+from storage.nudges import Assignment, KudosOptIn, Source
 
 if TYPE_CHECKING:
     from bot.core import Learnbot
@@ -66,7 +66,7 @@ async def report_done(
         )
     now = app.clock.now()
     assignment.completed_on = local_today(app.config, person, now)
-    assignment.completion_source = "self-reported"
+    assignment.completion_source = Source.SELF_REPORTED
     assignment.reported_at = now
     assignment.next_nudge_on = None
     assignment.updated_at = now
@@ -155,7 +155,7 @@ async def record_completion(
     session: AsyncSession,
     assignment: Assignment,
     completed_on: date,
-    source: str,
+    source: Source,
     *,
     thank: bool,
 ) -> None:
@@ -171,7 +171,7 @@ async def record_completion(
         await app.plan(
             session,
             destination=ToPerson(assignment.person_id),
-            message=messages.thanks(course),
+            message=texts.thanks(course),
             key=f"nudge-thanks:{assignment.id}",
         )
         await _kudos(app, session, assignment, course)
@@ -222,7 +222,7 @@ async def _kudos(app: Learnbot, session: AsyncSession, assignment: Assignment, c
     await app.plan(
         session,
         destination=ToChannel(key),
-        message=messages.kudos(person.name, course),
+        message=texts.kudos(person.name, course),
         key=f"nudge-kudos:{assignment.id}",
     )
 
@@ -230,9 +230,9 @@ async def _kudos(app: Learnbot, session: AsyncSession, assignment: Assignment, c
 async def confirm(app: Learnbot, session: AsyncSession, assignment: Assignment) -> str:
     course = course_of(app.config, assignment)
     person = await session.get_one(Person, assignment.person_id)
-    if assignment.completion_source != "self-reported" or assignment.completed_on is None:
+    if assignment.completion_source != Source.SELF_REPORTED or assignment.completed_on is None:
         return f"{person.name}'s {course.title} is not awaiting confirmation."
-    await record_completion(app, session, assignment, assignment.completed_on, "confirmed", thank=True)
+    await record_completion(app, session, assignment, assignment.completed_on, Source.CONFIRMED, thank=True)
     return f"Confirmed: {person.name} completed {course.title}. I've thanked them."
 
 
@@ -240,12 +240,12 @@ async def reject(app: Learnbot, session: AsyncSession, assignment: Assignment) -
     """Re-open a self-reported completion and tell the person privately, kindly."""
     course = course_of(app.config, assignment)
     person = await session.get_one(Person, assignment.person_id)
-    if assignment.completion_source != "self-reported":
+    if assignment.completion_source != Source.SELF_REPORTED:
         return f"{person.name}'s {course.title} is not awaiting confirmation."
     now = app.clock.now()
     today = local_today(app.config, person, now)
     assignment.completed_on = None
-    assignment.completion_source = "rejected"
+    assignment.completion_source = Source.REJECTED
     assignment.snoozed_until = None
     assignment.next_nudge_on = next_stage_on(assignment.due_on, app.config.nudges, None, today)
     assignment.updated_at = now

@@ -24,11 +24,11 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AppConfig, parse_recurrence
-from bot.nudges.actions import local_today, record_completion
-from bot.nudges.stages import first_stage_on
+from bot.features.nudges.outcomes import local_today, record_completion
+from bot.features.nudges.stages import first_stage_on
 from bot.people import office_for_email
 from storage.models import Person, PlatformAccount
-from storage.nudges import Assignment
+from storage.nudges import Assignment, Source
 
 if TYPE_CHECKING:
     from bot.core import Learnbot
@@ -394,7 +394,7 @@ async def apply(app: Learnbot, session: AsyncSession, rows: Sequence[Row], kind:
         assignment = await session.get_one(Assignment, assignment_id)
         person = await session.get_one(Person, assignment.person_id)
         thank = thank_from <= completed_on <= local_today(config, person, now)
-        await record_completion(app, session, assignment, completed_on, "lms", thank=thank)
+        await record_completion(app, session, assignment, completed_on, Source.LMS, thank=thank)
         result.completed += 1
     return result
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from bot.config import NudgePolicy
+from bot.features.nudges.config import NudgePolicy
 
 
 @dataclass(frozen=True, slots=True)

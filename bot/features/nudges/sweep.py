@@ -27,8 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.config import AppConfig, WorkingHours
-from bot.nudges import messages
-from bot.nudges.stages import Stage, current_stage, next_stage_on
+from bot.features.nudges import texts
+from bot.features.nudges.config import NudgePolicy
+from bot.features.nudges.stages import Stage, current_stage, next_stage_on
 from bot.outbox import ToPerson
 from storage.models import OutboxMessage, Person
 from storage.nudges import Assignment
@@ -166,14 +167,8 @@ async def working_now(session: AsyncSession, config: AppConfig, now: datetime) -
     return or_(*conditions) if conditions else None
 
 
-async def decide(session: AsyncSession, config: AppConfig, now: datetime) -> Decision:
-    """Who is due a reminder right now (no writes)."""
-    policy = config.nudges
-    decision = Decision()
-    working = await working_now(session, config, now)
-    if working is None:
-        return decision
-    horizon = (now + timedelta(days=1)).date()  # the latest local date anywhere (UTC+14)
+def _due_rows(policy: NudgePolicy, working: ColumnElement[bool], horizon: date) -> Select[Any]:
+    """Open assignments whose next reminder is due by ``horizon`` for people in working time."""
     # Only each person's most urgent few: the daily cap lets no more through anyway, and this
     # keeps the rows read proportional to people, not to their backlog.
     rank = (
@@ -197,9 +192,20 @@ async def decide(session: AsyncSession, config: AppConfig, now: datetime) -> Dec
         .where(Assignment.next_nudge_on <= horizon, Assignment.completed_on.is_(None), working)
         .subquery()
     )
-    statement = select(*[column for column in ranked.c if column.name != "rank"]).where(
+    return select(*[column for column in ranked.c if column.name != "rank"]).where(
         ranked.c.rank <= policy.max_messages_per_person_per_day + RANK_SLACK
     )
+
+
+async def decide(session: AsyncSession, config: AppConfig, now: datetime) -> Decision:
+    """Who is due a reminder right now (no writes)."""
+    policy = config.nudges
+    decision = Decision()
+    working = await working_now(session, config, now)
+    if working is None:
+        return decision
+    horizon = (now + timedelta(days=1)).date()  # the latest local date anywhere (UTC+14)
+    statement = _due_rows(policy, working, horizon)
     # Plain Core rows: the ORM adds nothing to a read of tuples, and costs time per row.
     rows = await (await session.connection()).execute(statement)
     courses = {course.id for course in config.courses}
@@ -261,7 +267,7 @@ async def sweep(app: Learnbot, session: AsyncSession) -> str:
     for item in decision.due:
         course = app.config.course(item.course_id)
         assert course is not None  # decide() skips courses no longer in app.yaml
-        message = messages.nudge(
+        message = texts.nudge(
             people.get(item.person_id, ""),
             course,
             item.due_on,
