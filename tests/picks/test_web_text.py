@@ -9,8 +9,8 @@ import pytest
 from aiohttp import web
 
 from bot.events import Actor, ButtonPressed, CommandInvoked, Conversation, MessageReceived
-from bot.picks.fetch import PageError, decode_page, fetch_page, make_client, pinned_request
-from bot.picks.text import clean, one_line_summary, parse_duration
+from bot.features.picks.fetch import PageError, decode_page, fetch_page, make_client, pinned_request
+from bot.features.picks.text import clean, one_line_summary, parse_duration
 from bot.untrusted import strip_bidi
 
 FRENCH = (
