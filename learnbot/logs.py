@@ -40,12 +40,30 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
+class _CurrentStderr(logging.StreamHandler[TextIO]):
+    """Writes to whatever ``sys.stderr`` is at the time of each record (as ``logging``'s own
+    last-resort handler does), so a redirected or replaced stderr never gets a closed stream."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass
+
+
 def configure(
     level: str = "INFO", fmt: str = "text", libraries: str = "WARNING", stream: TextIO | None = None
 ) -> None:
     """Install (or replace) Learnbot's root handler writing ``fmt`` lines to ``stream``
     (stderr); handlers others installed (pytest's) are left alone."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler: logging.StreamHandler[TextIO] = (
+        logging.StreamHandler(stream) if stream is not None else _CurrentStderr()
+    )
     handler.set_name(HANDLER_NAME)
     if fmt == "json":
         handler.setFormatter(

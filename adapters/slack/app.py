@@ -128,10 +128,17 @@ class SlackAdapter:
         refused = await self.screen.check(request)
         if refused is not None:
             return refused
+        try:
+            bolt_request = await to_bolt_request(request)
+        except (TypeError, AttributeError, KeyError, ValueError) as exc:
+            # Signed, valid JSON, but not shaped like anything Slack sends (``"event": null``):
+            # Bolt's context extraction fails on it.
+            reason = f"unreadable Slack payload ({type(exc).__name__})"
+            return self.screen.rejections.refuse(request, 400, reason)
         self._in_flight += 1
         self._quiet.clear()
         try:
-            bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
+            bolt_response = await self.bolt.async_dispatch(bolt_request)
             return await to_aiohttp_response(bolt_response)
         finally:
             self._in_flight -= 1

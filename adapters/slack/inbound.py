@@ -88,8 +88,24 @@ def _body_problem(body: bytes, content_type: str | None) -> str | None:
         return f"body is a JSON {type(parsed).__name__}, not an object"
     if not parsed:
         return "body has no fields"
-    if media_type == "application/json" or text.lstrip().startswith("{"):
-        return None if "type" in parsed else "JSON body without a 'type'"
+    if (media_type == "application/json" or text.lstrip().startswith("{")) and "type" not in parsed:
+        return "JSON body without a 'type'"
+    return _shape_problem(parsed)
+
+
+_OBJECTS = ("event", "view", "container", "message")
+
+
+def _shape_problem(parsed: dict[str, Any]) -> str | None:
+    """Fields Bolt's middleware reads as objects (``"event": null`` made it raise, a 500)."""
+    for key in _OBJECTS:
+        if key in parsed and not isinstance(parsed[key], dict):
+            return f"'{key}' is not an object"
+    if "user" in parsed and not isinstance(parsed["user"], dict | str):
+        return "'user' is neither an object nor an id"
+    actions = parsed.get("actions")
+    if actions is not None and not (isinstance(actions, list) and all(isinstance(a, dict) for a in actions)):
+        return "'actions' is not a list of objects"
     return None
 
 
