@@ -56,6 +56,7 @@ BOT_SCOPES = [
     "im:write",
     "users:read",
     "users:read.email",
+    "users.profile:read",
 ]
 OAUTH_STATE_SECONDS = 600
 
@@ -155,7 +156,9 @@ def build(
         )
         bolt.client.base_url = base_url
         retrying_rate_limits(bolt.client)
-    directory = SlackDirectory(learnbot.sessions, learnbot.clock)
+    directory = SlackDirectory(
+        learnbot.sessions, learnbot.clock, office_field=learnbot.config.directory.slack_office_field
+    )
     metrics = metrics or Metrics()
     adapter = SlackAdapter(
         learnbot=learnbot,
