@@ -134,6 +134,10 @@ class Message:
     :data:`PRIVATE_POINTER` left in the channel; if that is impossible, :data:`PRIVATE_FAILED`
     is shown instead of the content.
     ``attachments`` holds named files such as an ``.ics`` invitation (name -> text content).
+    ``replaces_pressed``, on a reply to a button, asks the adapter to show it *in place of* the
+    message whose button was pressed (Slack ``replace_original``, Teams ``updateActivity``), so
+    a reminder's Done / Remind later buttons can't be pressed twice; where the platform can't
+    (the console, a press with no message to update) it is an ordinary reply.
     """
 
     text: str
@@ -141,6 +145,7 @@ class Message:
     dm: bool = False
     attachments: dict[str, str] = field(default_factory=dict)
     private: bool = False
+    replaces_pressed: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return _MESSAGE_ADAPTER.dump_python(self, mode="json")
@@ -153,9 +158,11 @@ class Message:
 _MESSAGE_ADAPTER: TypeAdapter[Message] = TypeAdapter(Message)
 
 
-def plain(text: str, *, dm: bool = False, private: bool = False) -> Message:
+def plain(
+    text: str, *, dm: bool = False, private: bool = False, replaces_pressed: bool = False
+) -> Message:
     """A message that is just a paragraph of text."""
-    return Message(text=text, blocks=[Text(text)], dm=dm, private=private)
+    return Message(text=text, blocks=[Text(text)], dm=dm, private=private, replaces_pressed=replaces_pressed)
 
 
 def personal(*messages: Message) -> list[Message]:

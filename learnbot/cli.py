@@ -13,7 +13,9 @@ from pathlib import Path
 
 from bot.clock import Clock, ManualClock
 from bot.config import ConfigError, load_config
+from learnbot import logs, version
 from learnbot.settings import Settings
+from storage.db import DatabaseUnreachable
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +55,7 @@ def cmd_start(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from learnbot.server import serve
 
-    if args.port:
+    if args.port is not None:
         from dataclasses import replace
 
         settings = replace(settings, port=args.port)
@@ -92,12 +94,13 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
-    from storage.db import create_engine
+    from storage.db import create_engine, ensure_reachable
     from storage.migrate import current_revisions, upgrade
 
     async def run() -> set[str]:
         engine = create_engine(settings.database_url)
         try:
+            await ensure_reachable(engine)
             await upgrade(engine)
             return await current_revisions(engine)
         finally:
@@ -168,11 +171,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="learnbot",
         description="Learnbot: weekly picks, course nudges, learning days and skillshare, in chat.",
-        epilog="Settings come from the environment: DATABASE_URL (default: SQLite learnbot.db), "
-        "LEARNBOT_CONFIG (default: app.yaml), SLACK_* and MICROSOFT_APP_* credentials.",
+        epilog="Settings come from the environment, a .env file or secrets files: DATABASE_URL "
+        "(default: SQLite learnbot.db), LEARNBOT_CONFIG (default: app.yaml), SLACK_* and "
+        "MICROSOFT_APP_* credentials, LOG_LEVEL, LOG_FORMAT=json.",
     )
     parser.add_argument("--config", help="path to app.yaml (default: $LEARNBOT_CONFIG or app.yaml)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details (LOG_LEVEL=DEBUG)")
+    parser.add_argument("--version", action="version", version=f"learnbot {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     start = sub.add_parser("start", help="run the bot: serve with credentials, else the console chat")
@@ -218,17 +223,23 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     try:
         settings = _settings(args)
+    except ValueError as exc:
+        print(f"learnbot: {exc}", file=sys.stderr)
+        return 2
+    logs.configure(
+        "DEBUG" if args.verbose else settings.log_level, settings.log_format, settings.log_libraries
+    )
+    try:
         handler: Handler = args.func
         return handler(args, settings)
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    except DatabaseUnreachable as exc:
+        print(f"learnbot: {exc}", file=sys.stderr)
+        return 3
     except (ValueError, KeyError, FileNotFoundError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         print(f"learnbot: {message}", file=sys.stderr)

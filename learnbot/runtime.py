@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -16,7 +16,8 @@ from bot.features.learning_days.calendar import with_public_url
 from bot.people import settle_offices
 from learnbot.settings import Settings
 from scheduler.delivery import WorkerSettings
-from storage.db import create_engine, session_factory
+from scheduler.metrics import Metrics
+from storage.db import create_engine, ensure_reachable, session_factory
 from storage.migrate import upgrade
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,8 @@ class Runtime:
     config: AppConfig
     engine: AsyncEngine
     app: Learnbot
+    metrics: Metrics = field(default_factory=Metrics)
+    """This process's Prometheus registry and metrics (``GET /metrics``)."""
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -52,6 +55,11 @@ async def build_runtime(
 ) -> Runtime:
     config = with_public_url(config or load_config(settings.config_path), settings.public_url)
     engine = create_engine(settings.database_url)
+    try:
+        await ensure_reachable(engine)
+    except Exception:
+        await engine.dispose()
+        raise
     await upgrade(engine)
     app = Learnbot(config, session_factory(engine), clock=clock, platforms=platforms, features=FEATURES)
     async with app.sessions() as session, session.begin():

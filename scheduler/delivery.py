@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.messages import Message
+from scheduler.metrics import Metrics
 from scheduler.ratelimit import Limit, RateLimiter
 from storage.db import dialect_name
 from storage.models import OutboxMessage, OutboxStatus, Person
@@ -119,6 +120,7 @@ class DeliveryWorker:
         limiter: RateLimiter | None = None,
         name: str | None = None,
         after_send: Callable[[Delivery], Awaitable[None]] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.sessions = sessions
         self.deliverers = dict(deliverers)
@@ -127,6 +129,7 @@ class DeliveryWorker:
         self.limiter = limiter or RateLimiter()
         self.name = name or f"worker-{uuid.uuid4().hex[:8]}"
         self._after_send = after_send  # a test hook: simulate a crash between send and commit
+        self.metrics = metrics or Metrics()
         self._semaphore = asyncio.Semaphore(self.settings.concurrency)
 
     async def run_once(self) -> int:
@@ -250,22 +253,31 @@ class DeliveryWorker:
                 row.next_attempt_at = self.clock.now()
                 await session.commit()
 
+            platform = delivery.platform
             try:
                 await self.limiter.acquire(deliverer.limits(delivery))
-                message_id = await deliverer.send(delivery)
+                with self.metrics.send_seconds.labels(platform).time():
+                    message_id = await deliverer.send(delivery)
             except RetryLater as exc:
                 if exc.bucket and exc.retry_after:
                     self.limiter.pause(exc.bucket, exc.retry_after)
+                throttled = exc.retry_after is not None or "429" in exc.reason
+                self.metrics.sends.labels(platform, "throttled" if throttled else "retry").inc()
+                if throttled:
+                    self.metrics.throttled.labels(platform).inc()
                 await self._record_retry(row_id, delivery, exc)
                 return
             except Undeliverable as exc:
+                self.metrics.sends.labels(platform, "failed").inc()
                 await self._record(row_id, status=OutboxStatus.FAILED, error=str(exc))
                 logger.warning("outbox %s to %s failed: %s", delivery.key, delivery.platform, exc)
                 return
             except Exception as exc:
+                self.metrics.sends.labels(platform, "error").inc()
                 logger.exception("outbox %s: unexpected error from %s", delivery.key, delivery.platform)
                 await self._record_retry(row_id, delivery, RetryLater(f"unexpected error: {exc!r}"))
                 return
+            self.metrics.sends.labels(platform, "sent").inc()
             if self._after_send is not None:
                 await self._after_send(delivery)
             await self._record(row_id, status=OutboxStatus.SENT, message_id=message_id)
@@ -277,6 +289,7 @@ class DeliveryWorker:
         try:
             arrived = await deliverer.reconcile(delivery)
         except Exception:
+            self.metrics.ambiguous.labels(delivery.platform, "error").inc()
             logger.exception("outbox %s: could not reconcile; will ask again", row.idempotency_key)
             row.status, row.claimed_by, row.lease_until = OutboxStatus.PENDING, None, None
             row.next_attempt_at = self.clock.now() + backoff(row.attempts)
@@ -286,6 +299,7 @@ class DeliveryWorker:
             row.status, row.sent_at, row.last_error = OutboxStatus.SENT, self.clock.now(), None
             row.lease_until = None
             await session.commit()
+            self.metrics.ambiguous.labels(delivery.platform, "arrived").inc()
             logger.info("outbox %s had already arrived before a crash; not resent", row.idempotency_key)
             return True
         if arrived is None and not self.settings.resend_when_in_doubt:
@@ -295,8 +309,10 @@ class DeliveryWorker:
                 "whether it arrived; not resent to avoid a duplicate"
             )
             await session.commit()
+            self.metrics.ambiguous.labels(delivery.platform, "not resent").inc()
             logger.warning("outbox %s: %s", row.idempotency_key, row.last_error)
             return True
+        self.metrics.ambiguous.labels(delivery.platform, "resent").inc()
         return False
 
     async def _record(
@@ -317,6 +333,7 @@ class DeliveryWorker:
         async with self.sessions() as session, session.begin():
             row = await session.get_one(OutboxMessage, row_id)
             row.lease_until = None
+            self.metrics.retries.labels(delivery.platform).inc()
             if row.attempts >= self.settings.max_attempts:
                 row.status = OutboxStatus.FAILED
                 row.last_error = f"gave up after {row.attempts} attempts: {exc.reason}"

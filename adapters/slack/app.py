@@ -25,6 +25,7 @@ import functools
 import json
 import logging
 import re
+import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from adapters.files import download
 from adapters.slack.deliverer import send_attachments
 from adapters.slack.directory import PLATFORM, SlackDirectory, actor_from_user
+from adapters.slack.inbound import SlackScreen
 from adapters.slack.render import (
     FORM_CALLBACK_ID,
     LINK_ACTION_PREFIX,
@@ -63,6 +65,7 @@ from bot.events import (
     MessageReceived,
 )
 from bot.messages import PRIVATE_POINTER, Message, plain
+from scheduler.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +91,8 @@ class ReplyTarget:
     response_url: str | None = None
     trigger_id: str | None = None
     ephemeral_in_channel: bool = False
+    pressed: bool = False
+    """A button press: ``response_url`` can replace the message the button was on."""
 
 
 @dataclass(slots=True)
@@ -97,7 +102,11 @@ class SlackAdapter:
     learnbot: Learnbot
     bolt: AsyncApp
     directory: SlackDirectory
-    _queue: asyncio.Queue[tuple[Coroutine[Any, Any, None], str]] = field(default_factory=asyncio.Queue)
+    screen: SlackScreen = field(default_factory=lambda: SlackScreen(None))
+    metrics: Metrics = field(default_factory=Metrics)
+    _queue: asyncio.Queue[tuple[Coroutine[Any, Any, None], str, float]] = field(
+        default_factory=asyncio.Queue
+    )
     _workers: list[asyncio.Task[None]] = field(default_factory=list)
     _in_flight: int = 0
     _last_answered: float = 0.0
@@ -119,10 +128,20 @@ class SlackAdapter:
     # -- HTTP glue --------------------------------------------------------------------------
     async def handle_http(self, request: web.Request) -> web.Response:
         """``POST /slack/events``: Events API, slash commands and interactivity."""
+        refused = await self.screen.check(request)
+        if refused is not None:
+            return refused
+        try:
+            bolt_request = await to_bolt_request(request)
+        except (TypeError, AttributeError, KeyError, ValueError) as exc:
+            # Signed, valid JSON, but not shaped like anything Slack sends (``"event": null``):
+            # Bolt's context extraction fails on it.
+            reason = f"unreadable Slack payload ({type(exc).__name__})"
+            return self.screen.rejections.refuse(request, 400, reason)
         self._in_flight += 1
         self._quiet.clear()
         try:
-            bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
+            bolt_response = await self.bolt.async_dispatch(bolt_request)
             return await to_aiohttp_response(bolt_response)
         finally:
             self._in_flight -= 1
@@ -151,13 +170,16 @@ class SlackAdapter:
         """Queue ``work`` to run after the ack; a few workers take it in arrival order."""
         if not self._workers:
             self._workers = [asyncio.create_task(self._work()) for _ in range(WORK_CONCURRENCY)]
-        self._queue.put_nowait((work, what))
+        self._queue.put_nowait((work, what, time.monotonic()))
+        self.metrics.inbox_waiting.labels(PLATFORM).set(self._queue.qsize())
 
     async def _work(self) -> None:
         while True:
-            work, what = await self._queue.get()
+            work, what, acked = await self._queue.get()
             try:
                 await self._acks_first()
+                self.metrics.inbox_lag.labels(PLATFORM).observe(time.monotonic() - acked)
+                self.metrics.inbox_waiting.labels(PLATFORM).set(self._queue.qsize())
                 await work
             except Exception:
                 logger.exception("handling a Slack %s failed", what)
@@ -196,7 +218,7 @@ class SlackAdapter:
         for worker in self._workers:
             worker.cancel()
         while not self._queue.empty():
-            work, _what = self._queue.get_nowait()
+            work, _what, _acked = self._queue.get_nowait()
             work.close()
             self._queue.task_done()
 
@@ -383,6 +405,7 @@ class SlackAdapter:
             is_dm=in_dm or container.get("type") == "view",
             response_url=body.get("response_url"),
             trigger_id=body.get("trigger_id"),
+            pressed=True,
         )
         value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
         event = ButtonPressed(
@@ -452,6 +475,9 @@ class SlackAdapter:
                 # step-by-step way.
                 logger.warning("could not open the form: %s", exc.response.get("error"))
         text, blocks = render_message(message)
+        replace = message.replaces_pressed and target.pressed and not message.attachments
+        if replace and target.response_url and await self._replace_pressed(target.response_url, text, blocks):
+            return
         if message.dm or target.is_dm or message.attachments:
             # files can only be shared into a conversation, so a reply with an attachment
             # goes to the person's DM rather than an ephemeral message
@@ -472,6 +498,16 @@ class SlackAdapter:
         else:
             channel = await self._dm_channel(client, target)
             await client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False)
+
+    async def _replace_pressed(self, response_url: str, text: str, blocks: list[dict[str, Any]]) -> bool:
+        """Show the reply in place of the message whose button was pressed (its buttons go);
+        ``False`` when Slack refused, so the caller answers the ordinary way."""
+        webhook = AsyncWebhookClient(response_url)
+        response = await webhook.send(text=text, blocks=blocks, replace_original=True)
+        if response.status_code < 400:
+            return True
+        logger.info("could not replace the pressed message (%s); replying instead", response.status_code)
+        return False
 
     async def _dm_channel(self, client: AsyncWebClient, target: ReplyTarget) -> str:
         if (

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import desc, select
@@ -36,6 +37,27 @@ class NotInstalled(Exception):
     """No bot token for this workspace (OAuth mode and the app was never installed there)."""
 
 
+RATE_LIMIT_RETRIES = 3
+
+
+def web_client(token: str | None, base_url: str, *, retry_rate_limits: bool = True) -> AsyncWebClient:
+    """An ``AsyncWebClient`` that waits out a 429 (``Retry-After``) and retries, up to
+    ``RATE_LIMIT_RETRIES`` times, besides slack_sdk's default retry of connection errors: a
+    directory sync (``users.list`` pages) must survive Slack's rate limits.
+
+    The outbox deliverer asks for ``retry_rate_limits=False``: it turns a 429 into a paused
+    workspace and a later attempt (every send then waits, not only the one that was refused)."""
+    client = AsyncWebClient(token=token, base_url=base_url)
+    return retrying_rate_limits(client) if retry_rate_limits else client
+
+
+def retrying_rate_limits(client: AsyncWebClient) -> AsyncWebClient:
+    """``client`` with slack_sdk's 429 retry handler added (once)."""
+    if not any(isinstance(h, AsyncRateLimitErrorRetryHandler) for h in client.retry_handlers):
+        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
+    return client
+
+
 @dataclass(slots=True)
 class SlackClients:
     """An ``AsyncWebClient`` per workspace: the single bot token, or the token the OAuth
@@ -44,6 +66,7 @@ class SlackClients:
     base_url: str
     bot_token: str | None = None
     installations: AsyncSQLAlchemyInstallationStore | None = None
+    retry_rate_limits: bool = True
     _by_team: dict[str, AsyncWebClient] = field(default_factory=dict)
 
     async def for_team(self, team_id: str | None) -> AsyncWebClient:
@@ -51,11 +74,8 @@ class SlackClients:
         client = self._by_team.get(key)
         if client is not None:
             return client
-        if self.installations is None:
-            client = AsyncWebClient(token=self.bot_token, base_url=self.base_url)
-        else:
-            token = await self._installed_token(team_id)
-            client = AsyncWebClient(token=token, base_url=self.base_url)
+        token = self.bot_token if self.installations is None else await self._installed_token(team_id)
+        client = web_client(token, self.base_url, retry_rate_limits=self.retry_rate_limits)
         self._by_team[key] = client
         return client
 

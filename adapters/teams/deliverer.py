@@ -37,8 +37,12 @@ class TeamsDeliverer:
         sessions: async_sessionmaker[AsyncSession],
         default_tenant: str = "",
         tenant_per_second: int = TENANT_PER_SECOND,
+        *,
+        public_url: str = "",
     ) -> None:
         self.sender = sender
+        self.public_url = public_url
+        """Where calendar files are linked from (Teams takes no files)."""
         self.sessions = sessions
         self.default_tenant = default_tenant
         self.tenant_per_second = tenant_per_second
@@ -78,7 +82,7 @@ class TeamsDeliverer:
                 f"'{delivery.destination_key}' yet (or its Teams id in app.yaml is wrong)"
             )
         self._tenants[(delivery.destination_kind, delivery.destination_key)] = ref.tenant_id or "default"
-        activity = render_activity(delivery.message)
+        activity = render_activity(delivery.message, public_url=self.public_url)
         if delivery.destination_kind == refs.PERSON:
             # Show proactive DMs in the person's activity feed, like a colleague's message.
             activity["channelData"] = {"notification": {"alert": True}}

@@ -361,7 +361,12 @@ class LearnbotTeamsBot(ActivityHandler):
         """Send one reply; returns where it went: ``here``, ``private`` (the person's 1:1 chat,
         for a personal or DM reply to something said in a channel or group chat) or
         ``withheld`` (personal, and no 1:1 chat could be reached: not shown at all)."""
-        activity = render_activity(reply)
+        activity = render_activity(reply, public_url=self.app.config.learning_days.public_url)
+        pressed_on = turn_context.activity.reply_to_id
+        personal = reply.dm or reply.private
+        replace = reply.replaces_pressed and isinstance(event, ButtonPressed) and not personal
+        if replace and pressed_on and await self._replace_pressed(turn_context, pressed_on, activity):
+            return "here"
         if (reply.dm or reply.private) and not event.conversation.is_direct:
             if await self._reply_privately(event, activity):
                 return "private"
@@ -373,6 +378,20 @@ class LearnbotTeamsBot(ActivityHandler):
             logger.info("could not open a 1:1 chat with %s; replying where they wrote", event.actor.user_id)
         await turn_context.send_activity(Activity().deserialize(activity))
         return "here"
+
+    async def _replace_pressed(
+        self, turn_context: TurnContext, activity_id: str, activity: dict[str, Any]
+    ) -> bool:
+        """Show the reply in place of the card whose button was pressed (Teams
+        ``updateActivity``), so its buttons can't be pressed again; ``False`` when Teams
+        refused, so the caller sends it as a new message instead."""
+        update = Activity().deserialize({**activity, "id": activity_id})
+        try:
+            await turn_context.update_activity(update)
+        except (HttpOperationError, ClientRequestError, aiohttp.ClientError, TimeoutError) as exc:
+            logger.info("could not update the pressed card (%s); replying instead", exc)
+            return False
+        return True
 
     async def _reply_privately(self, event: Event, activity: dict[str, Any]) -> bool:
         async with self.app.sessions() as session:

@@ -121,22 +121,47 @@ def bot_commands(router: Router, *, public: bool = False) -> list[dict[str, str]
     return [{"title": title[:32], "description": available[title][:128]} for title in ordered[:MAX_COMMANDS]]
 
 
+MAX_DEVELOPER_NAME = 32
+MAX_SHORT_NAME = 30
+MAX_FULL_NAME = 100
+"""The Teams manifest schema's limits (1.16): a longer name makes the whole package invalid."""
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters, cut at a word when one ends near the limit."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0].rstrip(" :-,")
+    return cut if len(cut) >= limit // 2 else text[:limit].rstrip()
+
+
+def developer_name(bot_name: str) -> str:
+    """``<bot> maintainers`` when it fits, else the bot name itself, clipped."""
+    full = f"{bot_name} maintainers"
+    return full if len(full) <= MAX_DEVELOPER_NAME else clip(bot_name, MAX_DEVELOPER_NAME)
+
+
 def manifest(
     app_id: str, bot_name: str, router: Router, *, website: str, version: str = "1.0.0"
 ) -> dict[str, Any]:
     commands = bot_commands(router)
+    bot_name = " ".join(bot_name.split()) or "Learnbot"
     return {
         "$schema": MANIFEST_SCHEMA,
         "manifestVersion": MANIFEST_VERSION,
         "version": version,
         "id": app_id,
         "developer": {
-            "name": f"{bot_name} maintainers",
+            "name": developer_name(bot_name),
             "websiteUrl": website,
             "privacyUrl": website,
             "termsOfUseUrl": website,
         },
-        "name": {"short": bot_name[:30], "full": f"{bot_name}: learning at work"[:100]},
+        "name": {
+            "short": clip(bot_name, MAX_SHORT_NAME),
+            "full": clip(f"{bot_name}: learning at work", MAX_FULL_NAME),
+        },
         "description": {
             "short": "Weekly picks, course reminders, learning days and skillshare."[:80],
             "full": (

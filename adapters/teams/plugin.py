@@ -19,8 +19,11 @@ from botframework.connector.auth import AuthenticateRequestResult, ServiceClient
 from adapters.plugin import Attached
 from adapters.teams.deliverer import TENANT_PER_SECOND, TeamsDeliverer
 from adapters.teams.handler import LearnbotTeamsBot
+from adapters.teams.inbound import TeamsScreen
 from adapters.teams.sender import TeamsSender
+from adapters.webhooks import Rejections
 from bot.core import Learnbot
+from scheduler.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +92,6 @@ class StrictAuthentication(ConfigurationBotFrameworkAuthentication):
         except PermissionError:
             raise
         except Exception as exc:
-            logger.info("Teams: rejected a request with an invalid token (%s)", type(exc).__name__)
             raise PermissionError("invalid Bot Framework token") from exc
 
 
@@ -99,11 +101,16 @@ class TeamsApp:
     bot: LearnbotTeamsBot
     sender: TeamsSender
     deliverer: TeamsDeliverer
+    screen: TeamsScreen
 
     async def messages(self, request: web.Request) -> web.StreamResponse:
-        if "application/json" not in request.headers.get("Content-Type", ""):
-            return web.json_response({"error": "expected an application/json Activity"}, status=415)
-        response = await self.adapter.process(request, self.bot)
+        refused = await self.screen.check(request)
+        if refused is not None:
+            return refused
+        try:
+            response = await self.adapter.process(request, self.bot)
+        except web.HTTPUnauthorized:
+            return self.screen.rejections.refuse(request, 401, "invalid Bot Framework token")
         return response if response is not None else web.Response(status=201)
 
 
@@ -113,6 +120,7 @@ def build(
     *,
     credentials_factory: ServiceClientCredentialsFactory | None = None,
     tenant_per_second: int = TENANT_PER_SECOND,
+    metrics: Metrics | None = None,
 ) -> TeamsApp:
     """The adapter, bot, sender and deliverer for one process."""
     options: dict[str, Any] = {}
@@ -121,13 +129,31 @@ def build(
     adapter = CloudAdapter(StrictAuthentication(auth, **options))
     sender = TeamsSender(adapter, auth.APP_ID, app.sessions, app.clock.now, app.config.bot_name)
     bot = LearnbotTeamsBot(app, sender, app.clock.now)
-    deliverer = TeamsDeliverer(sender, app.sessions, auth.APP_TENANTID, tenant_per_second)
+    public_url = app.config.learning_days.public_url
+    deliverer = TeamsDeliverer(
+        sender, app.sessions, auth.APP_TENANTID, tenant_per_second, public_url=public_url
+    )
+    if not public_url:
+        logger.warning(
+            "Teams cannot receive calendar files: set LEARNBOT_PUBLIC_URL so learning-day posts "
+            "link to their .ics instead"
+        )
     if not auth.APP_ID:
-        logger.warning("Teams: MICROSOFT_APP_ID is not set: requests are not authenticated (emulator mode)")
-    return TeamsApp(adapter=adapter, bot=bot, sender=sender, deliverer=deliverer)
+        logger.warning(
+            "Teams: MICROSOFT_APP_ID is not set, so %s is NOT AUTHENTICATED (Bot Framework Emulator "
+            "mode): anyone who can reach it can talk as anyone. It only accepts a loopback "
+            "serviceUrl; set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD for a real deployment.",
+            ROUTE,
+        )
+    screen = TeamsScreen(auth_required=bool(auth.APP_ID), rejections=Rejections(metrics))
+    return TeamsApp(adapter=adapter, bot=bot, sender=sender, deliverer=deliverer, screen=screen)
 
 
 async def attach(web_app: web.Application, runtime: Runtime, auth: BotAuthConfig | None = None) -> Attached:
-    teams = build(runtime.app, auth or BotAuthConfig.from_settings(runtime.settings))
+    teams = build(
+        runtime.app,
+        auth or BotAuthConfig.from_settings(runtime.settings),
+        metrics=getattr(runtime, "metrics", None),
+    )
     web_app.router.add_post(ROUTE, teams.messages)
     return Attached(deliverer=teams.deliverer, on_stop=[teams.sender.close])

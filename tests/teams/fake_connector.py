@@ -61,6 +61,7 @@ class FakeConnector:
     throttled: int = 0
     requests: int = 0
     arrivals: list[float] = field(default_factory=list)
+    updates: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     _windows: dict[str, deque[float]] = field(default_factory=dict)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     url: str = ""
@@ -72,6 +73,7 @@ class FakeConnector:
         app.router.add_post("/v3/conversations", self._create)
         app.router.add_post("/v3/conversations/{cid}/activities", self._send)
         app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._send)
+        app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._update)
         app.router.add_get("/v3/conversations/{cid}/members/{mid}", self._member)
         app.router.add_get("/_stats", self._stats)
         app.router.add_get("/files/{file_id}", self._download)
@@ -162,16 +164,32 @@ class FakeConnector:
                     headers={"Retry-After": f"{max(wait, 0.05):.2f}"},
                 )
         activity = await request.json()
-        found = problems(activity) if self.validate else []
-        if found:
-            self.invalid.extend(found)
-            error = {"code": "BadSyntax", "message": "; ".join(found)}
-            return web.json_response({"error": error}, status=400)
+        refused = self._invalid(activity)
+        if refused is not None:
+            return refused
         self.activities.append((conversation_id, activity))
         self.arrivals.append(time.monotonic())
         for listener in self.listeners:
             listener(conversation_id, activity)
         return web.json_response({"id": f"act-{next(self._ids)}"})
+
+    def _invalid(self, activity: dict[str, Any]) -> web.Response | None:
+        """A 400 like the real connector's when ``activity`` breaks the schemas."""
+        found = problems(activity) if self.validate else []
+        if not found:
+            return None
+        self.invalid.extend(found)
+        return web.json_response({"error": {"code": "BadSyntax", "message": "; ".join(found)}}, status=400)
+
+    async def _update(self, request: web.Request) -> web.Response:
+        """``updateActivity``: the bot replaces a message it sent (e.g. a card after a press)."""
+        self.requests += 1
+        activity = await request.json()
+        refused = self._failure() or self._invalid(activity)
+        if refused is not None:
+            return refused
+        self.updates.append((request.match_info["cid"], request.match_info["aid"], activity))
+        return web.json_response({"id": request.match_info["aid"]})
 
     async def _create(self, request: web.Request) -> web.Response:
         self.requests += 1

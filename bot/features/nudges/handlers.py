@@ -239,22 +239,25 @@ async def kudos(ctx: Context, args: str) -> Reply:
 
 
 # -- buttons ---------------------------------------------------------------------------------
+# The answer to a reminder's button takes the reminder's place (``replaces_pressed``), so its
+# Done / Remind me later / I need help buttons can't be pressed a second time.
 async def done_pressed(ctx: Context, value: str) -> Reply:
     assignment = await _own_assignment(ctx, value)
-    return plain((await outcomes.report_done(ctx.app, ctx.session, ctx.t, ctx.person, assignment)).text)
+    outcome = await outcomes.report_done(ctx.app, ctx.session, ctx.t, ctx.person, assignment)
+    return plain(outcome.text, replaces_pressed=True)
 
 
 async def later_pressed(ctx: Context, value: str) -> Reply:
     assignment = await _own_assignment(ctx, value)
     outcome = await outcomes.snooze(ctx.app, ctx.session, ctx.t, ctx.person, assignment, None)
-    return plain(outcome.text + " " + ctx._("Another day? Type e.g. `remind me on Friday` or `next week`."))
+    more = " " + ctx._("Another day? Type e.g. `remind me on Friday` or `next week`.")
+    return plain(outcome.text + more, replaces_pressed=True)
 
 
 async def help_pressed(ctx: Context, value: str) -> Reply:
     assignment = await _own_assignment(ctx, value)
-    return plain(
-        (await outcomes.ask_for_help(ctx.app, ctx.session, ctx.t, ctx.person, assignment, None)).text
-    )
+    outcome = await outcomes.ask_for_help(ctx.app, ctx.session, ctx.t, ctx.person, assignment, None)
+    return plain(outcome.text, replaces_pressed=True)
 
 
 async def confirm_pressed(ctx: Context, value: str) -> Reply:
