@@ -80,6 +80,7 @@ class Learnbot:
         message: Message,
         key: str,
         not_before: datetime | None = None,
+        expires_at: datetime | None = None,
     ) -> list[Planned]:
         planned = await enqueue(
             session,
@@ -90,6 +91,7 @@ class Learnbot:
             message=message,
             now=self.clock.now(),
             not_before=not_before,
+            expires_at=expires_at,
         )
         self.outbox_ready.set()
         return planned

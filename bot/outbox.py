@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -20,11 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import AppConfig
 from bot.messages import Message
 from storage.db import dialect_name
-from storage.models import OutboxMessage, Person, PlatformAccount
+from storage.models import OutboxMessage, OutboxStatus, Person, PlatformAccount
 
 logger = logging.getLogger(__name__)
 
 CONSOLE = "console"
+REMINDER_KINDS = frozenset({"nudge"})
+"""Kinds whose deadline is the end of their day in the person's time zone."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,37 @@ def channel_platforms(config: AppConfig, key: str, platforms: Sequence[str]) -> 
     raise KeyError(f"no channel with key '{key}' in app.yaml")
 
 
+def message_kind(key: str) -> str:
+    """The kind of message an idempotency key names: its first part (``nudge`` for
+    ``nudge:12:first``), and for learning days the reason too (``learning-day-cancelled``
+    for ``learning-day:3:cancelled:learning``), since a cancellation matters more."""
+    parts = key.split(":")
+    if parts[0] == "learning-day" and len(parts) > 2:
+        return f"learning-day-{parts[2]}"
+    return parts[0]
+
+
+def default_deadline(config: AppConfig, kind: str, start: datetime, timezone: str | None) -> datetime:
+    """When a message of ``kind`` planned for ``start`` stops being worth sending: the
+    configured hours for its kind; a reminder at the end of its day where the person is;
+    otherwise ``outbox.default_expire_hours`` later."""
+    policy = config.outbox
+    if kind in policy.expire_hours:
+        return start + timedelta(hours=policy.expire_hours[kind])
+    if kind in REMINDER_KINDS:
+        zone = ZoneInfo(timezone or "UTC")
+        local_day = start.astimezone(zone).date()
+        return datetime.combine(local_day + timedelta(days=1), time(0), tzinfo=zone)
+    return start + timedelta(hours=policy.default_expire_hours)
+
+
+def _timezone_of(config: AppConfig, person: Person) -> str | None:
+    if person.timezone:
+        return person.timezone
+    office = next((o for o in config.offices if o.id == person.office_id), None)
+    return office.timezone if office else None
+
+
 async def enqueue(
     session: AsyncSession,
     config: AppConfig,
@@ -83,16 +117,22 @@ async def enqueue(
     message: Message,
     now: datetime,
     not_before: datetime | None = None,
+    expires_at: datetime | None = None,
 ) -> list[Planned]:
-    """Plan ``message`` for ``destination`` under idempotency ``key``.
+    """Plan ``message`` for ``destination`` under idempotency ``key``, to be delivered from
+    ``not_before`` until ``expires_at`` (by default, from the message kind: see
+    :func:`default_deadline`).
 
     A person reachable on no enabled platform still gets a row, recorded as failed with the
     reason, so "not reachable" is visible to the learning manager instead of silently skipped.
     """
     payload = message.to_json()
     rows: list[tuple[str, str, str, int | None, str, str | None]] = []
+    kind = message_kind(key)
+    timezone: str | None = None
     if isinstance(destination, ToPerson):
         person = await session.get_one(Person, destination.person_id)
+        timezone = _timezone_of(config, person)
         platform = await person_platform(session, person.id, platforms)
         if platform is None:
             names = " or ".join(p.capitalize() for p in platforms) or "any platform"
@@ -102,25 +142,26 @@ async def enqueue(
                     "person",
                     str(person.id),
                     person.id,
-                    "failed",
+                    OutboxStatus.FAILED,
                     f"not reachable in {names}: {person.name} has no linked account there yet",
                 )
             )
         else:
-            rows.append((platform, "person", str(person.id), person.id, "pending", None))
+            rows.append((platform, "person", str(person.id), person.id, OutboxStatus.PENDING, None))
     else:
         for platform in channel_platforms(config, destination.key, platforms):
-            rows.append((platform, "channel", destination.key, None, "pending", None))
+            rows.append((platform, "channel", destination.key, None, OutboxStatus.PENDING, None))
 
+    deadline = expires_at or default_deadline(config, kind, not_before or now, timezone)
     planned: list[Planned] = []
     insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
-    for platform, kind, dest_key, person_id, status, error in rows:
+    for platform, dest_kind, dest_key, person_id, status, error in rows:
         statement = (
             insert(OutboxMessage)
             .values(
                 idempotency_key=key,
                 platform=platform,
-                destination_kind=kind,
+                destination_kind=dest_kind,
                 destination_key=dest_key,
                 person_id=person_id,
                 payload=payload,
@@ -129,12 +170,14 @@ async def enqueue(
                 created_at=now,
                 next_attempt_at=not_before or now,
                 last_error=error,
+                kind=kind,
+                expires_at=deadline,
             )
             .on_conflict_do_nothing(index_elements=["idempotency_key", "platform"])
         )
         result = await session.execute(statement)
         created = bool(result.rowcount)  # type: ignore[attr-defined]
-        planned.append(Planned(platform=platform, created=created, reachable=status == "pending"))
+        planned.append(Planned(platform=platform, created=created, reachable=status == OutboxStatus.PENDING))
         if error and created:
             logger.warning("outbox %s: %s", key, error)
     return planned

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from typing import Any
 
 from aiohttp import web
@@ -16,7 +17,6 @@ from learnbot import calendar as learning_day_calendar
 from learnbot.platforms import configured_platforms
 from learnbot.runtime import Runtime, build_runtime
 from learnbot.settings import Settings
-from scheduler.delivery import DeliveryWorker
 from scheduler.jobs import build_scheduler
 from storage.models import OutboxMessage
 
@@ -78,12 +78,7 @@ async def build_server(
 
         async def background(app: web.Application) -> Any:
             scheduler = build_scheduler(runtime.app)
-            worker = DeliveryWorker(
-                runtime.app.sessions,
-                {a.deliverer.platform: a.deliverer for a in attached},
-                runtime.app.clock,
-                runtime.worker_settings(),
-            )
+            worker = runtime.worker({a.deliverer.platform: a.deliverer for a in attached})
             for item in attached:
                 for start in item.on_start:
                     await start()
@@ -92,6 +87,8 @@ async def build_server(
                 worker.run_forever(runtime.app.outbox_ready, runtime.config.outbox.poll_seconds)
             )
             yield
+            # SIGTERM: stop claiming, release unsent rows, let sends under way finish (grace).
+            await worker.shutdown()
             task.cancel()
             scheduler.shutdown(wait=False)
             for item in attached:
@@ -108,4 +105,32 @@ def serve(settings: Settings) -> None:
         return await build_server(settings)
 
     logger.info("serving on %s:%s", settings.host, settings.port)
-    web.run_app(make(), host=settings.host, port=settings.port, print=None)
+    web.run_app(make(), host=settings.host, port=settings.port, print=None, shutdown_timeout=10)
+
+
+async def deliver_only(settings: Settings, *, name: str | None = None) -> int:
+    """``learnbot deliver``: only the outbox delivery worker, for running extra replicas next
+    to ``learnbot serve`` (they share the database and the pacing). SIGTERM or Ctrl-C stops
+    it gracefully within ``outbox.shutdown_grace_seconds``."""
+    plugins = configured_platforms(settings)
+    if not plugins:
+        logger.error("no Slack or Teams credentials are set: nothing to deliver to")
+        return 2
+    runtime = await build_runtime(settings, [plugin.NAME for plugin in plugins])
+    # The plugins also register their webhook routes; this process serves none of them.
+    attached = [await plugin.attach(web.Application(), runtime) for plugin in plugins]
+    worker = runtime.worker({a.deliverer.platform: a.deliverer for a in attached}, name=name)
+    loop = asyncio.get_running_loop()
+    stopping: list[asyncio.Task[None]] = []
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, lambda: stopping.append(loop.create_task(worker.shutdown())))
+    try:
+        await worker.run_forever(None, runtime.config.outbox.poll_seconds)
+        if stopping:
+            await stopping[0]
+    finally:
+        for item in attached:
+            for stop in item.on_stop:
+                await stop()
+        await runtime.close()
+    return 0

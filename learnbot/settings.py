@@ -27,6 +27,8 @@ class Settings:
     microsoft_app_type: str | None = None
     teams_enabled: bool = False
     public_url: str | None = None
+    redis_url: str | None = None
+    """Share rate limits through Redis instead of the database (``REDIS_URL``)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -56,6 +58,7 @@ class Settings:
             microsoft_app_type=get("MICROSOFT_APP_TYPE"),
             teams_enabled=(get("LEARNBOT_TEAMS") or "").lower() in {"1", "true", "yes"},
             public_url=get("LEARNBOT_PUBLIC_URL"),
+            redis_url=get("REDIS_URL"),
         )
 
     @property

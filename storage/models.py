@@ -7,6 +7,7 @@ Feature tables live in their own modules under ``storage/`` and share :class:`Ba
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, MetaData, String, Text, UniqueConstraint
@@ -88,6 +89,19 @@ class ConversationRef(Base):
     updated_at: Mapped[datetime]
 
 
+class OutboxStatus(StrEnum):
+    """Where an outbox row stands. Only ``sending`` means a send may be under way."""
+
+    PENDING = "pending"  # due at next_attempt_at
+    CLAIMED = "claimed"  # a worker holds it (lease) and waits for the rate limiter: not sent
+    SENDING = "sending"  # the send has started; a lapsed lease means "ask before resending"
+    SENT = "sent"
+    FAILED = "failed"  # rejected for good, with the reason in last_error
+    EXPIRED = "expired"  # its deadline passed before it could be delivered
+    UNCONFIRMED = "unconfirmed"  # sent once, the answer was ambiguous, and the platform cannot
+    # be read back: not resent, by the message kind's at-most-once policy
+
+
 class OutboxMessage(Base):
     """One proactive message to deliver, exactly once.
 
@@ -118,6 +132,29 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     platform_message_id: Mapped[str | None] = mapped_column(String(256))
     last_error: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(64), default="")
+    """What sort of message (``nudge``, ``learning-day-cancelled``, ...): it decides what an
+    ambiguous send means where the platform cannot be read back (at most or at least once)."""
+    expires_at: Mapped[datetime | None]
+    """Give up at this time (a reminder is useless after its day), never by a count of tries."""
+    in_doubt_since: Mapped[datetime | None]
+    """Set when a send starts, cleared when its outcome is known. Still set on a claimed row =
+    an earlier send may have arrived: ask the platform (or apply the kind's policy) first."""
+
+
+class RateBucket(Base):
+    """Shared pacing for one platform bucket (a workspace, a channel, a tenant), so every
+    replica counts the same sends and honours the same Retry-After pause.
+
+    ``stamps`` are the start times (database clock, epoch seconds) of the sends inside the
+    bucket's window; ``paused_until`` is the end of the latest Retry-After."""
+
+    __tablename__ = "rate_buckets"
+
+    bucket: Mapped[str] = mapped_column(String(300), primary_key=True)
+    stamps: Mapped[list[float]] = mapped_column(JSONType(), default=list)
+    paused_until: Mapped[float] = mapped_column(default=0.0)
+    touched_at: Mapped[float] = mapped_column(default=0.0)
 
 
 class DialogState(Base):

@@ -28,7 +28,7 @@ from adapters.slack.directory import PLATFORM, NotInstalled, SlackClients, Slack
 from adapters.slack.render import render_message
 from bot.config import AppConfig, SlackPolicy
 from bot.messages import Message
-from scheduler.delivery import Delivery, RetryLater, Undeliverable
+from scheduler.delivery import Ambiguous, Delivery, RetryLater, SendFailed, Throttled, Undeliverable
 from scheduler.ratelimit import Limit
 
 logger = logging.getLogger(__name__)
@@ -59,10 +59,10 @@ PERMANENT_ERRORS: dict[str, str] = {
     "no_text": "the message had no text",
     "team_access_not_granted": "the app is not granted access to this workspace",
 }
+AMBIGUOUS_ERRORS = {"internal_error", "fatal_error"}
+"""Slack: "it's possible some aspect of the operation succeeded before the error was raised"."""
 TEMPORARY_ERRORS = {
     "ratelimited",
-    "internal_error",
-    "fatal_error",
     "service_unavailable",
     "request_timeout",
     "team_added_to_org",
@@ -100,6 +100,13 @@ class SlackDeliverer:
         text, blocks = render_message(delivery.message)
         try:
             client, channel = await self._open(delivery)
+        except SlackApiError as exc:
+            raise self._classify(exc, delivery, posting=False) from exc
+        except NotInstalled as exc:
+            raise Undeliverable(str(exc)) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise RetryLater(f"could not reach Slack: {type(exc).__name__}") from exc
+        try:
             response = await client.chat_postMessage(
                 channel=channel,
                 text=text,
@@ -108,11 +115,11 @@ class SlackDeliverer:
                 metadata={"event_type": METADATA_EVENT_TYPE, "event_payload": {"key": delivery.key}},
             )
         except SlackApiError as exc:
-            raise self._classify(exc, delivery) from exc
-        except NotInstalled as exc:
-            raise Undeliverable(str(exc)) from exc
-        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise self._classify(exc, delivery, posting=True) from exc
+        except aiohttp.ClientConnectorError as exc:  # never connected: nothing was posted
             raise RetryLater(f"could not reach Slack: {type(exc).__name__}") from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:  # the request may have been read
+            raise Ambiguous(f"no answer from Slack after posting: {type(exc).__name__}") from exc
         await send_attachments(client, str(response.get("channel") or channel), delivery.message)
         return f"{response.get('channel')}:{response.get('ts')}"
 
@@ -153,15 +160,23 @@ class SlackDeliverer:
         setting = self._channel_setting(delivery)
         return setting.split("/", 1)[0] if "/" in setting else None
 
-    def _classify(self, exc: SlackApiError, delivery: Delivery) -> Exception:
+    def _classify(self, exc: SlackApiError, delivery: Delivery, *, posting: bool) -> SendFailed:
+        """429 -> throttled (pauses the workspace); a 5xx or ``internal_error`` while posting
+        -> ambiguous (Slack says some of it may have succeeded); other temporary errors -> not
+        delivered; the rest -> rejected with a reason a learning manager can act on."""
         status = exc.response.status_code
         error = str(exc.response.get("error") or f"HTTP {status}")
         if status == 429 or error == "ratelimited":
             retry_after = _retry_after(exc.response.headers)
             team = self._team_of_channel(delivery) if delivery.destination_kind == "channel" else None
-            return RetryLater(f"Slack rate limit ({error})", retry_after, self._workspace_bucket(team))
+            bucket = self._workspace_bucket(team) if posting else None
+            return Throttled(f"Slack rate limit ({error})", retry_after, bucket)
+        if posting and (status >= 500 or error in AMBIGUOUS_ERRORS):
+            return Ambiguous(
+                f"Slack answered {error} (HTTP {status})", _retry_after(exc.response.headers, None)
+            )
         if status >= 500 or error in TEMPORARY_ERRORS:
-            return RetryLater(f"Slack is unavailable ({error})", _retry_after(exc.response.headers))
+            return RetryLater(f"Slack is unavailable ({error})", _retry_after(exc.response.headers, None))
         if error in {"invalid_auth", "token_revoked", "token_expired"}:
             self.clients.forget(None)
         reason = PERMANENT_ERRORS.get(error, "Slack refused the message")
@@ -221,11 +236,11 @@ def _carries(message: dict[str, Any], key: str) -> bool:
     return bool(metadata.get("event_type") == METADATA_EVENT_TYPE and payload.get("key") == key)
 
 
-def _retry_after(headers: Any) -> float:
+def _retry_after(headers: Any, default: float | None = 1.0) -> float | None:
     for name, value in dict(headers or {}).items():
         if str(name).lower() == "retry-after":
             try:
                 return max(float(value[0] if isinstance(value, list) else value), 0.0)
             except (TypeError, ValueError):
                 break
-    return 1.0
+    return default

@@ -44,6 +44,8 @@ class SlackClients:
     base_url: str
     bot_token: str | None = None
     installations: AsyncSQLAlchemyInstallationStore | None = None
+    timeout: int = 30
+    """Seconds before a call is given up (slack_sdk's own timeout; the outbox uses a short one)."""
     _by_team: dict[str, AsyncWebClient] = field(default_factory=dict)
 
     async def for_team(self, team_id: str | None) -> AsyncWebClient:
@@ -51,11 +53,10 @@ class SlackClients:
         client = self._by_team.get(key)
         if client is not None:
             return client
-        if self.installations is None:
-            client = AsyncWebClient(token=self.bot_token, base_url=self.base_url)
-        else:
-            token = await self._installed_token(team_id)
-            client = AsyncWebClient(token=token, base_url=self.base_url)
+        token = self.bot_token if self.installations is None else await self._installed_token(team_id)
+        # No automatic retries: the outbox owns them. slack_sdk's default handler resends a
+        # post whose connection dropped, which may have been posted already (a duplicate).
+        client = AsyncWebClient(token=token, base_url=self.base_url, timeout=self.timeout, retry_handlers=[])
         self._by_team[key] = client
         return client
 

@@ -145,7 +145,12 @@ def build(
             client=client, signing_secret=settings.slack_signing_secret, process_before_response=True
         )
     directory = SlackDirectory(learnbot.sessions, learnbot.clock)
-    clients = SlackClients(base_url=base_url, bot_token=settings.slack_bot_token, installations=installations)
+    clients = SlackClients(
+        base_url=base_url,
+        bot_token=settings.slack_bot_token,
+        installations=installations,
+        timeout=max(1, round(learnbot.config.outbox.send_timeout_seconds)),
+    )
     adapter = SlackAdapter(learnbot=learnbot, bolt=bolt, directory=directory)
     deliverer = SlackDeliverer(
         config=learnbot.config,
