@@ -120,10 +120,17 @@ async def deliver_only(settings: Settings, *, name: str | None = None) -> int:
     # The plugins also register their webhook routes; this process serves none of them.
     attached = [await plugin.attach(web.Application(), runtime) for plugin in plugins]
     worker = runtime.worker({a.deliverer.platform: a.deliverer for a in attached}, name=name)
+    logging.getLogger("scheduler.delivery").setLevel(logging.INFO)  # starts, stops, doubts
     loop = asyncio.get_running_loop()
     stopping: list[asyncio.Task[None]] = []
+
+    def stop(signal_number: int) -> None:
+        logger.warning("%s received: stopping the delivery worker", signal.Signals(signal_number).name)
+        if not stopping:
+            stopping.append(loop.create_task(worker.shutdown()))
+
     for signal_number in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signal_number, lambda: stopping.append(loop.create_task(worker.shutdown())))
+        loop.add_signal_handler(signal_number, stop, signal_number)
     try:
         await worker.run_forever(None, runtime.config.outbox.poll_seconds)
         if stopping:
@@ -133,4 +140,5 @@ async def deliver_only(settings: Settings, *, name: str | None = None) -> int:
             for stop in item.on_stop:
                 await stop()
         await runtime.close()
+    logger.warning("delivery worker stopped")
     return 0

@@ -385,6 +385,8 @@ class DeliveryWorker:
             if self._past_deadline(loaded):
                 await self._finish(row_id, token, OutboxStatus.EXPIRED, error=self._expiry_note(loaded))
                 return
+            if not await self._prepare(row_id, token, loaded.delivery, deliverer):
+                return
             await self.limiter.acquire(deliverer.limits(loaded.delivery))
             if not await self._mark_sending(row_id, token):
                 return
@@ -431,6 +433,28 @@ class DeliveryWorker:
     def _expiry_note(loaded: _Loaded) -> str:
         deadline = loaded.expires_at.isoformat(timespec="minutes") if loaded.expires_at else "?"
         return f"expired: not delivered by its deadline ({deadline})"
+
+    async def _prepare(self, row_id: int, token: str, delivery: Delivery, deliverer: Deliverer) -> bool:
+        """Let the deliverer do what needs no pacing (open the DM) before the limiter, so that
+        the paced post follows its turn at once. False when that already failed (recorded)."""
+        prepare: Callable[[Delivery], Awaitable[None]] | None = getattr(deliverer, "prepare", None)
+        if prepare is None:
+            return True
+        try:
+            await asyncio.wait_for(prepare(delivery), self.settings.send_timeout)
+        except TimeoutError:
+            await self._record_failure(row_id, token, delivery, RetryLater("no answer while preparing"))
+            return False
+        except SendFailed as failure:
+            if failure.outcome is SendOutcome.THROTTLED:  # no attempt was counted to give back
+                wait = timedelta(seconds=failure.retry_after or 1.0)
+                await self._reschedule(row_id, token, wait, f"throttled: {failure.reason}")
+                return False
+            if failure.outcome is SendOutcome.AMBIGUOUS:  # nothing is posted while preparing
+                failure = RetryLater(failure.reason, failure.retry_after)
+            await self._record_failure(row_id, token, delivery, failure)
+            return False
+        return True
 
     async def _mark_sending(self, row_id: int, token: str) -> bool:
         """Committed right before the send: from here on the message may reach the platform."""

@@ -16,7 +16,7 @@ with ``conversations.history(include_all_metadata=True)`` since the interrupted 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -76,6 +76,8 @@ class SlackDeliverer:
     directory: SlackDirectory
     policy: SlackPolicy
     platform: str = PLATFORM
+    _opened: dict[tuple[str, str], tuple[AsyncWebClient, str]] = field(default_factory=dict)
+    """Conversations found by :meth:`prepare`, for the :meth:`send` that follows."""
 
     # -- pacing -----------------------------------------------------------------------------
     def limits(self, delivery: Delivery) -> list[Limit]:
@@ -96,16 +98,15 @@ class SlackDeliverer:
         return "slack:workspace" if not team else f"slack:workspace:{team}"
 
     # -- sending ----------------------------------------------------------------------------
+    async def prepare(self, delivery: Delivery) -> None:
+        """Before the rate limiter: find or open the conversation, so that once a send is
+        paced, the post follows at once (and a Retry-After learnt meanwhile still holds)."""
+        self._opened[_destination(delivery)] = await self._opened_conversation(delivery)
+
     async def send(self, delivery: Delivery) -> str | None:
         text, blocks = render_message(delivery.message)
-        try:
-            client, channel = await self._open(delivery)
-        except SlackApiError as exc:
-            raise self._classify(exc, delivery, posting=False) from exc
-        except NotInstalled as exc:
-            raise Undeliverable(str(exc)) from exc
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise RetryLater(f"could not reach Slack: {type(exc).__name__}") from exc
+        opened = self._opened.pop(_destination(delivery), None)
+        client, channel = opened or await self._opened_conversation(delivery)
         try:
             response = await client.chat_postMessage(
                 channel=channel,
@@ -122,6 +123,16 @@ class SlackDeliverer:
             raise Ambiguous(f"no answer from Slack after posting: {type(exc).__name__}") from exc
         await send_attachments(client, str(response.get("channel") or channel), delivery.message)
         return f"{response.get('channel')}:{response.get('ts')}"
+
+    async def _opened_conversation(self, delivery: Delivery) -> tuple[AsyncWebClient, str]:
+        try:
+            return await self._open(delivery)
+        except SlackApiError as exc:
+            raise self._classify(exc, delivery, posting=False) from exc
+        except NotInstalled as exc:
+            raise Undeliverable(str(exc)) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise RetryLater(f"could not reach Slack: {type(exc).__name__}") from exc
 
     async def _open(self, delivery: Delivery) -> tuple[AsyncWebClient, str]:
         if delivery.destination_kind == "channel":
@@ -228,6 +239,10 @@ async def send_attachments(client: AsyncWebClient, channel: str, message: Messag
             await client.files_upload_v2(channel=channel, filename=name, title=name, content=content)
         except (SlackApiError, SlackRequestError, aiohttp.ClientError, TimeoutError) as exc:
             logger.warning("could not attach %s in %s: %s", name, channel, exc)
+
+
+def _destination(delivery: Delivery) -> tuple[str, str]:
+    return delivery.destination_kind, delivery.destination_key
 
 
 def _carries(message: dict[str, Any], key: str) -> bool:
