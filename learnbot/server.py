@@ -124,13 +124,13 @@ async def deliver_only(settings: Settings, *, name: str | None = None) -> int:
     loop = asyncio.get_running_loop()
     stopping: list[asyncio.Task[None]] = []
 
-    def stop(signal_number: int) -> None:
+    def on_signal(signal_number: int) -> None:
         logger.warning("%s received: stopping the delivery worker", signal.Signals(signal_number).name)
         if not stopping:
             stopping.append(loop.create_task(worker.shutdown()))
 
     for signal_number in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signal_number, stop, signal_number)
+        loop.add_signal_handler(signal_number, on_signal, signal_number)
     try:
         await worker.run_forever(None, runtime.config.outbox.poll_seconds)
         if stopping:
