@@ -71,7 +71,7 @@ async def test_replicas_together_stay_within_the_limit(shared: tuple[PaceStore, 
     assert a and b
     # 20 sends at 5 per 0.5 s take at least 1.5 s together; alone each replica would take 0.5 s.
     assert elapsed >= 1.4
-    assert _most_in_any_window(a + b, 0.45) <= 5
+    assert _most_in_any_window(a + b, 0.4) <= 5  # (seen from here, after the database granted)
 
 
 async def test_a_pause_from_one_replica_holds_the_other(shared: tuple[PaceStore, PaceStore]) -> None:

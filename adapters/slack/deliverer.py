@@ -34,6 +34,7 @@ from scheduler.ratelimit import Limit
 logger = logging.getLogger(__name__)
 
 METADATA_EVENT_TYPE = "learnbot_outbox"
+WORKSPACE_BURST = 5
 HISTORY_PAGES = 20
 HISTORY_SLACK = timedelta(minutes=2)
 """Look this far before the interrupted attempt (clock skew between us and Slack)."""
@@ -87,9 +88,14 @@ class SlackDeliverer:
             if delivery.destination_kind == "channel"
             else f"person:{delivery.destination_key}"
         )
+        spacing = 60.0 / self.policy.workspace_per_minute
         return [
             Limit(f"slack:{where}", 1, 1.0 / self.policy.per_channel_per_second),
-            Limit(self._workspace_bucket(team), 1, 60.0 / self.policy.workspace_per_minute),
+            # Evenly spread, with a little slack: at most WORKSPACE_BURST sends in any
+            # WORKSPACE_BURST spacings, so a send that got its turn a few milliseconds late
+            # (replicas asking the shared store in turn) does not lose the slot for good.
+            # Any 60 s then holds at most workspace_per_minute + WORKSPACE_BURST sends.
+            Limit(self._workspace_bucket(team), WORKSPACE_BURST, WORKSPACE_BURST * spacing),
         ]
 
     def _workspace_bucket(self, team: str | None) -> str:
