@@ -86,6 +86,7 @@ class Result:
     duplicates: int
     lost: int
     outbox: dict[str, int]
+    cpu: float
 
     @property
     def rate(self) -> float:
@@ -97,18 +98,20 @@ def write_config(path: Path, pace: int, send_timeout: float | None) -> Path:
     data = yaml.safe_load((ROOT / "tests" / "fixtures" / "app.yaml").read_text())
     data["slack"] = {**data.get("slack", {}), "workspace_per_minute": pace}
     data["outbox"] = {**data.get("outbox", {}), "poll_seconds": 0.2}
-    if send_timeout is not None:
-        data["outbox"]["send_timeout_seconds"] = send_timeout
+    if send_timeout is not None:  # (the old worker's pool stays at its default of 5 + 10)
+        data["outbox"].update(send_timeout_seconds=send_timeout, concurrency=8)
     parse_config(data)
     path.write_text(yaml.safe_dump(data))
     return path
 
 
+BEFORE_ISSUE_15 = "13acd55"
+"""The commit this branch started from: the old worker, for the baseline."""
+
+
 def old_code(tmp: Path) -> Path:
-    """The worker as it was before issue 15 (``main`` at the merge base), for the baseline."""
-    base = subprocess.run(
-        ["git", "merge-base", "HEAD", "main"], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout.strip()
+    """The worker as it was before issue 15, from ``git archive``, for the baseline."""
+    base = BEFORE_ISSUE_15
     target = tmp / "old"
     target.mkdir()
     archive = subprocess.run(["git", "archive", base], cwd=ROOT, capture_output=True, check=True).stdout
@@ -205,6 +208,7 @@ async def run(
                     print(f"--- {label}: replica {index} delivered nothing; its log ends:", file=sys.stderr)
                     print((tmp / f"replica{index}.log").read_text()[-1500:], file=sys.stderr)
         finally:
+            cpu = [_cpu_seconds(process.pid) for process in processes]
             for process in processes:
                 if process.returncode is None:
                     process.kill()
@@ -225,7 +229,17 @@ async def run(
         duplicates=sum(n - 1 for n in found.values() if n > 1),
         lost=sum(1 for key in keys if key not in found),
         outbox=dict(counts),
+        cpu=sum(cpu),
     )
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a running process (Linux), 0 if unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 async def blank_postgres(url: str) -> str:
@@ -292,6 +306,7 @@ def report(results: list[Result], cap: int, pace: int, fault_rate: float) -> Non
         ("faults injected", lambda r: f"{r.faults}"),
         ("duplicates", lambda r: f"{r.duplicates}"),
         ("lost", lambda r: f"{r.lost}"),
+        ("replicas' CPU time (s)", lambda r: f"{r.cpu:.1f}"),
         ("outbox", lambda r: ", ".join(f"{k} {v}" for k, v in sorted(r.outbox.items()))),
     ]
     for name, show in rows:
@@ -341,5 +356,8 @@ if __name__ == "__main__":
     parser.add_argument("--baseline-messages", type=int, default=1000, help="0: no baseline run")
     parser.add_argument("--no-baseline", dest="baseline_messages", action="store_const", const=0)
     parser.add_argument("--redis", help="share pacing through this Redis instead of PostgreSQL")
+    parser.add_argument("--replicas", type=int, default=REPLICAS)
     logging.basicConfig(level=logging.ERROR)
-    asyncio.run(main(parser.parse_args()))
+    parsed = parser.parse_args()
+    REPLICAS = parsed.replicas
+    asyncio.run(main(parsed))

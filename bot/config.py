@@ -206,7 +206,9 @@ class OutboxPolicy(Strict):
     """No longer limits anything (messages expire by deadline); kept so older app.yaml files load."""
     lease_seconds: float = Field(default=60, gt=0)
     poll_seconds: float = Field(default=1.0, gt=0)
-    concurrency: int = Field(default=32, ge=1, le=1000)
+    concurrency: int = Field(default=16, ge=1, le=500)
+    """Rows a worker has in hand at once; each holds at most one database connection at a time,
+    so the pool is sized from it (PostgreSQL: replicas x (concurrency + 8) <= max_connections)."""
     send_timeout_seconds: float = Field(default=15.0, gt=0)
     shutdown_grace_seconds: float = Field(default=20.0, ge=0)
     default_expire_hours: float = Field(default=72.0, gt=0)

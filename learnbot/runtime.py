@@ -63,7 +63,7 @@ def pool_options(url: str, config: AppConfig) -> dict[str, Any]:
     one at a time), plus the claimer, the pacing, the scheduler and web requests."""
     if not is_postgres(normalise_url(url)):
         return {}
-    return {"pool_size": config.outbox.concurrency + 8, "max_overflow": 8}
+    return {"pool_size": config.outbox.concurrency + 4, "max_overflow": 4}
 
 
 async def build_runtime(

@@ -152,7 +152,7 @@ def backoff(attempt: int, rng: random.Random | None = None) -> timedelta:
 @dataclass(frozen=True, slots=True)
 class WorkerSettings:
     lease: timedelta = timedelta(seconds=60)
-    concurrency: int = 32
+    concurrency: int = 16
     send_timeout: float = 15.0
     """A send still unanswered after this long is cut off (and is ambiguous): the platform
     clients have their own, shorter-or-equal timeouts; this is the backstop."""

@@ -29,9 +29,9 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.models import RateBucket
 
@@ -112,78 +112,64 @@ class MemoryStore:
 
 
 class PostgresStore:
-    """Counts in PostgreSQL rows, locked per bucket for the few milliseconds of a check."""
+    """Counts in PostgreSQL rows (``rate_buckets``), checked and taken by one server-side
+    function call, timed by the database's clock."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
-        self._known: set[str] = set()
+        bind = sessions.kw.get("bind")
+        if not isinstance(bind, AsyncEngine):
+            raise TypeError("PostgresStore needs a session factory bound to an engine")
+        self.engine = bind
         self._calls = 0
 
     async def _now(self, session: AsyncSession) -> float:
         return float(await session.scalar(select(func.extract("epoch", func.clock_timestamp()))) or 0)
 
-    async def _rows(self, session: AsyncSession, buckets: list[str], now: float) -> dict[str, RateBucket]:
-        missing = [b for b in buckets if b not in self._known]
-        if missing:
-            await session.execute(
-                pg_insert(RateBucket)
-                .values(
-                    [{"bucket": b, "stamps": [], "paused_until": 0.0, "touched_at": now} for b in missing]
-                )
-                .on_conflict_do_nothing(index_elements=["bucket"])
-            )
-            self._known.update(missing)
-        rows = await session.scalars(
-            select(RateBucket)
-            .where(RateBucket.bucket.in_(buckets))
-            .order_by(RateBucket.bucket)
-            .with_for_update()
-        )
-        return {row.bucket: row for row in rows}
-
     async def try_take(self, limits: Sequence[Limit]) -> float:
-        buckets = sorted({limit.bucket for limit in limits})
+        """One call of the ``learnbot_pace_take`` function (migration 0014): the rows are
+        locked only while it runs in the server, not across client round trips, so replicas
+        taking turns on a busy bucket do not queue behind each other's network latency."""
+        ordered = sorted(limits, key=lambda limit: limit.bucket)
+        async with self.engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            wait = await autocommit.scalar(
+                text("SELECT learnbot_pace_take(:buckets, :counts, :pers)"),
+                {
+                    "buckets": [limit.bucket for limit in ordered],
+                    "counts": [limit.count for limit in ordered],
+                    "pers": [float(limit.per) for limit in ordered],
+                },
+            )
+        self._calls += 1
+        if self._calls % 1000 == 0:
+            await self._sweep()
+        return float(wait or 0.0)
+
+    async def _sweep(self) -> None:
+        """Now and then, forget buckets nobody used for an hour (one per DM'd person)."""
         async with self.sessions() as session, session.begin():
             now = await self._now(session)
-            rows = await self._rows(session, buckets, now)
-            if len(rows) < len(buckets):  # deleted as stale by another replica just now
-                self._known.difference_update(buckets)
-                return 0.01
-            wait = 0.0
-            kept: dict[str, list[float]] = {}
-            for limit in limits:
-                row = rows[limit.bucket]
-                kept[limit.bucket] = [s for s in (row.stamps or []) if s > now - limit.per]
-                wait = max(wait, _window_wait(kept[limit.bucket], row.paused_until, limit, now))
-            if wait > 0:
-                return wait
-            for limit in limits:
-                row = rows[limit.bucket]
-                row.stamps = [*kept[limit.bucket], now][-limit.count :]
-                row.touched_at = now
-            await self._maybe_sweep(session, now)
-        return 0.0
-
-    async def _maybe_sweep(self, session: AsyncSession, now: float) -> None:
-        """Now and then, forget buckets nobody used for an hour (one per DM'd person)."""
-        self._calls += 1
-        if self._calls % 1000:
-            return
-        await session.execute(
-            delete(RateBucket).where(
-                RateBucket.touched_at < now - STALE_SECONDS, RateBucket.paused_until < now
+            await session.execute(
+                delete(RateBucket).where(
+                    RateBucket.touched_at < now - STALE_SECONDS, RateBucket.paused_until < now
+                )
             )
-        )
-        self._known.clear()
 
     async def pause(self, bucket: str, seconds: float) -> None:
+        clock = func.extract("epoch", func.clock_timestamp())
+        statement = pg_insert(RateBucket).values(
+            bucket=bucket, stamps=[], paused_until=clock + seconds, touched_at=clock
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["bucket"],
+            set_={
+                "paused_until": func.greatest(RateBucket.paused_until, statement.excluded.paused_until),
+                "touched_at": statement.excluded.touched_at,
+            },
+        )
         async with self.sessions() as session, session.begin():
-            now = await self._now(session)
-            rows = await self._rows(session, [bucket], now)
-            row = rows.get(bucket)
-            if row is not None:
-                row.paused_until = max(row.paused_until, now + seconds)
-                row.touched_at = now
+            await session.execute(statement)
 
     async def paused_for(self, bucket: str) -> float:
         async with self.sessions() as session:

@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -153,8 +153,8 @@ class RateBucket(Base):
 
     bucket: Mapped[str] = mapped_column(String(300), primary_key=True)
     stamps: Mapped[list[float]] = mapped_column(JSONType(), default=list)
-    paused_until: Mapped[float] = mapped_column(default=0.0)
-    touched_at: Mapped[float] = mapped_column(default=0.0)
+    paused_until: Mapped[float] = mapped_column(Float, default=0.0)
+    touched_at: Mapped[float] = mapped_column(Float, default=0.0)
 
 
 class DialogState(Base):
