@@ -161,10 +161,6 @@ class WorkerSettings:
     """Resend every ambiguous message the platform cannot read back (the console)."""
     when_in_doubt: Mapping[str, InDoubt] | None = None
     default_when_in_doubt: InDoubt = "at_most_once"
-    max_attempts: int = 0
-    """Unused: kept so older callers still construct settings. Messages expire by deadline."""
-    batch_size: int = 0
-    """Unused: the worker streams (claims up to ``concurrency``)."""
 
     @classmethod
     def from_policy(cls, policy: OutboxPolicy, *, resend_when_in_doubt: bool = False) -> WorkerSettings:
