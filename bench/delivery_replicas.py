@@ -351,7 +351,7 @@ if __name__ == "__main__":
     )
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--cap", type=int, default=600, help="the fake's workspace cap per minute")
-    parser.add_argument("--pace", type=int, default=585, help="slack.workspace_per_minute for the new worker")
+    parser.add_argument("--pace", type=int, default=580, help="slack.workspace_per_minute for the new worker")
     parser.add_argument("--faults", type=float, default=0.03)
     parser.add_argument("--baseline-messages", type=int, default=1000, help="0: no baseline run")
     parser.add_argument("--no-baseline", dest="baseline_messages", action="store_const", const=0)

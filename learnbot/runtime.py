@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -28,8 +28,11 @@ class Runtime:
     config: AppConfig
     engine: AsyncEngine
     app: Learnbot
+    _limiters: list[RateLimiter] = field(default_factory=list)
 
     async def close(self) -> None:
+        for limiter in self._limiters:
+            await limiter.close()
         await self.engine.dispose()
 
     def worker_settings(self, *, resend_when_in_doubt: bool = False) -> WorkerSettings:
@@ -39,7 +42,9 @@ class Runtime:
         """Pacing shared by every replica: Redis if ``REDIS_URL`` is set, else PostgreSQL rows,
         else (SQLite, one process) in memory."""
         store = shared_store(self.app.sessions, self.engine.dialect.name, self.settings.redis_url)
-        return RateLimiter(store)
+        limiter = RateLimiter(store)
+        self._limiters.append(limiter)
+        return limiter
 
     def worker(
         self,

@@ -20,6 +20,7 @@ the shared store (instead of every waiting send polling the database).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -31,7 +32,8 @@ from typing import Protocol
 
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.models import RateBucket
 
@@ -40,6 +42,7 @@ logger = logging.getLogger(__name__)
 MAX_SLEEP = 2.0
 """Ask the shared store again at least this often while waiting (another replica may pause)."""
 STALE_SECONDS = 3600.0
+TAKE = text("SELECT learnbot_pace_take(:buckets, :counts, :pers)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +125,8 @@ class PostgresStore:
             raise TypeError("PostgresStore needs a session factory bound to an engine")
         self.engine = bind
         self._calls = 0
+        self._open: AsyncConnection | None = None
+        self._lock = asyncio.Lock()
 
     async def _now(self, session: AsyncSession) -> float:
         return float(await session.scalar(select(func.extract("epoch", func.clock_timestamp()))) or 0)
@@ -129,22 +134,40 @@ class PostgresStore:
     async def try_take(self, limits: Sequence[Limit]) -> float:
         """One call of the ``learnbot_pace_take`` function (migration 0014): the rows are
         locked only while it runs in the server, not across client round trips, so replicas
-        taking turns on a busy bucket do not queue behind each other's network latency."""
+        taking turns on a busy bucket do not queue behind each other's network latency. It
+        runs on a connection of its own, kept open (no pool checkout or pre-ping per turn)."""
         ordered = sorted(limits, key=lambda limit: limit.bucket)
-        async with self.engine.connect() as connection:
-            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            wait = await autocommit.scalar(
-                text("SELECT learnbot_pace_take(:buckets, :counts, :pers)"),
-                {
-                    "buckets": [limit.bucket for limit in ordered],
-                    "counts": [limit.count for limit in ordered],
-                    "pers": [float(limit.per) for limit in ordered],
-                },
-            )
+        parameters = {
+            "buckets": [limit.bucket for limit in ordered],
+            "counts": [limit.count for limit in ordered],
+            "pers": [float(limit.per) for limit in ordered],
+        }
+        async with self._lock:
+            for attempt in (1, 2):
+                try:
+                    connection = await self._connection()
+                    wait = await connection.scalar(TAKE, parameters)
+                    break
+                except (DBAPIError, OSError):
+                    await self.close()  # a broken connection: open a new one once
+                    if attempt == 2:
+                        raise
         self._calls += 1
         if self._calls % 1000 == 0:
             await self._sweep()
         return float(wait or 0.0)
+
+    async def _connection(self) -> AsyncConnection:
+        if self._open is None:
+            connection = await self.engine.connect()
+            self._open = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        return self._open
+
+    async def close(self) -> None:
+        if self._open is not None:
+            with contextlib.suppress(Exception):
+                await self._open.close()
+            self._open = None
 
     async def _sweep(self) -> None:
         """Now and then, forget buckets nobody used for an hour (one per DM'd person)."""
@@ -301,6 +324,12 @@ class RateLimiter:
 
     async def paused_for(self, bucket: str) -> float:
         return await self.store.paused_for(bucket)
+
+    async def close(self) -> None:
+        """Close the store's own connections (PostgreSQL, Redis), if it has any."""
+        close = getattr(self.store, "close", None)
+        if close is not None:
+            await close()
 
 
 def shared_store(

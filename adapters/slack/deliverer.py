@@ -34,7 +34,7 @@ from scheduler.ratelimit import Limit
 logger = logging.getLogger(__name__)
 
 METADATA_EVENT_TYPE = "learnbot_outbox"
-WORKSPACE_BURST = 5
+WORKSPACE_BURST = 10
 HISTORY_PAGES = 20
 HISTORY_SLACK = timedelta(minutes=2)
 """Look this far before the interrupted attempt (clock skew between us and Slack)."""
