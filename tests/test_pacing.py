@@ -35,7 +35,10 @@ async def shared(
     if request.param == "postgres":
         if sessions.kw["bind"].dialect.name != "postgresql":
             pytest.skip("PostgreSQL pacing is tested in the PostgreSQL pass")
-        yield PostgresStore(sessions), PostgresStore(sessions)
+        stores = PostgresStore(sessions), PostgresStore(sessions)
+        yield stores
+        for store in stores:
+            await store.close()
         return
     if not await _redis_up():
         if os.environ.get("CI") == "true":
@@ -77,11 +80,11 @@ async def test_replicas_together_stay_within_the_limit(shared: tuple[PaceStore, 
 async def test_a_pause_from_one_replica_holds_the_other(shared: tuple[PaceStore, PaceStore]) -> None:
     bucket = f"slack:workspace:{uuid.uuid4().hex}"
     first, second = RateLimiter(shared[0]), RateLimiter(shared[1])
-    await first.pause(bucket, 0.6)  # replica one got a 429 with Retry-After
-    assert 0.3 < await second.paused_for(bucket) <= 0.6
     started = time.monotonic()
+    await first.pause(bucket, 0.6)  # replica one got a 429 with Retry-After
+    assert 0.0 < await second.paused_for(bucket) <= 0.6
     await second.acquire([Limit(bucket, 100, 1.0)])
-    assert time.monotonic() - started >= 0.5
+    assert time.monotonic() - started >= 0.55
 
 
 async def test_several_limits_are_taken_together_or_not_at_all(shared: tuple[PaceStore, PaceStore]) -> None:
