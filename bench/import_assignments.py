@@ -22,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.clock import ManualClock
 from bot.config import AppConfig, parse_config
 from bot.core import Learnbot
-from bot.nudges.lms_import import import_text
+from bot.features import FEATURES
+from bot.features.nudges.lms_import import import_text
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 
@@ -52,7 +53,12 @@ def export(rows: int) -> str:
 async def run(path: Path, text: str) -> list[tuple[str, float, str]]:
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
     await upgrade(engine)
-    app = Learnbot(config(), session_factory(engine), clock=ManualClock(datetime(2026, 12, 1, 9, tzinfo=UTC)))
+    app = Learnbot(
+        config(),
+        session_factory(engine),
+        clock=ManualClock(datetime(2026, 12, 1, 9, tzinfo=UTC)),
+        features=FEATURES,
+    )
     results = []
     try:
         for label in ("first import", "same file again"):

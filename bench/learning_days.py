@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from bot.clock import ManualClock
 from bot.config import parse_config
 from bot.core import Learnbot
+from bot.features import FEATURES
 from storage.db import create_engine, session_factory
 from storage.learning_days import AgendaSession, LearningDay, Rsvp
 from storage.migrate import upgrade
@@ -122,7 +123,9 @@ async def main() -> None:
         engine = create_engine(url)
         await upgrade(engine)
         clock = ManualClock(START)
-        app = Learnbot(config(), session_factory(engine), clock=clock, platforms=("slack",))  # type: ignore[arg-type]
+        app = Learnbot(
+            config(), session_factory(engine), clock=clock, platforms=("slack",), features=FEATURES
+        )  # type: ignore[arg-type]
         await seed(app)
         first, summary = await timed(app)
         print(f"first run:  {first * 1000:7.1f} ms  ({summary})")

@@ -26,8 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.config import AppConfig, parse_config
-from bot.nudges.stages import current_stage, first_stage_on, next_stage_on
-from bot.nudges.sweep import decide
+from bot.features.nudges.stages import current_stage, first_stage_on, next_stage_on
+from bot.features.nudges.sweep import decide
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 

@@ -31,6 +31,7 @@ from adapters.slack.plugin import build
 from bot.clock import SystemClock
 from bot.config import SlackPolicy, load_config
 from bot.core import Learnbot
+from bot.features import FEATURES
 from bot.messages import plain
 from bot.outbox import ToPerson
 from learnbot.settings import Settings
@@ -52,7 +53,7 @@ async def main(count: int, per_minute: int, pace: int) -> None:
         sessions = session_factory(engine)
         config = load_config(str(ROOT / "tests" / "fixtures" / "app.yaml"))
         clock = SystemClock()
-        app = Learnbot(config, sessions, clock=clock, platforms=("slack",))
+        app = Learnbot(config, sessions, clock=clock, platforms=("slack",), features=FEATURES)
         settings = Settings(
             slack_bot_token="xoxb-bench", slack_signing_secret="s", slack_api_url=fake.api_url
         )

@@ -39,6 +39,7 @@ from adapters.teams.plugin import BotAuthConfig, build  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.core import Learnbot  # noqa: E402
+from bot.features import FEATURES  # noqa: E402
 from bot.messages import plain  # noqa: E402
 from bot.outbox import ToChannel, ToPerson  # noqa: E402
 from scheduler.delivery import DeliveryWorker, WorkerSettings  # noqa: E402
@@ -65,7 +66,9 @@ async def run(
         await upgrade(engine)
         sessions = session_factory(engine)
         clock = SystemClock()
-        app = Learnbot(load_config(ROOT / "app.yaml"), sessions, clock=clock, platforms=("teams",))
+        app = Learnbot(
+            load_config(ROOT / "app.yaml"), sessions, clock=clock, platforms=("teams",), features=FEATURES
+        )
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",

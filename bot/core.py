@@ -11,7 +11,6 @@ import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from types import ModuleType
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -29,10 +28,11 @@ from bot.events import (
     MemberJoined,
     MessageReceived,
 )
+from bot.help import help_text
 from bot.messages import Message, plain
 from bot.outbox import Destination, Planned, enqueue
 from bot.people import resolve_actor
-from bot.router import Context, Reply, Router, is_help_word
+from bot.router import Context, Feature, Reply, Router, is_help_word
 from storage.models import SeenEvent
 
 logger = logging.getLogger(__name__)
@@ -40,17 +40,12 @@ logger = logging.getLogger(__name__)
 SORRY = "Sorry, something went wrong on my side and nothing was changed. Please try again in a minute."
 
 
-def default_features() -> list[ModuleType]:
-    from bot.features import FEATURES
-
-    return list(FEATURES)
-
-
 class Learnbot:
     """The bot: configuration, a session factory, a clock, the enabled platforms and the router.
 
     ``platforms`` are the chat platforms this process can deliver to (``slack``, ``teams``,
-    ``console``); the outbox plans each proactive message for one of them.
+    ``console``); the outbox plans each proactive message for one of them. ``features`` come
+    from the composition root (normally :data:`bot.features.FEATURES`): the core imports none.
     """
 
     def __init__(
@@ -60,7 +55,7 @@ class Learnbot:
         *,
         clock: Clock | None = None,
         platforms: Sequence[str] = ("console",),
-        features: Iterable[ModuleType] | None = None,
+        features: Iterable[Feature],
     ) -> None:
         self.config = config
         self.sessions = sessions
@@ -68,7 +63,7 @@ class Learnbot:
         self.platforms = tuple(platforms)
         self.router = Router()
         self.outbox_ready = asyncio.Event()
-        for feature in default_features() if features is None else features:
+        for feature in features:
             feature.register(self.router)
 
     # -- proactive messages -----------------------------------------------------------------
@@ -153,6 +148,9 @@ class Learnbot:
         if isinstance(event, MessageReceived):
             return await self._message(ctx, event.text)
         if isinstance(event, ButtonPressed):
+            dialog = self.router.dialog_actions.get(event.action_id)
+            if dialog is not None:
+                return await self._dialog_action(ctx, dialog, event)
             handler = self.router.actions.get(event.action_id)
             if handler is None:
                 return plain("That button no longer does anything. Type `help` to see what I can do.")
@@ -200,11 +198,23 @@ class Learnbot:
             # In a conversation only "/..." is a command: an answer such as "Learning design"
             # must not be taken for "/learning design".
             if not text.startswith("/"):
-                if text.lower() in {"cancel", "stop", "quit", "exit"}:
-                    await dialogs.finish(ctx.session, ctx.person.id)
-                    return plain(f"Cancelled {dialog.topic}; nothing was saved.")
+                if text.lower() in dialogs.CANCEL_WORDS:
+                    return await dialogs.cancel(ctx.session, ctx.person.id, dialog)
                 return await dialog.on_text(ctx, state, text)
         return await self._command_or_free_text(ctx, text)
+
+    async def _dialog_action(self, ctx: Context, dialog: dialogs.Dialog, event: ButtonPressed) -> Reply:
+        """A button of ``dialog``: resume it if it is the person's open dialog, the same way as
+        typed text; otherwise say it has ended (an idle one is ended here with the expiry note,
+        so the expiry job won't repeat it). Another open dialog is left alone."""
+        state = await dialogs.current(ctx.session, ctx.person.id)
+        if state is None or state.dialog != dialog.name:
+            return dialogs.ended(dialog)
+        if state.expires_at <= self.clock.now():
+            await dialogs.finish(ctx.session, ctx.person.id)
+            return self.expiry_note(dialog.name)
+        assert dialog.on_action is not None  # Dialog.__post_init__ checks it
+        return await dialog.on_action(ctx, state, event.action_id, event.value)
 
     async def _command_or_free_text(self, ctx: Context, text: str) -> Reply:
         first = text.split(" ", 1)[0].lower()
@@ -236,8 +246,6 @@ class Learnbot:
         )
 
     def help_message(self, ctx: Context | None, *, command: str | None = None, note: str = "") -> Message:
-        from bot.features.basics import help_text
-
         manager = bool(ctx and ctx.is_learning_manager)
         return help_text(self.router, self.config.bot_name, command=command, note=note, manager=manager)
 

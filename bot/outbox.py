@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -107,6 +108,38 @@ def _timezone_of(config: AppConfig, person: Person) -> str | None:
     return office.timezone if office else None
 
 
+_Row = tuple[str, Literal["person", "channel"], str, int | None, OutboxStatus, str | None]
+"""platform, destination kind, destination key, person id, status, error."""
+
+
+async def _rows(
+    session: AsyncSession, config: AppConfig, platforms: Sequence[str], destination: Destination
+) -> list[_Row]:
+    """One outbox row per platform the destination is reached on (a failed one if none)."""
+    rows: list[_Row] = []
+    if isinstance(destination, ToPerson):
+        person = await session.get_one(Person, destination.person_id)
+        platform = await person_platform(session, person.id, platforms)
+        if platform is None:
+            names = " or ".join(p.capitalize() for p in platforms) or "any platform"
+            rows.append(
+                (
+                    "none",
+                    "person",
+                    str(person.id),
+                    person.id,
+                    OutboxStatus.FAILED,
+                    f"not reachable in {names}: {person.name} has no linked account there yet",
+                )
+            )
+        else:
+            rows.append((platform, "person", str(person.id), person.id, OutboxStatus.PENDING, None))
+    else:
+        for platform in channel_platforms(config, destination.key, platforms):
+            rows.append((platform, "channel", destination.key, None, OutboxStatus.PENDING, None))
+    return rows
+
+
 async def enqueue(
     session: AsyncSession,
     config: AppConfig,
@@ -127,31 +160,11 @@ async def enqueue(
     reason, so "not reachable" is visible to the learning manager instead of silently skipped.
     """
     payload = message.to_json()
-    rows: list[tuple[str, str, str, int | None, str, str | None]] = []
+    rows = await _rows(session, config, platforms, destination)
     kind = message_kind(key)
-    timezone: str | None = None
+    timezone = None
     if isinstance(destination, ToPerson):
-        person = await session.get_one(Person, destination.person_id)
-        timezone = _timezone_of(config, person)
-        platform = await person_platform(session, person.id, platforms)
-        if platform is None:
-            names = " or ".join(p.capitalize() for p in platforms) or "any platform"
-            rows.append(
-                (
-                    "none",
-                    "person",
-                    str(person.id),
-                    person.id,
-                    OutboxStatus.FAILED,
-                    f"not reachable in {names}: {person.name} has no linked account there yet",
-                )
-            )
-        else:
-            rows.append((platform, "person", str(person.id), person.id, OutboxStatus.PENDING, None))
-    else:
-        for platform in channel_platforms(config, destination.key, platforms):
-            rows.append((platform, "channel", destination.key, None, OutboxStatus.PENDING, None))
-
+        timezone = _timezone_of(config, await session.get_one(Person, destination.person_id))
     deadline = expires_at or default_deadline(config, kind, not_before or now, timezone)
     planned: list[Planned] = []
     insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert

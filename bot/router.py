@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import AppConfig
 from bot.dialogs import Dialog
 from bot.events import Event
 from bot.messages import Message
@@ -30,6 +32,13 @@ JoinHandler = Callable[["Context"], Awaitable[Reply]]
 HomeSection = Callable[["Context"], Awaitable[list[Message]]]
 Job = Callable[["Learnbot", AsyncSession, dict[str, Any]], Awaitable[str]]
 """A scheduled job: gets the app, a session and its ``args`` from app.yaml; returns a summary."""
+
+
+class Feature(Protocol):
+    """A feature as the core sees it: anything with ``register(router)`` (normally a package
+    under ``bot/features/``). The composition root hands the list to :class:`bot.core.Learnbot`."""
+
+    def register(self, router: Router) -> None: ...
 
 
 HELP_WORDS = {"help", "hi", "hello", "hey", "menu", "commands"}
@@ -51,11 +60,11 @@ class Context:
     person: Person
 
     @property
-    def now(self) -> Any:
+    def now(self) -> datetime:
         return self.app.clock.now()
 
     @property
-    def config(self) -> Any:
+    def config(self) -> AppConfig:
         return self.app.config
 
     @property
@@ -84,6 +93,8 @@ class Router:
     actions: dict[str, ActionHandler] = field(default_factory=dict)
     interpreters: list[tuple[int, str, Interpreter]] = field(default_factory=list)
     dialogs: dict[str, Dialog] = field(default_factory=dict)
+    dialog_actions: dict[str, Dialog] = field(default_factory=dict)
+    """Button ids that resume a dialog (``Dialog.actions``), to the dialog they belong to."""
     join_handlers: list[JoinHandler] = field(default_factory=list)
     home_sections: list[tuple[int, HomeSection]] = field(default_factory=list)
     jobs: dict[str, Job] = field(default_factory=dict)
@@ -113,6 +124,10 @@ class Router:
         def register(handler: ActionHandler) -> ActionHandler:
             if action_id in self.actions:
                 raise ValueError(f"action {action_id} is registered twice")
+            if action_id in self.dialog_actions:
+                raise ValueError(
+                    f"action {action_id} already belongs to dialog {self.dialog_actions[action_id].name}"
+                )
             self.actions[action_id] = handler
             return handler
 
@@ -129,9 +144,18 @@ class Router:
         return register
 
     def dialog(self, dialog: Dialog) -> Dialog:
+        """Register a dialog and the button ids that resume it (``Dialog.actions``)."""
         if dialog.name in self.dialogs:
             raise ValueError(f"dialog {dialog.name} is registered twice")
+        for action_id in sorted(dialog.actions):
+            if action_id in self.actions:
+                raise ValueError(f"action {action_id} of dialog {dialog.name} is also a plain action")
+            if action_id in self.dialog_actions:
+                other = self.dialog_actions[action_id].name
+                raise ValueError(f"action {action_id} of dialog {dialog.name} already belongs to {other}")
         self.dialogs[dialog.name] = dialog
+        for action_id in dialog.actions:
+            self.dialog_actions[action_id] = dialog
         return dialog
 
     def on_member_joined(self, handler: JoinHandler) -> JoinHandler:

@@ -119,11 +119,12 @@ def cmd_config_check(args: argparse.Namespace, settings: Settings) -> int:
     path = args.file or settings.config_path
     config = load_config(path)
     from bot.core import Learnbot
+    from bot.features import FEATURES
     from scheduler.jobs import check_jobs
     from storage.db import create_engine, session_factory
 
     engine = create_engine("sqlite+aiosqlite:///:memory:")
-    check_jobs(Learnbot(config, session_factory(engine)))
+    check_jobs(Learnbot(config, session_factory(engine), features=FEATURES))
     channels = sum(len(office.channels) for office in config.offices)
     print(
         f"{path} is valid: {len(config.offices)} office(s), {channels} channel(s), "

@@ -1,7 +1,7 @@
 """``learnbot import assignments|completions FILE.csv``: load an LMS export.
 
 Only the command line lives here; parsing, validation and the all-or-nothing apply are in
-:mod:`bot.nudges.lms_import`, so the same import can be driven from anywhere.
+:mod:`bot.features.nudges.lms_import`, so the same import can be driven from anywhere.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.nudges.lms_import import ImportRejected, ImportResult, Kind, import_text
+from bot.features.nudges.lms_import import ImportRejected, ImportResult, Kind, import_text
 from learnbot.settings import Settings
 
 COLUMNS_HELP = (

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.clock import Clock
 from bot.config import AppConfig, load_config
 from bot.core import Learnbot
-from bot.learning_days.calendar import with_public_url
+from bot.features import FEATURES
+from bot.features.learning_days.calendar import with_public_url
 from learnbot.settings import Settings
 from scheduler.delivery import Deliverer, DeliveryWorker, WorkerSettings
 from scheduler.ratelimit import RateLimiter, shared_store
@@ -81,5 +82,5 @@ async def build_runtime(
     config = with_public_url(config or load_config(settings.config_path), settings.public_url)
     engine = create_engine(settings.database_url, **pool_options(settings.database_url, config))
     await upgrade(engine)
-    app = Learnbot(config, session_factory(engine), clock=clock, platforms=platforms)
+    app = Learnbot(config, session_factory(engine), clock=clock, platforms=platforms, features=FEATURES)
     return Runtime(settings=settings, config=config, engine=engine, app=app)

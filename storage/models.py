@@ -90,7 +90,8 @@ class ConversationRef(Base):
 
 
 class OutboxStatus(StrEnum):
-    """Where an outbox row stands. Only ``sending`` means a send may be under way."""
+    """Where an outbox row stands (the values are the stored column values). Only ``sending``
+    means a send may be under way."""
 
     PENDING = "pending"  # due at next_attempt_at
     CLAIMED = "claimed"  # a worker holds it (lease) and waits for the rate limiter: not sent
@@ -123,7 +124,7 @@ class OutboxMessage(Base):
     destination_key: Mapped[str] = mapped_column(String(256))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
     payload: Mapped[dict[str, Any]]
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime]

@@ -10,15 +10,23 @@ million assignments in well under a second instead of recomputing every cadence.
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base
 
-SOURCES = ("lms", "self-reported", "confirmed", "rejected")
-"""Where a completion came from: the LMS import, the person ("done", awaiting the learning
-manager), the learning manager confirming it, or rejecting it (the assignment is open again)."""
+
+class Source(StrEnum):
+    """Where a completion came from (``completion_source``): the LMS import, the person
+    ("done", awaiting the learning manager), the learning manager confirming it, or rejecting
+    it (the assignment is open again). The values are the stored column values."""
+
+    LMS = "lms"
+    SELF_REPORTED = "self-reported"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
 
 
 class Assignment(Base):

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock, SystemClock
 from bot.core import Learnbot
+from bot.features import FEATURES
 from bot.messages import plain
 from bot.outbox import ToChannel, ToPerson
 from bot.people import get_or_create_by_email
@@ -100,7 +101,9 @@ async def test_channel_post_one_row_per_enabled_platform(config_data: dict, sess
     from bot.config import parse_config
 
     config_data["offices"][1]["channels"][0].pop("teams", None)
-    both = Learnbot(parse_config(config_data), sessions, clock=clock, platforms=("slack", "teams"))
+    both = Learnbot(
+        parse_config(config_data), sessions, clock=clock, platforms=("slack", "teams"), features=FEATURES
+    )
     async with sessions() as session, session.begin():
         planned = await both.plan(session, destination=ToChannel("learning"), message=plain("x"), key="k")
         only_slack = await both.plan(
@@ -111,7 +114,7 @@ async def test_channel_post_one_row_per_enabled_platform(config_data: dict, sess
 
 
 async def test_unreachable_person_is_recorded_not_skipped(config, sessions, clock) -> None:
-    teams_only = Learnbot(config, sessions, clock=clock, platforms=("teams",))
+    teams_only = Learnbot(config, sessions, clock=clock, platforms=("teams",), features=FEATURES)
     async with sessions() as session, session.begin():
         person = await get_or_create_by_email(session, config, "bo@example.org", clock.now())
         planned = await teams_only.plan(

@@ -10,6 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.clock import ManualClock
 from bot.config import AppConfig
 from bot.core import Learnbot
+from bot.features import FEATURES
 from bot.messages import plain
 from bot.outbox import ToChannel
 from learnbot.cli import build_parser, main
@@ -21,7 +22,7 @@ from learnbot.settings import Settings
 async def test_healthz_reports_database_and_outbox(
     config: AppConfig, sessions, engine, clock: ManualClock
 ) -> None:
-    app = Learnbot(config, sessions, clock=clock, platforms=("console",))
+    app = Learnbot(config, sessions, clock=clock, platforms=("console",), features=FEATURES)
     async with sessions() as session, session.begin():
         await app.plan(session, destination=ToChannel("learning"), message=plain("x"), key="k")
     runtime = Runtime(settings=Settings(), config=config, engine=engine, app=app)

@@ -7,6 +7,20 @@ import textwrap
 from bot.messages import Buttons, Divider, Fields, Form, Header, LinkCard, Message, Note, Text
 
 
+def _buttons(block: Buttons, buttons_out: list[tuple[str, str]] | None) -> str:
+    labels = []
+    for button in block.buttons:
+        if button.url:
+            labels.append(f"[{button.label}: {button.url}]")
+            continue
+        if buttons_out is None:
+            labels.append(f"[{button.label}]")
+        else:
+            buttons_out.append((button.action_id, button.value))
+            labels.append(f"[!{len(buttons_out)} {button.label}]")
+    return "  ".join(labels)
+
+
 def render(message: Message, buttons_out: list[tuple[str, str]] | None = None) -> str:
     """Text for the terminal. Buttons are numbered; each is appended to ``buttons_out`` as
     ``(action_id, value)`` so ``!N`` can press it."""
@@ -26,17 +40,7 @@ def render(message: Message, buttons_out: list[tuple[str, str]] | None = None) -
         elif isinstance(block, Fields):
             lines.extend(f"  {label}: {value}" for label, value in block.items)
         elif isinstance(block, Buttons):
-            labels = []
-            for button in block.buttons:
-                if button.url:
-                    labels.append(f"[{button.label}: {button.url}]")
-                    continue
-                if buttons_out is None:
-                    labels.append(f"[{button.label}]")
-                else:
-                    buttons_out.append((button.action_id, button.value))
-                    labels.append(f"[!{len(buttons_out)} {button.label}]")
-            lines.append("  ".join(labels))
+            lines.append(_buttons(block, buttons_out))
         elif isinstance(block, Divider):
             lines.append("-" * 40)
         elif isinstance(block, Note):

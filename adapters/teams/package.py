@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import load_config
-from bot.core import default_features
+from bot.features import FEATURES
 from bot.router import Router
 
 MANIFEST_SCHEMA = "https://developer.microsoft.com/en-us/json-schemas/teams/v1.16/MicrosoftTeams.schema.json"
@@ -176,7 +176,7 @@ def build_package(app_id: str, bot_name: str, router: Router, out: Path, *, webs
 
 def feature_router() -> Router:
     router = Router()
-    for feature in default_features():
+    for feature in FEATURES:
         feature.register(router)
     return router
 

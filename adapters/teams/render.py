@@ -311,6 +311,29 @@ def _fit(activity: dict[str, Any]) -> dict[str, Any]:
     return activity
 
 
+def _walk(node: Any, lines: list[str]) -> None:
+    """Append the readable text of a card node (and its children) to ``lines``."""
+    if isinstance(node, dict):
+        kind = node.get("type", "")
+        if kind == "TextBlock":
+            lines.append(unescape(str(node.get("text", ""))))
+        elif kind == "FactSet":
+            for fact in node.get("facts", []):
+                lines.append(f"{unescape(fact['title'])}: {unescape(fact['value'])}")
+        elif kind.startswith("Action."):
+            lines.append(f"[{node.get('title', '')}]")
+        elif kind.startswith("Input."):
+            lines.append(str(node.get("label", "")))
+            for choice in node.get("choices", []):
+                lines.append(str(choice.get("title", "")))
+        for key in ("body", "items", "columns", "actions", "content"):
+            if key in node:
+                _walk(node[key], lines)
+    elif isinstance(node, list):
+        for item in node:
+            _walk(item, lines)
+
+
 def flatten(activity: dict[str, Any]) -> str:
     """Everything a person reads in ``activity``, as plain unescaped text, one item a line
     (card text, fact titles and values, input labels and choices, button titles)."""
@@ -318,30 +341,9 @@ def flatten(activity: dict[str, Any]) -> str:
     if activity.get("text"):
         lines.append(unescape(str(activity["text"])))
 
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            kind = node.get("type", "")
-            if kind == "TextBlock":
-                lines.append(unescape(str(node.get("text", ""))))
-            elif kind == "FactSet":
-                for fact in node.get("facts", []):
-                    lines.append(f"{unescape(fact['title'])}: {unescape(fact['value'])}")
-            elif kind.startswith("Action."):
-                lines.append(f"[{node.get('title', '')}]")
-            elif kind.startswith("Input."):
-                lines.append(str(node.get("label", "")))
-                for choice in node.get("choices", []):
-                    lines.append(str(choice.get("title", "")))
-            for key in ("body", "items", "columns", "actions", "content"):
-                if key in node:
-                    walk(node[key])
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
     for attachment in activity.get("attachments", []) or []:
         if attachment.get("contentType") == CARD_CONTENT_TYPE:
-            walk(attachment.get("content"))
+            _walk(attachment.get("content"), lines)
         elif attachment.get("name"):
             lines.append(f"[attachment: {attachment['name']}]")
     return "\n".join(lines)

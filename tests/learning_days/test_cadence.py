@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import ManualClock
 from bot.config import parse_config
 from bot.core import Learnbot
+from bot.features import FEATURES
 from tests.learning_days.conftest import make_day, outbox_keys
 
 JOB = "learning_day_announcements"
@@ -62,7 +63,7 @@ async def test_hours_before_counts_from_the_start_time(
     config_data: dict[str, Any], sessions: async_sessionmaker[AsyncSession], clock: ManualClock
 ) -> None:
     config_data["learning_days"]["announce"] = ["2 hours before"]
-    app = Learnbot(parse_config(config_data), sessions, clock=clock)
+    app = Learnbot(parse_config(config_data), sessions, clock=clock, features=FEATURES)
     day_id = await make_day(sessions, date(2026, 12, 2), now=clock.now())  # 09:00 Nairobi = 06:00 UTC
     clock.set(datetime(2026, 12, 2, 3, 59, tzinfo=UTC))
     await app.run_job(JOB)

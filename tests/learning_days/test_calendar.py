@@ -17,8 +17,9 @@ from bot.config import AppConfig
 from bot.core import Learnbot
 from bot.errors import UserError
 from bot.events import Actor, ButtonPressed, Conversation
-from bot.features.learning_days import add_agenda_session, upcoming_days
-from bot.learning_days.calendar import with_public_url
+from bot.features import FEATURES
+from bot.features.learning_days.calendar import with_public_url
+from bot.features.learning_days.handlers import add_agenda_session, upcoming_days
 from learnbot import calendar as calendar_route
 from learnbot.runtime import Runtime
 from learnbot.server import RUNTIME
@@ -108,7 +109,7 @@ async def test_calendar_route_serves_the_file_and_buttons_link_to_it(
     config: AppConfig, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
 ) -> None:
     config = with_public_url(config, "https://learnbot.example.org/")
-    app = Learnbot(config, sessions, clock=clock)
+    app = Learnbot(config, sessions, clock=clock, features=FEATURES)
     day_id = await make_day(sessions, date(2026, 12, 10), now=clock.now())
     clock.set(datetime(2026, 12, 3, 6, 0, tzinfo=UTC))
     await app.run_job(JOB, {})

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from bot.config import AppConfig, parse_config
 from bot.core import Learnbot
-from bot.nudges.lms_import import ImportRejected, import_text
+from bot.features import FEATURES
+from bot.features.nudges.lms_import import ImportRejected, import_text
 from storage.models import OutboxMessage, Person
 from storage.nudges import Assignment
 from tests.nudges.helpers import assign, assignments
@@ -56,6 +57,7 @@ async def test_missing_column_names_the_mapping(app: Learnbot) -> None:
 
 async def test_a_good_file_twice_changes_nothing(app: Learnbot, chat: ConsoleDriver) -> None:
     await chat.send("hello")  # Ana has used the bot; Bob has not
+    await chat.expect_reply("what I can do")
     rows = ("ana@example.org,ethics,2026-12-08", "Bob@Example.org,Information security,01/02/2027")
     first = await assign(app, *rows)
     assert (first.created, first.unchanged) == (2, 0)
@@ -92,7 +94,7 @@ async def test_mapping_and_date_formats_come_from_app_yaml(
         "date_formats": ["%d.%m.%Y"],
     }
     config: AppConfig = parse_config(config_data)
-    app = Learnbot(config, sessions, clock=clock)
+    app = Learnbot(config, sessions, clock=clock, features=FEATURES)
     text = (
         "\ufeffWork email;Course name;Due by;Completed on\nana@example.org;Ethics and integrity;08.12.2026;\n"
     )

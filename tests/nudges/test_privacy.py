@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.clock import ManualClock
 from bot.config import ConfigError, parse_config
 from bot.core import Learnbot
+from bot.features import FEATURES
 from storage.models import OutboxMessage, Person
 from tests.nudges.helpers import assign, place
 from tests.support.conversation import ConsoleWorld
@@ -30,6 +31,7 @@ async def test_help_goes_privately_to_the_persons_own_manager(app: Learnbot, clo
     world = ConsoleWorld(app)
     luis = world.person("luis@example.org")
     await luis.send("hello")
+    await luis.expect_reply("what I can do")
     await assign(app, "luis@example.org,infosec,2026-12-04")
     await place(app, "luis@example.org", office_id="bogota")
     clock.set(datetime(2026, 12, 1, 14, tzinfo=UTC))  # 09:00 in Bogotá
@@ -74,6 +76,7 @@ async def test_a_button_from_someone_elses_reminder_does_nothing(app: Learnbot) 
     world = ConsoleWorld(app)
     ana, bob = world.person("ana@example.org"), world.person("bob@example.org")
     await ana.send("hello")
+    await ana.expect_reply("what I can do")
     await assign(app, "ana@example.org,ethics,2026-12-02")
     await world.run_job("nudge_sweep")
     await ana.expect_reply("Ethics and integrity")
@@ -91,10 +94,11 @@ async def test_kudos_only_for_people_who_opted_in(app: Learnbot) -> None:
     world = ConsoleWorld(app)
     ana, bob = world.person("ana@example.org"), world.person("bob@example.org")
     await ana.send("/learning kudos on")
+    await ana.expect_reply("Kudos are on")
     await bob.send("/learning kudos")
     await bob.expect_reply("off (the default)")
     await assign(app, "ana@example.org,ethics,2026-12-08", "bob@example.org,ethics,2026-12-08")
-    from bot.nudges.lms_import import import_text
+    from bot.features.nudges.lms_import import import_text
 
     await import_text(
         app,
@@ -105,6 +109,7 @@ async def test_kudos_only_for_people_who_opted_in(app: Learnbot) -> None:
     await world.expect_post("learning", "Kudos to Ana")
     assert not [post for post in world.posts["learning"] if "Bob" in post]
     await bob.expect_reply("Thank you for completing")
+    await ana.expect_reply("Thank you for completing")
     await ana.send("/learning kudos off")
     await ana.expect_reply("stay private")
 
@@ -122,11 +127,11 @@ async def test_weekly_summary_goes_to_each_manager_once_per_week(app: Learnbot, 
 
 async def test_help_says_so_when_the_manager_cannot_be_reached(config, sessions, clock) -> None:  # type: ignore[no-untyped-def]
     """On Slack, a manager who never used the bot has no account yet: say so, don't pretend."""
-    from bot.nudges.actions import ask_for_help
+    from bot.features.nudges.outcomes import ask_for_help
     from bot.people import person_by_email
     from storage.nudges import Assignment
 
-    slack_only = Learnbot(config, sessions, clock=clock, platforms=("slack",))
+    slack_only = Learnbot(config, sessions, clock=clock, platforms=("slack",), features=FEATURES)
     await assign(slack_only, "ana@example.org,ethics,2026-12-08")
     async with sessions() as session, session.begin():
         ana = await person_by_email(session, "ana@example.org")
@@ -147,11 +152,11 @@ def test_kudos_channel_must_exist(config_data: dict) -> None:
 
 async def test_report_counts_people_not_rounds(app: Learnbot, clock: ManualClock) -> None:
     """A confirmed completion creates the next round; the person still counts once, as done."""
-    from bot.nudges.report import office_report
+    from bot.features.nudges.report import office_report
 
     await assign(app, "ana@example.org,ethics,2026-12-08", "bob@example.org,ethics,2026-11-10")
     completions = "email,course,completed\nana@example.org,ethics,2026-11-30\n"
-    from bot.nudges.lms_import import import_text
+    from bot.features.nudges.lms_import import import_text
 
     await import_text(app, completions, "completions")
     async with app.sessions() as session:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from bot.clock import ManualClock
 from bot.core import Learnbot
+from bot.features import FEATURES
 from storage.models import OutboxMessage
 from storage.picks import FeedState, PickItem, PostedPick, UsefulVote
 from tests.picks.feed_server import FeedServer, Route
@@ -105,6 +106,7 @@ async def test_a_failing_feed_is_skipped_and_reported_privately(
     feed_server.routes["ted-ideas.rss"] = Route(body=b"", status=500)
     manager = world.person("manager@example.org")
     await manager.send("hello")
+    await manager.expect_reply("what I can do")
     summary = await world.run_job("weekly_picks", channel="learning")
     assert "skipped feed(s): ted-ideas" in summary
     await world.expect_post("learning", "How to make hard choices", "The power of vulnerability")
@@ -253,7 +255,7 @@ async def test_a_channel_on_no_enabled_platform_keeps_its_candidates(
     bogota = next(office for office in config_data["offices"] if office["id"] == "bogota")
     bogota["channels"] = [{"key": "aprendizaje", "name": "#aprendizaje", "slack": "C0APREN"}]
     config = parse_config(config_data)
-    teams_only = Learnbot(config, app.sessions, clock=app.clock, platforms=("teams",))
+    teams_only = Learnbot(config, app.sessions, clock=app.clock, platforms=("teams",), features=FEATURES)
     summary = await teams_only.run_job("weekly_picks", {})
     assert "learning: 4 pick(s)" in summary
     assert "aprendizaje: not planned" in summary

@@ -18,6 +18,7 @@ from adapters.slack import plugin
 from bot.clock import ManualClock
 from bot.config import AppConfig
 from bot.core import Learnbot
+from bot.features import FEATURES
 from learnbot.settings import Settings
 from tests.slack.fake import TEAM, FakeSlack, serve_locally, sign
 
@@ -52,7 +53,7 @@ def _runtime(
     settings: Settings, config: AppConfig, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
 ) -> SimpleNamespace:
     """What ``learnbot serve`` hands a platform plugin."""
-    app = Learnbot(config, sessions, clock=clock, platforms=("slack",))
+    app = Learnbot(config, sessions, clock=clock, platforms=("slack",), features=FEATURES)
     return SimpleNamespace(settings=settings, app=app, engine=sessions.kw["bind"])
 
 

@@ -7,7 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock
 from bot.config import AppConfig
-from bot.core import Learnbot, default_features
+from bot.core import Learnbot
+from bot.features import FEATURES
 from tests.teams import demo_feature
 from tests.teams.fake_connector import FakeConnector
 from tests.teams.world import TeamsServer, TeamsWorld
@@ -22,9 +23,7 @@ async def connector() -> AsyncIterator[FakeConnector]:
 
 
 def teams_app(config: AppConfig, sessions: async_sessionmaker[AsyncSession], clock: ManualClock) -> Learnbot:
-    return Learnbot(
-        config, sessions, clock=clock, platforms=("teams",), features=[*default_features(), demo_feature]
-    )
+    return Learnbot(config, sessions, clock=clock, platforms=("teams",), features=[*FEATURES, demo_feature])
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.clock import ManualClock
 from bot.config import AppConfig
 from bot.core import Learnbot
+from bot.features import FEATURES
 from learnbot.runtime import Runtime
 from learnbot.server import build_server
 from learnbot.settings import Settings
@@ -21,7 +22,7 @@ async def test_serve_mounts_api_messages(
     engine: AsyncEngine, config: AppConfig, clock: ManualClock, connector: FakeConnector
 ) -> None:
     settings = replace(Settings.from_env({"LEARNBOT_TEAMS": "1"}), database_url="unused")
-    app = Learnbot(config, session_factory(engine), clock=clock, platforms=("teams",))
+    app = Learnbot(config, session_factory(engine), clock=clock, platforms=("teams",), features=FEATURES)
     runtime = Runtime(settings=settings, config=config, engine=engine, app=app)
     web_app = await build_server(settings, runtime=runtime, start_background=False)
     async with TestClient(TestServer(web_app)) as client:

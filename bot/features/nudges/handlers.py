@@ -1,0 +1,316 @@
+"""Mandatory-course nudges in chat: private reminders people can answer, the learning
+manager's confirmations and reports, kudos for those who opt in.
+
+Handlers are module-level functions; ``register`` at the bottom is the registration table.
+The rules live next door (``sweep``, ``stages``, ``replies``, ``outcomes``, ``report``), the
+wording in ``texts``, the queries in ``store``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Course
+from bot.errors import UserError
+from bot.features.nudges import actions, outcomes, report, store, texts
+from bot.features.nudges.replies import parse_reply
+from bot.features.nudges.sweep import local_time, sweep
+from bot.messages import Message, plain
+from bot.outbox import ToPerson
+from bot.people import get_or_create_by_email, person_by_email, person_timezone
+from bot.router import Context, Reply, Router, is_help_word
+from storage.models import Person
+from storage.nudges import Assignment, KudosOptIn
+
+if TYPE_CHECKING:
+    from bot.core import Learnbot
+
+logger = logging.getLogger(__name__)
+
+OPEN_NUDGE_DAYS = 21
+"""A reminder older than this no longer makes typed text like "done" about it."""
+
+
+# -- look-ups --------------------------------------------------------------------------------
+async def _own_assignment(ctx: Context, value: str) -> Assignment:
+    """The assignment behind a button, only if it is the presser's own (reminders are private)."""
+    assignment = await store.assignment(ctx.session, value)
+    if assignment is None or assignment.person_id != ctx.person.id:
+        raise UserError("That reminder isn't one of yours, so I left it alone.")
+    return assignment
+
+
+async def _open_nudged(ctx: Context, text: str) -> Assignment | None:
+    """The reminder a typed reply answers: the course it names, else the latest reminder."""
+    since = ctx.now - timedelta(days=OPEN_NUDGE_DAYS)
+    rows = await store.recently_nudged(ctx.session, ctx.person.id, since)
+    lowered = text.lower()
+    for assignment in rows:
+        course = outcomes.course_of(ctx.config, assignment)
+        if course.id.lower() in lowered or course.title.lower() in lowered:
+            return assignment
+    return rows[0] if rows else None
+
+
+def _local_now(ctx: Context) -> datetime:
+    """Now in the person's zone (their office's if their profile's zone is unknown here)."""
+    office_zone = ctx.config.office(ctx.person.office_id).timezone
+    try:
+        zone = ZoneInfo(person_timezone(ctx.config, ctx.person))
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo(office_zone)
+    return ctx.now.astimezone(zone)
+
+
+def _course_named(ctx: Context, text: str) -> Course:
+    course = next((c for c in ctx.config.courses if text in {c.id.lower(), c.title.lower()}), None)
+    if course is None:
+        known = ", ".join(c.id for c in ctx.config.courses)
+        raise UserError(f"I don't know the course '{text}'. Courses: {known}.")
+    return course
+
+
+async def _subject(ctx: Context, args: str) -> Assignment:
+    """``<email> <course>`` -> the self-reported assignment a manager acts on (own office only)."""
+    parts = args.split()
+    if len(parts) < 2:
+        raise UserError(
+            "Give the person's email and the course, e.g. `/learning confirm ana@example.org ethics`."
+        )
+    email = parts[0].lower()
+    course = _course_named(ctx, " ".join(parts[1:]).lower())
+    person = await person_by_email(ctx.session, email)
+    office = report.manager_office(ctx.config, ctx.person.email)
+    if person is None or ctx.config.office(person.office_id).id != office.id:
+        raise UserError(f"I don't know {email} in {office.name}.")
+    assignment = await store.latest_self_reported(ctx.session, person.id, course.id)
+    if assignment is None:
+        raise UserError(f"{person.name} has no self-reported completion of {course.title} to review.")
+    return assignment
+
+
+async def _managed(ctx: Context, value: str) -> Assignment:
+    """The assignment behind a manager's button, only within the manager's own office."""
+    if not ctx.is_learning_manager:
+        raise UserError("Only a learning manager can confirm or reject completions.")
+    assignment = await store.assignment(ctx.session, value)
+    office = report.manager_office(ctx.config, ctx.person.email)
+    if assignment is not None:
+        person = await ctx.session.get_one(Person, assignment.person_id)
+        if ctx.config.office(person.office_id).id == office.id:
+            return assignment
+    raise UserError("That completion isn't in your office, so I left it alone.")
+
+
+async def own_courses(ctx: Context) -> list[Message]:
+    """Per course: the open assignment if any, and the latest completion."""
+    rows = await store.assignments_of(ctx.session, ctx.person.id)
+    if not rows:
+        return []
+    today = outcomes.local_today(ctx.config, ctx.person, ctx.now)
+    by_course: dict[str, list[Assignment]] = {}
+    for assignment in rows:
+        by_course.setdefault(assignment.course_id, []).append(assignment)
+    ordered = sorted(
+        by_course.values(),
+        key=lambda items: min((a.due_on for a in items if a.completed_on is None), default=date.max),
+    )
+    courses = [(outcomes.course_of(ctx.config, items[0]), items) for items in ordered]
+    return [texts.own_courses(courses, today)]
+
+
+# -- commands --------------------------------------------------------------------------------
+async def courses(ctx: Context, args: str) -> Reply:
+    return await own_courses(ctx) or plain("You have no mandatory courses assigned right now. 🎉")
+
+
+async def home(ctx: Context) -> list[Message]:
+    return await own_courses(ctx)
+
+
+async def compliance_report(ctx: Context, args: str) -> Reply:
+    office = report.manager_office(ctx.config, ctx.person.email)
+    today = local_time(office.timezone, ctx.now).today
+    lines = await report.office_report(ctx.session, ctx.config, office, today)
+    message = report.render(office, lines, weekly=False)
+    if not ctx.event.conversation.is_direct:
+        await ctx.send(
+            ToPerson(ctx.person.id), message, key=f"nudge-report:{ctx.person.id}:{ctx.now.isoformat()}"
+        )
+        return plain("I've sent you the report in a direct message (it names people, so it stays private).")
+    return message
+
+
+async def _pending_review(ctx: Context) -> Reply:
+    office = report.manager_office(ctx.config, ctx.person.email)
+    pending = [
+        (person.name, outcomes.course_of(ctx.config, assignment), assignment)
+        for assignment, person in await store.self_reported(ctx.session)
+        if ctx.config.office(person.office_id).id == office.id
+    ]
+    if not pending:
+        return plain("Nothing to review: no self-reported completions are waiting.", dm=True)
+    return texts.review(pending, ctx.now.date())
+
+
+async def confirm(ctx: Context, args: str) -> Reply:
+    if not args.strip():
+        return await _pending_review(ctx)
+    return plain(await outcomes.confirm(ctx.app, ctx.session, await _subject(ctx, args)))
+
+
+async def reject(ctx: Context, args: str) -> Reply:
+    if not args.strip():
+        return await _pending_review(ctx)
+    return plain(await outcomes.reject(ctx.app, ctx.session, await _subject(ctx, args)))
+
+
+async def kudos(ctx: Context, args: str) -> Reply:
+    choice = args.strip().lower()
+    opted = await store.kudos_opt_in(ctx.session, ctx.person.id)
+    if choice in {"on", "yes"}:
+        if opted is None:
+            ctx.session.add(KudosOptIn(person_id=ctx.person.id, opted_in_at=ctx.now))
+        return plain("Kudos are on: when you complete a course I'll celebrate it in the office channel.")
+    if choice in {"off", "no"}:
+        if opted is not None:
+            await ctx.session.delete(opted)
+        return plain("Kudos are off: your completions stay private.")
+    state = "on" if opted else "off (the default)"
+    return plain(f"Public kudos are {state}. Use `/learning kudos on` or `/learning kudos off`.")
+
+
+# -- buttons ---------------------------------------------------------------------------------
+async def done_pressed(ctx: Context, value: str) -> Reply:
+    assignment = await _own_assignment(ctx, value)
+    return plain((await outcomes.report_done(ctx.app, ctx.session, ctx.person, assignment)).text)
+
+
+async def later_pressed(ctx: Context, value: str) -> Reply:
+    assignment = await _own_assignment(ctx, value)
+    outcome = await outcomes.snooze(ctx.app, ctx.session, ctx.person, assignment, None)
+    return plain(outcome.text + " Another day? Type e.g. `remind me on Friday` or `next week`.")
+
+
+async def help_pressed(ctx: Context, value: str) -> Reply:
+    assignment = await _own_assignment(ctx, value)
+    reason = "they pressed 'I need help' on the reminder"
+    return plain((await outcomes.ask_for_help(ctx.app, ctx.session, ctx.person, assignment, reason)).text)
+
+
+async def confirm_pressed(ctx: Context, value: str) -> Reply:
+    return plain(await outcomes.confirm(ctx.app, ctx.session, await _managed(ctx, value)))
+
+
+async def reject_pressed(ctx: Context, value: str) -> Reply:
+    return plain(await outcomes.reject(ctx.app, ctx.session, await _managed(ctx, value)))
+
+
+# -- typed replies ---------------------------------------------------------------------------
+async def _which_help(ctx: Context) -> Reply:
+    """A bare "help" right after a reminder: ask rather than guess. Escalating to the
+    learning manager unasked would be wrong, and so would ignoring someone who is stuck."""
+    assignment = await _open_nudged(ctx, "")
+    if assignment is None:
+        return None
+    course = outcomes.course_of(ctx.config, assignment)
+    return texts.which_help(course, assignment.id, ctx.app.help_message(ctx))
+
+
+async def reply(ctx: Context, text: str) -> Reply:
+    """A typed answer to a reminder: "done", "remind me on Friday", "I need help"."""
+    if is_help_word(text):
+        return await _which_help(ctx)
+    intent = parse_reply(text, _local_now(ctx))
+    if intent is None:
+        return None
+    assignment = await _open_nudged(ctx, text)
+    if assignment is None:
+        return None
+    if intent.kind == "done":
+        outcome = await outcomes.report_done(ctx.app, ctx.session, ctx.person, assignment)
+    elif intent.kind == "help":
+        reason = f'they wrote "{text.strip()[:200]}"'
+        outcome = await outcomes.ask_for_help(ctx.app, ctx.session, ctx.person, assignment, reason)
+    elif intent.kind == "snooze":
+        outcome = await outcomes.snooze(ctx.app, ctx.session, ctx.person, assignment, intent.until)
+    else:
+        return plain(f"Sorry, I couldn't tell which day you mean. {texts.UNDERSTOOD}")
+    return plain(outcome.text)
+
+
+async def explain(ctx: Context, text: str) -> Reply:
+    """Asked last: someone with a fresh reminder who typed something nobody understood."""
+    assignment = await _open_nudged(ctx, text)
+    if assignment is None:
+        return None
+    course = outcomes.course_of(ctx.config, assignment)
+    return plain(
+        f"Sorry, I didn't understand that. About your reminder for {course.title}: {texts.UNDERSTOOD} "
+        "For everything else, type `help`."
+    )
+
+
+# -- jobs ------------------------------------------------------------------------------------
+async def sweep_job(app: Learnbot, session: AsyncSession, args: dict[str, Any]) -> str:
+    return await sweep(app, session)
+
+
+async def summary_job(app: Learnbot, session: AsyncSession, args: dict[str, Any]) -> str:
+    """Each learning manager's private weekly summary of their own office."""
+    now = app.clock.now()
+    sent = 0
+    for office in app.config.offices:
+        today = local_time(office.timezone, now).today
+        year, week, _ = today.isocalendar()
+        lines = await report.office_report(session, app.config, office, today)
+        message = report.render(office, lines, weekly=True)
+        for email in office.learning_managers:
+            manager = await get_or_create_by_email(session, app.config, email, now)
+            planned = await app.plan(
+                session,
+                destination=ToPerson(manager.id),
+                message=message,
+                key=f"nudge-summary:{office.id}:{manager.id}:{year}-W{week:02d}",
+            )
+            sent += sum(1 for p in planned if p.created)
+    return f"{sent} weekly summary(ies) planned"
+
+
+# -- registration ----------------------------------------------------------------------------
+def register(router: Router) -> None:
+    """The nudges feature's whole registration table."""
+    command = router.command
+    command("learning", "courses", help="your mandatory courses and when they are due")(courses)
+    router.home_section(10)(home)
+    command(
+        "learning", "report", help="compliance per course: assigned, done, overdue, trend", managers_only=True
+    )(compliance_report)
+    review_usage = "[<email> <course>]"
+    command(
+        "learning",
+        "confirm",
+        usage=review_usage,
+        help="confirm self-reported completions",
+        managers_only=True,
+    )(confirm)
+    command(
+        "learning", "reject", usage=review_usage, help="reject a self-reported completion", managers_only=True
+    )(reject)
+    command(
+        "learning", "kudos", usage="on|off", help="celebrate your completed courses in the office channel"
+    )(kudos)
+    router.action(actions.DONE)(done_pressed)
+    router.action(actions.LATER)(later_pressed)
+    router.action(actions.HELP)(help_pressed)
+    router.action(actions.CONFIRM)(confirm_pressed)
+    router.action(actions.REJECT)(reject_pressed)
+    router.interpreter("nudges", priority=20)(reply)
+    router.interpreter("nudges-fallback", priority=90)(explain)
+    router.job("nudge_sweep")(sweep_job)
+    router.job("nudge_summary")(summary_job)

@@ -1,0 +1,37 @@
+"""The general help, rendered from the router's registry (``router.commands`` and
+``router.command_help``), so the core shows whatever the composition root registered without
+importing any feature."""
+
+from __future__ import annotations
+
+from bot.messages import Block, Message, Note, Text
+from bot.router import Router
+
+
+def help_text(router: Router, bot_name: str, *, command: str | None, note: str, manager: bool) -> Message:
+    """The list of commands (all, or one command's subcommands); manager-only ones for managers."""
+    lines: list[str] = []
+    names = [command] if command else sorted(router.commands)
+    for name in names:
+        if not command and name in router.command_help:
+            lines.append(f"*/{name}* — {router.command_help[name]}")
+        for sub in router.commands.get(name, {}).values():
+            if sub.managers_only and not manager:
+                continue
+            usage = f" {sub.usage}" if sub.usage else ""
+            label = f"/{name} {sub.name}".rstrip()
+            lines.append(f"• `{label}{usage}` — {sub.help}")
+    header = (
+        f"Here's what I can do in /{command}:" if command else f"Hi, I'm {bot_name}. Here's what I can do:"
+    )
+    body = "\n".join(lines)
+    text = f"{note}\n{header}\n{body}" if note else f"{header}\n{body}"
+    blocks: list[Block] = []
+    if note:
+        blocks.append(Text(note))
+    blocks += [
+        Text(header),
+        Text(body or "(nothing yet)"),
+        Note("In a direct message you can type commands without the slash, e.g. `learning help`."),
+    ]
+    return Message(text=text, blocks=blocks)
