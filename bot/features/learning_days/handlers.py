@@ -81,7 +81,13 @@ async def _editable_day(ctx: Context, text: str) -> LearningDay:
 async def _notify_channels(ctx: Context, day: LearningDay, message: Message, reason: str) -> int:
     keys = announce.channels(ctx.config, day.office_id)
     for key in keys:
-        await ctx.send(ToChannel(key), message, key=f"learning-day:{day.id}:{reason}:{key}")
+        # A notice about a day is useless once the day is over: that is its deadline.
+        await ctx.send(
+            ToChannel(key),
+            message,
+            key=f"learning-day:{day.id}:{reason}:{key}",
+            expires_at=store.ends_at(day),
+        )
     return len(keys)
 
 
@@ -138,7 +144,12 @@ async def _cancel(ctx: Context, rest: str) -> Reply:
     posted = await _notify_channels(ctx, day, notice, "cancelled")
     coming = await store.people_answering(ctx.session, day.id, ("going", "maybe"))
     for person_id in coming:
-        await ctx.send(ToPerson(person_id), notice, key=f"learning-day:{day.id}:cancelled:person:{person_id}")
+        await ctx.send(
+            ToPerson(person_id),
+            notice,
+            key=f"learning-day:{day.id}:cancelled:person:{person_id}",
+            expires_at=store.ends_at(day),
+        )
     return plain(
         f"Cancelled learning day #{day.id} ({day.title}). A notice goes to {posted} channel(s) "
         f"and privately to the {len(coming)} {'person' if len(coming) == 1 else 'people'} "
