@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -102,8 +102,14 @@ def default_deadline(config: AppConfig, kind: str, start: datetime, timezone: st
 
 
 def _timezone_of(config: AppConfig, person: Person) -> str | None:
+    """The person's own time zone if it is a real one (profiles carry odd values), else their
+    office's."""
     if person.timezone:
-        return person.timezone
+        try:
+            ZoneInfo(person.timezone)
+            return person.timezone
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
     office = next((o for o in config.offices if o.id == person.office_id), None)
     return office.timezone if office else None
 

@@ -74,6 +74,8 @@ async def test_ambiguous_answers_follow_each_kinds_policy(teams: TeamsWorld, clo
             assert received[key] == 1, key  # at most once, and the first send did arrive
             assert row.status == ("unconfirmed" if key in doubtful else "sent")
         else:
-            assert received[key] == (2 if key in doubtful else 1), key  # at least once
+            # at least once: every attempt arrived (the fake delivers before it answers 500),
+            # so a doubtful one twice, or more if its resend met a fault too
+            assert received[key] == row.attempts and received[key] >= (2 if key in doubtful else 1), key
             assert row.status == "sent"
     assert not [row for row in rows if row.status == "failed"]
