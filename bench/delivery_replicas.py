@@ -39,6 +39,7 @@ import yaml
 from bot.clock import SystemClock
 from bot.config import parse_config
 from bot.core import Learnbot
+from bot.features import FEATURES
 from bot.messages import plain
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
@@ -157,6 +158,7 @@ async def run(
                 sessions,
                 clock=SystemClock(),
                 platforms=("slack",),
+                features=FEATURES,
             )
             people = await seed_people(sessions, fake, count)
             keys = await plan_compatible(app, people, code is not None)

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import SystemClock
 from bot.config import parse_config
 from bot.core import Learnbot
+from bot.features import FEATURES
 from storage.models import OutboxMessage
 from tests.delivery.replicas import (
     Replica,
@@ -95,7 +96,9 @@ async def test_faults_after_posting_and_a_kill_9(
 ) -> None:
     """4% of posts answered 500 or not at all after posting; one replica SIGKILLed mid-way."""
     config_path = _settings(config_data, tmp_path)
-    app = Learnbot(parse_config(config_data), sessions, clock=SystemClock(), platforms=("slack",))
+    app = Learnbot(
+        parse_config(config_data), sessions, clock=SystemClock(), platforms=("slack",), features=FEATURES
+    )
     people = await seed_people(sessions, fake, 200)
     keys = await plan(app, people, "nudge")
     faults = fake.inject_faults("chat.postMessage", 0.04, hang=2.0)
@@ -125,7 +128,9 @@ async def test_a_429_storm_and_a_sigterm_mid_fan_out(
     after 8) while a replica is stopped with SIGTERM: it exits within the grace period and
     leaves nothing claimed; the others finish; every DM arrives once and no attempt was used."""
     config_path = _settings(config_data, tmp_path)
-    app = Learnbot(parse_config(config_data), sessions, clock=SystemClock(), platforms=("slack",))
+    app = Learnbot(
+        parse_config(config_data), sessions, clock=SystemClock(), platforms=("slack",), features=FEATURES
+    )
     people = await seed_people(sessions, fake, 150)
     keys = await plan(app, people, "picks")
     replicas = await _start(3, replica_env(database_url, config_path, fake, tmp_path))
