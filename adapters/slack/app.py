@@ -21,6 +21,7 @@ Where replies go:
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import re
@@ -36,6 +37,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.files import download
 from adapters.slack.deliverer import send_attachments
 from adapters.slack.directory import PLATFORM, SlackDirectory, actor_from_user
 from adapters.slack.render import (
@@ -55,6 +57,7 @@ from bot.events import (
     CommandInvoked,
     Conversation,
     Event,
+    FileShared,
     HomeOpened,
     MemberJoined,
     MessageReceived,
@@ -205,7 +208,12 @@ class SlackAdapter:
     async def _on_message(
         self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+        if event.get("channel_type") != "im" or event.get("bot_id"):
+            return
+        if event.get("subtype") == "file_share" and event.get("files"):
+            self.spawn(self._file_share(body, event, _client(context)), "file share")
+            return
+        if event.get("subtype"):
             return
         self.spawn(self._message(body, event, _client(context), mention=False), "direct message")
 
@@ -300,6 +308,30 @@ class SlackAdapter:
         if is_dm:
             await self.directory.remember_dm_channel(f"{team or ''}/{user}", channel, user, team)
         await self._answer(client, neutral, target)
+
+    async def _file_share(self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
+        """A file sent in the DM (``message`` with subtype ``file_share``): each file becomes a
+        :class:`FileShared`; its bytes come from ``url_private_download`` with the bot token."""
+        team = body.get("team_id") or event.get("team")
+        user, channel = str(event["user"]), str(event["channel"])
+        target = ReplyTarget(team_id=team, user_id=user, channel_id=channel, is_dm=True)
+        actor = await self.directory.actor(client, team, user)
+        headers = {"Authorization": f"Bearer {client.token}"} if client.token else {}
+        for index, shared in enumerate(event.get("files") or []):
+            url = str(shared.get("url_private_download") or shared.get("url_private") or "")
+            if not url:
+                continue
+            neutral = FileShared(
+                actor=actor,
+                conversation=Conversation(id=channel, is_direct=True),
+                event_id=f"{body.get('event_id')}:{index}" if body.get("event_id") else None,
+                name=str(shared.get("name") or shared.get("title") or "file"),
+                size=int(shared.get("size") or 0),
+                fetch=functools.partial(download, url, headers=headers),
+                text=_unescape_incoming(str(event.get("text") or "")).strip(),
+                raw=body,
+            )
+            await self._answer(client, neutral, target)
 
     async def _home(self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
         team, user = body.get("team_id"), str(event["user"])
