@@ -14,6 +14,7 @@ from bot.config import AppConfig, load_config
 from bot.core import Learnbot
 from bot.features import FEATURES
 from bot.features.learning_days.calendar import with_public_url
+from bot.people import settle_offices
 from learnbot.settings import Settings
 from scheduler.delivery import Deliverer, DeliveryWorker, WorkerSettings
 from scheduler.ratelimit import RateLimiter, shared_store
@@ -83,4 +84,6 @@ async def build_runtime(
     engine = create_engine(settings.database_url, **pool_options(settings.database_url, config))
     await upgrade(engine)
     app = Learnbot(config, session_factory(engine), clock=clock, platforms=platforms, features=FEATURES)
+    async with app.sessions() as session, session.begin():
+        await settle_offices(session, config)
     return Runtime(settings=settings, config=config, engine=engine, app=app)

@@ -62,7 +62,7 @@ from bot.events import (
     MemberJoined,
     MessageReceived,
 )
-from bot.messages import Message
+from bot.messages import PRIVATE_POINTER, Message, plain
 
 logger = logging.getLogger(__name__)
 
@@ -420,6 +420,9 @@ class SlackAdapter:
     # -- replies ------------------------------------------------------------------------------
     async def _answer(self, client: AsyncWebClient, event: Event, target: ReplyTarget) -> None:
         replies = await self.learnbot.handle(event)
+        if not target.is_dm and any(r.dm or r.attachments for r in replies):
+            # Asked in a channel, answered in the DM: say so where they asked (only to them).
+            replies = [*replies, plain(PRIVATE_POINTER)]
         for reply in replies:
             try:
                 await self.reply(client, reply, target)

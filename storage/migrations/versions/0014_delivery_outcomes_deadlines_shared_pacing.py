@@ -1,7 +1,7 @@
 """delivery: message kind, deadline, in-doubt marker on the outbox; shared rate buckets
 
 Revision ID: 0014_delivery
-Revises: 0013_lms
+Revises: 0010_offices
 Create Date: 2026-11-29 16:00:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import storage.types
 
 
 revision = '0014_delivery'
-down_revision = '0013_lms'
+down_revision = '0010_offices'
 branch_labels = None
 depends_on = None
 
