@@ -214,10 +214,38 @@ class Schedule(Strict):
         return self
 
 
+InDoubt = Literal["at_most_once", "at_least_once"]
+
+
 class OutboxPolicy(Strict):
+    """How the delivery worker behaves (``outbox:`` in app.yaml).
+
+    A message gives up by its deadline, never by a count of tries: ``expire_hours`` per kind
+    (the idempotency key's first part, e.g. ``nudge``), else ``default_expire_hours``; reminders
+    (``nudge``) end with their day in the person's time zone. ``when_in_doubt`` says what an
+    ambiguous send (a 5xx or a timeout after the platform may have posted) means where the
+    platform cannot be read back (Teams): ``at_most_once`` records it unconfirmed,
+    ``at_least_once`` sends it again."""
+
     max_attempts: int = Field(default=8, ge=1, le=100)
+    """No longer limits anything (messages expire by deadline); kept so older app.yaml files load."""
     lease_seconds: float = Field(default=60, gt=0)
     poll_seconds: float = Field(default=1.0, gt=0)
+    concurrency: int = Field(default=16, ge=1, le=500)
+    """Rows a worker has in hand at once; each holds at most one database connection at a time,
+    so the pool is sized from it (PostgreSQL: replicas x (concurrency + 8) <= max_connections)."""
+    send_timeout_seconds: float = Field(default=15.0, gt=0)
+    shutdown_grace_seconds: float = Field(default=20.0, ge=0)
+    default_expire_hours: float = Field(default=72.0, gt=0)
+    expire_hours: dict[str, float] = {}
+    default_when_in_doubt: InDoubt = "at_most_once"
+    when_in_doubt: dict[str, InDoubt] = {
+        "nudge": "at_most_once",
+        "learning-day-cancelled": "at_least_once",
+    }
+
+    def in_doubt(self, kind: str) -> InDoubt:
+        return self.when_in_doubt.get(kind, self.default_when_in_doubt)
 
 
 class SlackPolicy(Strict):

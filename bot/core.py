@@ -86,6 +86,7 @@ class Learnbot:
         message: Message,
         key: str,
         not_before: datetime | None = None,
+        expires_at: datetime | None = None,
     ) -> list[Planned]:
         planned = await enqueue(
             session,
@@ -96,6 +97,7 @@ class Learnbot:
             message=message,
             now=self.clock.now(),
             not_before=not_before,
+            expires_at=expires_at,
         )
         self.outbox_ready.set()
         return planned

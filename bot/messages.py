@@ -158,9 +158,7 @@ class Message:
 _MESSAGE_ADAPTER: TypeAdapter[Message] = TypeAdapter(Message)
 
 
-def plain(
-    text: str, *, dm: bool = False, private: bool = False, replaces_pressed: bool = False
-) -> Message:
+def plain(text: str, *, dm: bool = False, private: bool = False, replaces_pressed: bool = False) -> Message:
     """A message that is just a paragraph of text."""
     return Message(text=text, blocks=[Text(text)], dm=dm, private=private, replaces_pressed=replaces_pressed)
 

@@ -115,9 +115,14 @@ class Context:
         """Whether a manager-only action on ``office_id`` is within this person's scope."""
         return self.app.config.office(office_id).id in self.managed_offices
 
-    async def send(self, destination: Destination, message: Message, key: str) -> list[Planned]:
-        """Plan a proactive message through the outbox (delivered after this event commits)."""
-        return await self.app.plan(self.session, destination=destination, message=message, key=key)
+    async def send(
+        self, destination: Destination, message: Message, key: str, *, expires_at: datetime | None = None
+    ) -> list[Planned]:
+        """Plan a proactive message through the outbox (delivered after this event commits),
+        until ``expires_at`` (default: by its kind, see :func:`bot.outbox.default_deadline`)."""
+        return await self.app.plan(
+            self.session, destination=destination, message=message, key=key, expires_at=expires_at
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,6 +64,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_deliver(args: argparse.Namespace, settings: Settings) -> int:
+    """Only the outbox delivery worker (an extra replica next to ``serve``)."""
+    from learnbot.server import deliver_only
+
+    return asyncio.run(deliver_only(settings, name=args.name))
+
+
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.console.chat import ConsoleChat
     from learnbot.runtime import build_runtime
@@ -146,14 +153,10 @@ def cmd_run_job(args: argparse.Namespace, settings: Settings) -> int:
             if not plugins:
                 from adapters.console.chat import ConsoleChat
                 from adapters.console.deliverer import ConsoleDeliverer
-                from scheduler.delivery import DeliveryWorker
 
                 shown = ConsoleChat(runtime.app, "operator@localhost", print)
-                worker = DeliveryWorker(
-                    runtime.app.sessions,
-                    {"console": ConsoleDeliverer(shown.show_delivery)},
-                    runtime.app.clock,
-                    runtime.worker_settings(resend_when_in_doubt=True),
+                worker = runtime.worker(
+                    {"console": ConsoleDeliverer(shown.show_delivery)}, resend_when_in_doubt=True
                 )
                 await worker.drain()
             else:
@@ -190,6 +193,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the HTTP server for Slack and Teams, with /healthz")
     serve.add_argument("--port", type=int, help="port (default: $PORT or 3000)")
     serve.set_defaults(func=cmd_serve)
+
+    deliver = sub.add_parser(
+        "deliver",
+        help="run only the outbox delivery worker (extra replicas share the database and the pacing)",
+    )
+    deliver.add_argument("--name", help="this worker's name in the outbox's claimed_by (default: random)")
+    deliver.set_defaults(func=cmd_deliver)
 
     chat = sub.add_parser("chat", help="chat with Learnbot in the terminal")
     chat.add_argument("--as", dest="as_email", default="you@example.org", help="who you are (an email)")

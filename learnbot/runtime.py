@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -15,9 +16,10 @@ from bot.features import FEATURES
 from bot.features.learning_days.calendar import with_public_url
 from bot.people import settle_offices
 from learnbot.settings import Settings
-from scheduler.delivery import WorkerSettings
+from scheduler.delivery import Deliverer, DeliveryWorker, WorkerSettings
 from scheduler.metrics import Metrics
-from storage.db import create_engine, ensure_reachable, session_factory
+from scheduler.ratelimit import RateLimiter, shared_store
+from storage.db import create_engine, ensure_reachable, is_postgres, normalise_url, session_factory
 from storage.migrate import upgrade
 
 logger = logging.getLogger(__name__)
@@ -31,19 +33,48 @@ class Runtime:
     app: Learnbot
     metrics: Metrics = field(default_factory=Metrics)
     """This process's Prometheus registry and metrics (``GET /metrics``)."""
+    _limiters: list[RateLimiter] = field(default_factory=list)
 
     async def close(self) -> None:
+        for limiter in self._limiters:
+            await limiter.close()
         await self.engine.dispose()
 
     def worker_settings(self, *, resend_when_in_doubt: bool = False) -> WorkerSettings:
-        from datetime import timedelta
+        return WorkerSettings.from_policy(self.config.outbox, resend_when_in_doubt=resend_when_in_doubt)
 
-        policy = self.config.outbox
-        return WorkerSettings(
-            max_attempts=policy.max_attempts,
-            lease=timedelta(seconds=policy.lease_seconds),
-            resend_when_in_doubt=resend_when_in_doubt,
+    def limiter(self) -> RateLimiter:
+        """Pacing shared by every replica: Redis if ``REDIS_URL`` is set, else PostgreSQL rows,
+        else (SQLite, one process) in memory."""
+        store = shared_store(self.app.sessions, self.engine.dialect.name, self.settings.redis_url)
+        limiter = RateLimiter(store)
+        self._limiters.append(limiter)
+        return limiter
+
+    def worker(
+        self,
+        deliverers: Mapping[str, Deliverer],
+        *,
+        name: str | None = None,
+        resend_when_in_doubt: bool = False,
+    ) -> DeliveryWorker:
+        return DeliveryWorker(
+            self.app.sessions,
+            deliverers,
+            self.app.clock,
+            self.worker_settings(resend_when_in_doubt=resend_when_in_doubt),
+            limiter=self.limiter(),
+            name=name,
+            metrics=self.metrics,
         )
+
+
+def pool_options(url: str, config: AppConfig) -> dict[str, Any]:
+    """Enough PostgreSQL connections for every row the worker has in hand (each holds at most
+    one at a time), plus the claimer, the pacing, the scheduler and web requests."""
+    if not is_postgres(normalise_url(url)):
+        return {}
+    return {"pool_size": config.outbox.concurrency + 4, "max_overflow": 4}
 
 
 async def build_runtime(
@@ -54,7 +85,7 @@ async def build_runtime(
     config: AppConfig | None = None,
 ) -> Runtime:
     config = with_public_url(config or load_config(settings.config_path), settings.public_url)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, **pool_options(settings.database_url, config))
     try:
         await ensure_reachable(engine)
     except Exception:

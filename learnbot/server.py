@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,6 @@ from learnbot import version
 from learnbot.platforms import configured_platforms
 from learnbot.runtime import Runtime, build_runtime
 from learnbot.settings import Settings
-from scheduler.delivery import DeliveryWorker
 from scheduler.jobs import build_scheduler
 from scheduler.metrics import CONTENT_TYPE_LATEST
 from storage.db import normalise_url
@@ -186,13 +186,7 @@ def _background(
 ) -> Callable[[web.Application], Any]:
     async def background(app: web.Application) -> Any:
         scheduler = build_scheduler(runtime.app, runtime.metrics)
-        worker = DeliveryWorker(
-            runtime.app.sessions,
-            {a.deliverer.platform: a.deliverer for a in attached},
-            runtime.app.clock,
-            runtime.worker_settings(),
-            metrics=runtime.metrics,
-        )
+        worker = runtime.worker({a.deliverer.platform: a.deliverer for a in attached})
         for item in attached:
             for start in item.on_start:
                 await start()
@@ -202,6 +196,8 @@ def _background(
             worker.run_forever(runtime.app.outbox_ready, runtime.config.outbox.poll_seconds)
         )
         yield
+        # SIGTERM: stop claiming, release unsent rows, let sends under way finish (grace).
+        await worker.shutdown()
         task.cancel()
         scheduler.shutdown(wait=False)
         for item in attached:
@@ -242,4 +238,42 @@ def serve(settings: Settings) -> None:
             else "bound to loopback only (set HOST to expose it, which you should not)",
         )
     logger.info("Learnbot %s %s", version(), describe(settings))
-    web.run_app(make(), host=settings.bind_host, port=settings.port, print=None, access_log=None)
+    web.run_app(
+        make(), host=settings.bind_host, port=settings.port, print=None, access_log=None, shutdown_timeout=10
+    )
+
+
+async def deliver_only(settings: Settings, *, name: str | None = None) -> int:
+    """``learnbot deliver``: only the outbox delivery worker, for running extra replicas next
+    to ``learnbot serve`` (they share the database and the pacing). SIGTERM or Ctrl-C stops
+    it gracefully within ``outbox.shutdown_grace_seconds``."""
+    plugins = configured_platforms(settings)
+    if not plugins:
+        logger.error("no Slack or Teams credentials are set: nothing to deliver to")
+        return 2
+    runtime = await build_runtime(settings, [plugin.NAME for plugin in plugins])
+    # The plugins also register their webhook routes; this process serves none of them.
+    attached = [await plugin.attach(web.Application(), runtime) for plugin in plugins]
+    worker = runtime.worker({a.deliverer.platform: a.deliverer for a in attached}, name=name)
+    logging.getLogger("scheduler.delivery").setLevel(logging.INFO)  # starts, stops, doubts
+    loop = asyncio.get_running_loop()
+    stopping: list[asyncio.Task[None]] = []
+
+    def on_signal(signal_number: int) -> None:
+        logger.warning("%s received: stopping the delivery worker", signal.Signals(signal_number).name)
+        if not stopping:
+            stopping.append(loop.create_task(worker.shutdown()))
+
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, on_signal, signal_number)
+    try:
+        await worker.run_forever(None, runtime.config.outbox.poll_seconds)
+        if stopping:
+            await stopping[0]
+    finally:
+        for item in attached:
+            for stop in item.on_stop:
+                await stop()
+        await runtime.close()
+    logger.warning("delivery worker stopped")
+    return 0

@@ -104,6 +104,8 @@ class Settings:
     microsoft_app_type: str | None = None
     teams_enabled: bool = False
     public_url: str | None = None
+    redis_url: str | None = None
+    """Share rate limits through Redis instead of the database (``REDIS_URL``)."""
     log_level: str = "INFO"
     log_format: str = "text"
     log_libraries: str = "WARNING"

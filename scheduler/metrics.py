@@ -70,7 +70,9 @@ class Metrics:
             registry=r,
         )
         self.inbox_waiting = Gauge(
-            "learnbot_inbox_waiting", "Inbound requests acknowledged and not yet handled", ["platform"],
+            "learnbot_inbox_waiting",
+            "Inbound requests acknowledged and not yet handled",
+            ["platform"],
             registry=r,
         )
         self.job_runs = Counter(

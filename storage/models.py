@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -96,13 +96,17 @@ class ConversationRef(Base):
 
 
 class OutboxStatus(StrEnum):
-    """Where an outbox row is: ``pending`` -> ``sending`` -> ``sent`` or ``failed``. The values
-    are the stored column values."""
+    """Where an outbox row stands (the values are the stored column values). Only ``sending``
+    means a send may be under way."""
 
-    PENDING = "pending"
-    SENDING = "sending"
+    PENDING = "pending"  # due at next_attempt_at
+    CLAIMED = "claimed"  # a worker holds it (lease) and waits for the rate limiter: not sent
+    SENDING = "sending"  # the send has started; a lapsed lease means "ask before resending"
     SENT = "sent"
-    FAILED = "failed"
+    FAILED = "failed"  # rejected for good, with the reason in last_error
+    EXPIRED = "expired"  # its deadline passed before it could be delivered
+    UNCONFIRMED = "unconfirmed"  # sent once, the answer was ambiguous, and the platform cannot
+    # be read back: not resent, by the message kind's at-most-once policy
 
 
 class OutboxMessage(Base):
@@ -135,6 +139,29 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     platform_message_id: Mapped[str | None] = mapped_column(String(256))
     last_error: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(64), default="")
+    """What sort of message (``nudge``, ``learning-day-cancelled``, ...): it decides what an
+    ambiguous send means where the platform cannot be read back (at most or at least once)."""
+    expires_at: Mapped[datetime | None]
+    """Give up at this time (a reminder is useless after its day), never by a count of tries."""
+    in_doubt_since: Mapped[datetime | None]
+    """Set when a send starts, cleared when its outcome is known. Still set on a claimed row =
+    an earlier send may have arrived: ask the platform (or apply the kind's policy) first."""
+
+
+class RateBucket(Base):
+    """Shared pacing for one platform bucket (a workspace, a channel, a tenant), so every
+    replica counts the same sends and honours the same Retry-After pause.
+
+    ``stamps`` are the start times (database clock, epoch seconds) of the sends inside the
+    bucket's window; ``paused_until`` is the end of the latest Retry-After."""
+
+    __tablename__ = "rate_buckets"
+
+    bucket: Mapped[str] = mapped_column(String(300), primary_key=True)
+    stamps: Mapped[list[float]] = mapped_column(JSONType(), default=list)
+    paused_until: Mapped[float] = mapped_column(Float, default=0.0)
+    touched_at: Mapped[float] = mapped_column(Float, default=0.0)
 
 
 class DialogState(Base):

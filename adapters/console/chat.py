@@ -64,7 +64,7 @@ class ConsoleChat:
             app.sessions,
             {"console": ConsoleDeliverer(self.show_delivery)},
             app.clock,
-            WorkerSettings(max_attempts=app.config.outbox.max_attempts, resend_when_in_doubt=True),
+            WorkerSettings.from_policy(app.config.outbox, resend_when_in_doubt=True),
             name="console",
         )
 

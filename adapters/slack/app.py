@@ -104,9 +104,7 @@ class SlackAdapter:
     directory: SlackDirectory
     screen: SlackScreen = field(default_factory=lambda: SlackScreen(None))
     metrics: Metrics = field(default_factory=Metrics)
-    _queue: asyncio.Queue[tuple[Coroutine[Any, Any, None], str, float]] = field(
-        default_factory=asyncio.Queue
-    )
+    _queue: asyncio.Queue[tuple[Coroutine[Any, Any, None], str, float]] = field(default_factory=asyncio.Queue)
     _workers: list[asyncio.Task[None]] = field(default_factory=list)
     _in_flight: int = 0
     _last_answered: float = 0.0

@@ -40,15 +40,20 @@ class NotInstalled(Exception):
 RATE_LIMIT_RETRIES = 3
 
 
-def web_client(token: str | None, base_url: str, *, retry_rate_limits: bool = True) -> AsyncWebClient:
+def web_client(
+    token: str | None, base_url: str, *, retry_rate_limits: bool = True, timeout: int = 30
+) -> AsyncWebClient:
     """An ``AsyncWebClient`` that waits out a 429 (``Retry-After``) and retries, up to
     ``RATE_LIMIT_RETRIES`` times, besides slack_sdk's default retry of connection errors: a
     directory sync (``users.list`` pages) must survive Slack's rate limits.
 
     The outbox deliverer asks for ``retry_rate_limits=False``: it turns a 429 into a paused
     workspace and a later attempt (every send then waits, not only the one that was refused)."""
-    client = AsyncWebClient(token=token, base_url=base_url)
-    return retrying_rate_limits(client) if retry_rate_limits else client
+    if not retry_rate_limits:
+        # No automatic retries at all: the outbox owns them. slack_sdk's default handler resends
+        # a post whose connection dropped, which may have been posted already (a duplicate).
+        return AsyncWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
+    return retrying_rate_limits(AsyncWebClient(token=token, base_url=base_url, timeout=timeout))
 
 
 def retrying_rate_limits(client: AsyncWebClient) -> AsyncWebClient:
@@ -67,6 +72,8 @@ class SlackClients:
     bot_token: str | None = None
     installations: AsyncSQLAlchemyInstallationStore | None = None
     retry_rate_limits: bool = True
+    timeout: int = 30
+    """Seconds before a call is given up (slack_sdk's own timeout; the outbox uses a short one)."""
     _by_team: dict[str, AsyncWebClient] = field(default_factory=dict)
 
     async def for_team(self, team_id: str | None) -> AsyncWebClient:
@@ -75,7 +82,9 @@ class SlackClients:
         if client is not None:
             return client
         token = self.bot_token if self.installations is None else await self._installed_token(team_id)
-        client = web_client(token, self.base_url, retry_rate_limits=self.retry_rate_limits)
+        client = web_client(
+            token, self.base_url, retry_rate_limits=self.retry_rate_limits, timeout=self.timeout
+        )
         self._by_team[key] = client
         return client
 

@@ -174,6 +174,7 @@ def build(
             bot_token=settings.slack_bot_token,
             installations=installations,
             retry_rate_limits=False,
+            timeout=max(1, round(learnbot.config.outbox.send_timeout_seconds)),
         ),
         directory=directory,
         policy=policy or learnbot.config.slack,

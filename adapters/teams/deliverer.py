@@ -109,9 +109,9 @@ class TeamsDeliverer:
         raise AssertionError("unreachable: the loop returns or raises")
 
     async def reconcile(self, delivery: Delivery) -> bool | None:
-        """Teams cannot say whether an interrupted send arrived: the Bot Connector has no API
-        to read a conversation's messages back (only to send, update and delete by id, and we
-        lost the id in the crash). So the honest answer is ``None``; the worker then records the
-        row as "in doubt" and does not resend, because for nudges a duplicate reminder is worse
-        than a missing one, and the learning manager sees the in-doubt row."""
+        """Teams cannot say whether an earlier send arrived: the Bot Connector has no API to
+        read a conversation's messages back (only to send, update and delete by id, and an
+        ambiguous answer or a crash lost the id). So the honest answer is ``None``; the worker
+        then applies the message kind's policy (``outbox.when_in_doubt`` in app.yaml): a
+        reminder is not resent (``unconfirmed``), a cancellation is."""
         return None

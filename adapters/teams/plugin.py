@@ -127,7 +127,14 @@ def build(
     if credentials_factory is not None:
         options["credentials_factory"] = credentials_factory
     adapter = CloudAdapter(StrictAuthentication(auth, **options))
-    sender = TeamsSender(adapter, auth.APP_ID, app.sessions, app.clock.now, app.config.bot_name)
+    sender = TeamsSender(
+        adapter,
+        auth.APP_ID,
+        app.sessions,
+        app.clock.now,
+        app.config.bot_name,
+        timeout=app.config.outbox.send_timeout_seconds,
+    )
     bot = LearnbotTeamsBot(app, sender, app.clock.now)
     public_url = app.config.learning_days.public_url
     deliverer = TeamsDeliverer(

@@ -285,7 +285,7 @@ def layout(markdown: str) -> str:
             continue
         bullet = _BULLET.match(line)
         item = bullet is not None
-        text = f"- {line[bullet.end():]}" if bullet else line
+        text = f"- {line[bullet.end() :]}" if bullet else line
         if out:
             out.append("\n" if item and previous_item else "\n\n")
         out.append(text)

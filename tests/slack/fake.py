@@ -10,6 +10,7 @@ import asyncio
 import itertools
 import json
 import math
+import random
 import time
 from collections import deque
 from collections.abc import Callable
@@ -60,6 +61,22 @@ class FakeUser:
 
 
 @dataclass
+class Faults:
+    rate: float
+    hang: float
+    rng: random.Random
+    errors: int = 0
+    hangs: int = 0
+
+
+@dataclass
+class Storm:
+    until: float
+    retry_after: float
+    rejected_at: list[float] = field(default_factory=list)
+
+
+@dataclass
 class RateLimit:
     count: int
     per: float
@@ -104,6 +121,9 @@ class FakeSlack:
         self.token = ""
         self.uploads: dict[str, str] = {}
         self._files: dict[str, str] = {}
+        self.faults: dict[str, Faults] = {}
+        self.storm: Storm | None = None
+        self.storm_rejected = 0
         self.shared: dict[str, bytes] = {}
         self.downloads: list[str] = []
 
@@ -152,6 +172,17 @@ class FakeSlack:
         """The next ``times`` calls of ``method`` answer ``{"ok": false, "error": error}``
         (``ratelimited`` answers HTTP 429 with ``Retry-After``)."""
         self.errors.setdefault(method, []).extend([error] * times)
+
+    def inject_faults(self, method: str, rate: float, *, hang: float = 2.0, seed: int = 15) -> Faults:
+        """Answer ``rate`` of ``method``'s successful calls with a fault *after* doing the work:
+        half HTTP 500 ``internal_error``, half no answer for ``hang`` seconds (the client times
+        out). The message is posted either way: the answer is ambiguous."""
+        self.faults[method] = Faults(rate, hang, random.Random(seed))
+        return self.faults[method]
+
+    def start_storm(self, seconds: float, retry_after: float) -> None:
+        """Answer every ``chat.postMessage`` with 429 and ``Retry-After`` for ``seconds``."""
+        self.storm = Storm(time.monotonic() + seconds, retry_after)
 
     def limit(self, method: str, count: int, per: float, retry_after: int = 1) -> None:
         self.limits[method] = RateLimit(count, per, retry_after)
@@ -208,6 +239,15 @@ class FakeSlack:
         delay = self.delays.get(method)
         if delay:
             await asyncio.sleep(delay)
+        storm = self.storm
+        if method == "chat.postMessage" and storm is not None and time.monotonic() < storm.until:
+            self.storm_rejected += 1
+            storm.rejected_at.append(time.monotonic())
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": f"{storm.retry_after:g}"},
+            )
         limit = self.limits.get(method)
         if limit and not limit.allow(time.monotonic()):
             self.rejected += 1
@@ -230,7 +270,15 @@ class FakeSlack:
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
         self.token = token
-        return web.json_response(handler(args))
+        answer = handler(args)
+        faults = self.faults.get(method)
+        if faults is not None and answer.get("ok") and faults.rng.random() < faults.rate:
+            if faults.rng.random() < 0.5:
+                faults.errors += 1
+                return web.json_response({"ok": False, "error": "internal_error"}, status=500)
+            faults.hangs += 1
+            await asyncio.sleep(faults.hang)
+        return web.json_response(answer)
 
     async def _upload(self, request: web.Request) -> web.Response:
         self.uploads[request.match_info["file_id"]] = (await request.read()).decode()

@@ -185,7 +185,7 @@ async def test_exactly_once_after_a_crash(slack: SlackWorld, clock: ManualClock,
                 select(OutboxMessage).where(OutboxMessage.idempotency_key == "nudge:crash")
             )
             assert row is not None
-            row.status, row.attempts, row.last_error = "sending", 1, "in flight"
+            row.status, row.attempts, row.in_doubt_since = "sending", 1, clock.now()
             row.lease_until = clock.now() + timedelta(seconds=60)
     assert (await _row(slack.app.sessions, "nudge:crash")).status == "sending"
     clock.advance(timedelta(minutes=2))  # the lease runs out; another worker reclaims

@@ -149,7 +149,11 @@ class SlackWorld:
         # as a Slack retry of an event it already handled.
         self._ids = itertools.count(int.from_bytes(os.urandom(3), "big") * 1000)
         self.worker = DeliveryWorker(
-            app.sessions, {"slack": parts.deliverer}, app.clock, WorkerSettings(), name="slack-world"
+            app.sessions,
+            {"slack": parts.deliverer},
+            app.clock,
+            WorkerSettings.from_policy(app.config.outbox),
+            name="slack-world",
         )
 
     # -- people -----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ status (429 with Retry-After, 403, 404, 5xx) or enforce Teams' per-conversation 
 from __future__ import annotations
 
 import itertools
+import random
 import time
 from collections import deque
 from collections.abc import Callable
@@ -57,6 +58,9 @@ class FakeConnector:
     failures: deque[Failure] = field(default_factory=deque)
     listeners: list[Listener] = field(default_factory=list)
     enforce_limits: bool = False
+    fail_after_processing: float = 0.0
+    """This share of sends is delivered and then answered 500 (an ambiguous answer)."""
+    after_processing_failures: int = 0
     validate: bool = True
     throttled: int = 0
     requests: int = 0
@@ -64,6 +68,7 @@ class FakeConnector:
     updates: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     _windows: dict[str, deque[float]] = field(default_factory=dict)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
+    _rng: random.Random = field(default_factory=lambda: random.Random(15))
     url: str = ""
     shared: dict[str, bytes] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
@@ -171,6 +176,10 @@ class FakeConnector:
         self.arrivals.append(time.monotonic())
         for listener in self.listeners:
             listener(conversation_id, activity)
+        if self.fail_after_processing and self._rng.random() < self.fail_after_processing:
+            self.after_processing_failures += 1
+            body = {"error": {"code": "ServiceError", "message": "fake connector: 500 after delivering"}}
+            return web.json_response(body, status=500)
         return web.json_response({"id": f"act-{next(self._ids)}"})
 
     def _invalid(self, activity: dict[str, Any]) -> web.Response | None:

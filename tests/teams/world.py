@@ -174,7 +174,11 @@ class TeamsWorld:
         self.posts: dict[str, list[str]] = {}
         self._numbers = itertools.count(1)
         self.worker = DeliveryWorker(
-            app.sessions, {"teams": server.teams.deliverer}, app.clock, WorkerSettings(), name="teams-world"
+            app.sessions,
+            {"teams": server.teams.deliverer},
+            app.clock,
+            WorkerSettings.from_policy(app.config.outbox),
+            name="teams-world",
         )
         self.channels = {
             channel.teams: channel.key

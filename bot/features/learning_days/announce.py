@@ -109,7 +109,11 @@ async def run(app: Learnbot, session: AsyncSession) -> Summary:
         message = views.announcement(office_language, config, item, now)
         for key, idempotency_key in wanted.items():
             results = await app.plan(
-                session, destination=ToChannel(key), message=message, key=idempotency_key
+                session,
+                destination=ToChannel(key),
+                message=message,
+                key=idempotency_key,
+                expires_at=store.ends_at(day),  # an announcement is useless after its day
             )
             planned += sum(1 for result in results if result.created)
     return Summary(generated, planned)

@@ -107,7 +107,13 @@ def _office_language(ctx: Context, day: LearningDay) -> Translator:
 async def _notify_channels(ctx: Context, day: LearningDay, message: Message, reason: str) -> int:
     keys = announce.channels(ctx.config, day.office_id)
     for key in keys:
-        await ctx.send(ToChannel(key), message, key=f"learning-day:{day.id}:{reason}:{key}")
+        # A notice about a day is useless once the day is over: that is its deadline.
+        await ctx.send(
+            ToChannel(key),
+            message,
+            key=f"learning-day:{day.id}:{reason}:{key}",
+            expires_at=store.ends_at(day),
+        )
     return len(keys)
 
 
@@ -182,7 +188,12 @@ async def _cancel(ctx: Context, rest: str) -> Reply:
     for person_id in coming:
         person = await ctx.session.get_one(Person, person_id)
         own = views.cancel_notice(ctx.app.translator_for(person), ctx.config, item, ctx.now)
-        await ctx.send(ToPerson(person_id), own, key=f"learning-day:{day.id}:cancelled:person:{person_id}")
+        await ctx.send(
+            ToPerson(person_id),
+            own,
+            key=f"learning-day:{day.id}:cancelled:person:{person_id}",
+            expires_at=store.ends_at(day),
+        )
     channels = ctx.ngettext("{n} channel", "{n} channels", posted)
     people = ctx.ngettext("the {n} person", "the {n} people", len(coming))
     return plain(
