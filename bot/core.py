@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import dialogs
 from bot.clock import Clock, SystemClock
 from bot.config import AppConfig
-from bot.errors import UserError
+from bot.errors import Abandoned, UserError
 from bot.events import (
     ButtonPressed,
     CommandInvoked,
@@ -36,6 +36,10 @@ from bot.router import Context, Feature, Reply, Router, is_help_word
 from storage.models import SeenEvent
 
 logger = logging.getLogger(__name__)
+
+RecordReplies = Callable[[AsyncSession, list[Message]], Awaitable[None]]
+"""A caller's hook run in the event's transaction, just before it commits, with the replies:
+the inbox stores them there, so the event's changes and its replies commit together."""
 
 SORRY = "Sorry, something went wrong on my side and nothing was changed. Please try again in a minute."
 
@@ -101,8 +105,11 @@ class Learnbot:
         return summary
 
     # -- inbound events ---------------------------------------------------------------------
-    async def handle(self, event: Event) -> list[Message]:
-        """Handle one inbound event and return the replies for the conversation it came from."""
+    async def handle(self, event: Event, *, record: RecordReplies | None = None) -> list[Message]:
+        """Handle one inbound event and return the replies for the conversation it came from.
+
+        ``record`` (the inbox's) runs in the event's transaction with the replies; it may raise
+        :class:`Abandoned` to roll everything back."""
         async with self.sessions() as session:
             try:
                 if event.event_id and not await self._first_time(session, event):
@@ -110,8 +117,13 @@ class Learnbot:
                     return []
                 person = await resolve_actor(session, self.config, event.actor, self.clock.now())
                 ctx = Context(app=self, event=event, session=session, person=person)
-                reply = await self._dispatch(ctx)
+                replies = _as_list(await self._dispatch(ctx))
+                if record is not None:
+                    await record(session, replies)
                 await session.commit()
+            except Abandoned:
+                await session.rollback()
+                raise
             except UserError as refusal:
                 await session.rollback()
                 return [plain(refusal.message)]
@@ -126,7 +138,7 @@ class Learnbot:
                 await session.rollback()
                 logger.exception("failed to handle %s", type(event).__name__)
                 return [plain(SORRY)]
-        return _as_list(reply)
+        return replies
 
     async def _first_time(self, session: AsyncSession, event: Event) -> bool:
         assert event.event_id

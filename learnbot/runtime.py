@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -15,6 +15,7 @@ from bot.features import FEATURES
 from bot.learning_days.calendar import with_public_url
 from learnbot.settings import Settings
 from scheduler.delivery import WorkerSettings
+from scheduler.ratelimit import RateLimiter
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 
@@ -27,6 +28,9 @@ class Runtime:
     config: AppConfig
     engine: AsyncEngine
     app: Learnbot
+    rate_limiter: RateLimiter = field(default_factory=RateLimiter)
+    """One per process: the delivery worker and the adapters' interactive replies pace
+    through it together."""
 
     async def close(self) -> None:
         await self.engine.dispose()

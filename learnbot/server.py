@@ -83,6 +83,7 @@ async def build_server(
                 {a.deliverer.platform: a.deliverer for a in attached},
                 runtime.app.clock,
                 runtime.worker_settings(),
+                limiter=runtime.rate_limiter,
             )
             for item in attached:
                 for start in item.on_start:

@@ -32,6 +32,7 @@ from adapters.slack.directory import SlackClients, SlackDirectory
 from adapters.slack.linking import keep_linking
 from bot.config import SlackPolicy
 from bot.core import Learnbot
+from scheduler.ratelimit import RateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,8 @@ class Runtime(Protocol):
     def app(self) -> Learnbot: ...
     @property
     def engine(self) -> AsyncEngine: ...
+    @property
+    def rate_limiter(self) -> RateLimiter: ...
 
 
 def configured(settings: Settings) -> bool:
@@ -110,11 +113,13 @@ def build(
     *,
     engine: AsyncEngine | None = None,
     policy: SlackPolicy | None = None,
+    limiter: RateLimiter | None = None,
 ) -> SlackParts:
     """The Bolt app, its adapter and the outbox deliverer, wired to ``learnbot``.
 
     ``engine`` is needed for OAuth (the installation and state stores); ``policy`` overrides
-    app.yaml's pacing (tests and benchmarks)."""
+    app.yaml's pacing (tests and benchmarks); ``limiter`` is the delivery worker's, which
+    interactive replies share."""
     base_url = api_url(settings)
     installations: AsyncSQLAlchemyInstallationStore | None = None
     states: AsyncSQLAlchemyOAuthStateStore | None = None
@@ -146,12 +151,19 @@ def build(
         )
     directory = SlackDirectory(learnbot.sessions, learnbot.clock)
     clients = SlackClients(base_url=base_url, bot_token=settings.slack_bot_token, installations=installations)
-    adapter = SlackAdapter(learnbot=learnbot, bolt=bolt, directory=directory)
     deliverer = SlackDeliverer(
         config=learnbot.config,
         clients=clients,
         directory=directory,
         policy=policy or learnbot.config.slack,
+    )
+    adapter = SlackAdapter(
+        learnbot=learnbot,
+        bolt=bolt,
+        directory=directory,
+        clients=clients,
+        deliverer=deliverer,
+        limiter=limiter or RateLimiter(),
     )
     return SlackParts(adapter=adapter, deliverer=deliverer, installations=installations, states=states)
 
@@ -184,11 +196,13 @@ def add_routes(web_app: web.Application, parts: SlackParts) -> None:
 
 async def attach(web_app: web.Application, runtime: Runtime) -> Attached:
     settings = runtime.settings
-    parts = build(runtime.app, settings, engine=runtime.engine)
+    parts = build(runtime.app, settings, engine=runtime.engine, limiter=runtime.rate_limiter)
     if parts.installations is not None and parts.states is not None:
         await create_oauth_tables(parts.installations, parts.states)
     add_routes(web_app, parts)
-    attached = Attached(deliverer=parts.deliverer, on_stop=[parts.adapter.close])
+    attached = Attached(
+        deliverer=parts.deliverer, on_start=[parts.adapter.start], on_stop=[parts.adapter.close]
+    )
     linker: list[asyncio.Task[None]] = []
 
     async def start_linking() -> None:
