@@ -31,6 +31,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -131,9 +132,11 @@ class SlackAdapter:
         bolt.action(re.compile(".+"))(self._on_action)
         bolt.view_submission(FORM_CALLBACK_ID)(self._on_view_submission)
         bolt.view_closed(FORM_CALLBACK_ID)(self._on_view_closed)
+        policy = self.learnbot.config.inbox
         if self.inbox is None:
-            self.inbox = Inbox(self.learnbot.sessions, self.learnbot.clock)
-        self.worker = InboxWorker(self.inbox, {PLATFORM: self.process})
+            lease = timedelta(seconds=policy.lease_seconds)
+            self.inbox = Inbox(self.learnbot.sessions, self.learnbot.clock, lease=lease)
+        self.worker = InboxWorker(self.inbox, {PLATFORM: self.process}, poll_seconds=policy.poll_seconds)
 
     # -- HTTP glue --------------------------------------------------------------------------
     async def handle_http(self, request: web.Request) -> web.Response:
