@@ -124,30 +124,70 @@ class Inbox:
     ) -> bool:
         """Write a request before acking it; False when it is a platform retry of one already
         written (nothing to do: the first is, or was, processed)."""
+        created = await self._insert(platform, kind, dedup_key, order_key, payload, None) is not None
+        if created:
+            self.arrived.set()
+        return created
+
+    async def put_and_take(
+        self, platform: str, kind: str, dedup_key: str, order_key: str, payload: dict[str, Any]
+    ) -> InboxJob | None:
+        """Write a request already claimed by this process, to process it in the request that
+        brought it (no worker can take it in between). None when it must wait instead: the
+        person's earlier request is not done, or it is a redelivery another process holds."""
+        token = f"{self.name}:{uuid.uuid4().hex[:8]}"
+        row_id = await self._insert(platform, kind, dedup_key, order_key, payload, token)
+        if row_id is None:  # a redelivery: take it if it is free
+            jobs = await self.claim([platform], 1, dedup_key=dedup_key)
+            return jobs[0] if jobs else None
+        job = InboxJob(self, row_id, platform, kind, payload, token, attempt=1)
+        earlier = aliased(InboxItem)
+        async with self.sessions() as session:
+            blocked = await session.scalar(
+                select(earlier.id)
+                .where(earlier.order_key == order_key[:300], earlier.id < row_id, earlier.status.in_(OPEN))
+                .limit(1)
+            )
+        if blocked is None:
+            return job
+        await self.update(job, claimed_by=None, lease_until=None, status=InboxStatus.PENDING, attempts=0)
+        self.arrived.set()
+        return None
+
+    async def _insert(
+        self,
+        platform: str,
+        kind: str,
+        dedup_key: str,
+        order_key: str,
+        payload: dict[str, Any],
+        token: str | None,
+    ) -> int | None:
+        now = self.clock.now()
         values = {
             "platform": platform,
             "kind": kind,
             "dedup_key": dedup_key[:300],
             "order_key": order_key[:300],
             "payload": payload,
-            "status": InboxStatus.PENDING.value,
-            "attempts": 0,
+            "status": (InboxStatus.TAKEN if token else InboxStatus.PENDING).value,
+            "attempts": 1 if token else 0,
+            "claimed_by": token,
+            "lease_until": now + self.lease if token else None,
             "replies_sent": 0,
-            "received_at": self.clock.now(),
+            "received_at": now,
         }
         async with self.sessions() as session, session.begin():
             insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
-            result = await session.execute(
+            row_id = await session.scalar(
                 insert(InboxItem)
                 .values(**values)
                 .on_conflict_do_nothing(index_elements=["platform", "dedup_key"])
+                .returning(InboxItem.id)
             )
-        created = bool(getattr(result, "rowcount", 1))
-        if created:
-            self.arrived.set()
-        else:
+        if row_id is None:
             logger.info("%s %s %s was already received; not written again", platform, kind, dedup_key)
-        return created
+        return row_id
 
     def _due(self, now: datetime) -> Any:
         earlier = aliased(InboxItem)
@@ -162,12 +202,17 @@ class Inbox:
             ~blocked,
         )
 
-    async def claim(self, platforms: list[str], limit: int) -> list[InboxJob]:
-        """Take up to ``limit`` open rows nobody holds (a person's oldest first)."""
+    async def claim(
+        self, platforms: list[str], limit: int, *, dedup_key: str | None = None
+    ) -> list[InboxJob]:
+        """Take up to ``limit`` open rows nobody holds (a person's oldest first); with
+        ``dedup_key``, only that request (when it is free and the person's oldest)."""
         if limit <= 0:
             return []
         now = self.clock.now()
         due = self._due(now)
+        if dedup_key is not None:
+            due = and_(due, InboxItem.dedup_key == dedup_key[:300])
         async with self.sessions() as session, session.begin():
             query = (
                 select(InboxItem.id)
@@ -292,9 +337,14 @@ class InboxWorker:
         return len(jobs)
 
     async def _process(self, job: InboxJob) -> None:
+        await self.run(job, self.processors[job.platform])
+
+    async def run(self, job: InboxJob, processor: Processor) -> None:
+        """Process a claimed row, holding its lease meanwhile; done, or released for another
+        try when the processor fails."""
         keeper = asyncio.create_task(self._keep_lease(job))
         try:
-            await self.processors[job.platform](job)
+            await processor(job)
         except Abandoned as exc:
             logger.warning("inbox %s: %s", job.id, exc)
         except Exception as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -19,8 +20,11 @@ from botframework.connector.auth import AuthenticateRequestResult, ServiceClient
 from adapters.plugin import Attached
 from adapters.teams.deliverer import TENANT_PER_SECOND, TeamsDeliverer
 from adapters.teams.handler import LearnbotTeamsBot
+from adapters.teams.inbox import RAW_ACTIVITY, TeamsInbox
 from adapters.teams.sender import TeamsSender
 from bot.core import Learnbot
+from scheduler.inbox import Inbox
+from scheduler.ratelimit import RateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +50,7 @@ class Runtime(Protocol):
 
     settings: Settings
     app: Learnbot
+    rate_limiter: RateLimiter
 
 
 def configured(settings: Settings) -> bool:
@@ -99,11 +104,20 @@ class TeamsApp:
     bot: LearnbotTeamsBot
     sender: TeamsSender
     deliverer: TeamsDeliverer
+    inbox: TeamsInbox
 
     async def messages(self, request: web.Request) -> web.StreamResponse:
         if "application/json" not in request.headers.get("Content-Type", ""):
             return web.json_response({"error": "expected an application/json Activity"}, status=415)
-        response = await self.adapter.process(request, self.bot)
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None  # botbuilder answers the malformed body itself
+        token = RAW_ACTIVITY.set(body if isinstance(body, dict) else None)
+        try:
+            response = await self.adapter.process(request, self.inbox)
+        finally:
+            RAW_ACTIVITY.reset(token)
         return response if response is not None else web.Response(status=201)
 
 
@@ -113,21 +127,39 @@ def build(
     *,
     credentials_factory: ServiceClientCredentialsFactory | None = None,
     tenant_per_second: int = TENANT_PER_SECOND,
+    limiter: RateLimiter | None = None,
 ) -> TeamsApp:
-    """The adapter, bot, sender and deliverer for one process."""
+    """The adapter, bot, sender, deliverer and inbox for one process; ``limiter`` is the
+    delivery worker's, which turn replies share."""
     options: dict[str, Any] = {}
     if credentials_factory is not None:
         options["credentials_factory"] = credentials_factory
     adapter = CloudAdapter(StrictAuthentication(auth, **options))
     sender = TeamsSender(adapter, auth.APP_ID, app.sessions, app.clock.now, app.config.bot_name)
-    bot = LearnbotTeamsBot(app, sender, app.clock.now)
     deliverer = TeamsDeliverer(sender, app.sessions, auth.APP_TENANTID, tenant_per_second)
+    bot = LearnbotTeamsBot(
+        app, sender, app.clock.now, limiter=limiter or RateLimiter(), reply_limits=deliverer.reply_limits
+    )
+    policy = app.config.inbox
+    inbox = TeamsInbox(
+        adapter,
+        auth.APP_ID,
+        bot,
+        Inbox(app.sessions, app.clock, lease=timedelta(seconds=policy.lease_seconds)),
+        policy.poll_seconds,
+    )
     if not auth.APP_ID:
         logger.warning("Teams: MICROSOFT_APP_ID is not set: requests are not authenticated (emulator mode)")
-    return TeamsApp(adapter=adapter, bot=bot, sender=sender, deliverer=deliverer)
+    return TeamsApp(adapter=adapter, bot=bot, sender=sender, deliverer=deliverer, inbox=inbox)
 
 
 async def attach(web_app: web.Application, runtime: Runtime, auth: BotAuthConfig | None = None) -> Attached:
-    teams = build(runtime.app, auth or BotAuthConfig.from_settings(runtime.settings))
+    teams = build(
+        runtime.app, auth or BotAuthConfig.from_settings(runtime.settings), limiter=runtime.rate_limiter
+    )
     web_app.router.add_post(ROUTE, teams.messages)
-    return Attached(deliverer=teams.deliverer, on_stop=[teams.sender.close])
+    return Attached(
+        deliverer=teams.deliverer,
+        on_start=[teams.inbox.start],
+        on_stop=[teams.inbox.close, teams.sender.close],
+    )
