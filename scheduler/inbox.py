@@ -118,16 +118,52 @@ class Inbox:
     lease: timedelta = LEASE
     name: str = field(default_factory=lambda: f"inbox-{uuid.uuid4().hex[:8]}")
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    _waiting: list[tuple[dict[str, Any], asyncio.Future[bool]]] = field(default_factory=list)
+    _writer: asyncio.Task[None] | None = None
 
     async def put(
         self, platform: str, kind: str, dedup_key: str, order_key: str, payload: dict[str, Any]
     ) -> bool:
         """Write a request before acking it; False when it is a platform retry of one already
-        written (nothing to do: the first is, or was, processed)."""
-        created = await self._insert(platform, kind, dedup_key, order_key, payload, None) is not None
-        if created:
-            self.arrived.set()
+        written (nothing to do: the first is, or was, processed).
+
+        Requests arriving together are written in one transaction (a group commit): on SQLite
+        fifty concurrent INSERTs would otherwise queue on the database lock, each waiting in
+        SQLite's busy-timeout sleeps, and the acks with them."""
+        values = self._values(platform, kind, dedup_key, order_key, payload, None)
+        written: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((values, written))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_waiting())
+        created = await written
+        if not created:
+            logger.info("%s %s %s was already received; not written again", platform, kind, dedup_key)
         return created
+
+    async def _write_waiting(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                async with self.sessions() as session, session.begin():
+                    insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
+                    created = set(
+                        await session.scalars(
+                            insert(InboxItem)
+                            .values([values for values, _ in batch])
+                            .on_conflict_do_nothing(index_elements=["platform", "dedup_key"])
+                            .returning(InboxItem.dedup_key)
+                        )
+                    )
+            except Exception as exc:
+                for _, written in batch:
+                    if not written.done():
+                        written.set_exception(exc)
+                continue
+            for values, written in batch:
+                if not written.done():
+                    written.set_result(values["dedup_key"] in created)
+            if created:
+                self.arrived.set()
 
     async def put_and_take(
         self, platform: str, kind: str, dedup_key: str, order_key: str, payload: dict[str, Any]
@@ -163,8 +199,30 @@ class Inbox:
         payload: dict[str, Any],
         token: str | None,
     ) -> int | None:
+        values = self._values(platform, kind, dedup_key, order_key, payload, token)
+        async with self.sessions() as session, session.begin():
+            insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
+            row_id = await session.scalar(
+                insert(InboxItem)
+                .values(**values)
+                .on_conflict_do_nothing(index_elements=["platform", "dedup_key"])
+                .returning(InboxItem.id)
+            )
+        if row_id is None:
+            logger.info("%s %s %s was already received; not written again", platform, kind, dedup_key)
+        return row_id
+
+    def _values(
+        self,
+        platform: str,
+        kind: str,
+        dedup_key: str,
+        order_key: str,
+        payload: dict[str, Any],
+        token: str | None,
+    ) -> dict[str, Any]:
         now = self.clock.now()
-        values = {
+        return {
             "platform": platform,
             "kind": kind,
             "dedup_key": dedup_key[:300],
@@ -177,17 +235,6 @@ class Inbox:
             "replies_sent": 0,
             "received_at": now,
         }
-        async with self.sessions() as session, session.begin():
-            insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
-            row_id = await session.scalar(
-                insert(InboxItem)
-                .values(**values)
-                .on_conflict_do_nothing(index_elements=["platform", "dedup_key"])
-                .returning(InboxItem.id)
-            )
-        if row_id is None:
-            logger.info("%s %s %s was already received; not written again", platform, kind, dedup_key)
-        return row_id
 
     def _due(self, now: datetime) -> Any:
         earlier = aliased(InboxItem)
@@ -302,11 +349,14 @@ class InboxWorker:
         *,
         concurrency: int = CONCURRENCY,
         poll_seconds: float = POLL_SECONDS,
+        ready: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """``ready`` is awaited before each claim (Slack: let the acks of a burst go first)."""
         self.inbox = inbox
         self.processors = dict(processors)
         self.concurrency = concurrency
         self.poll_seconds = poll_seconds
+        self.ready = ready
         self._running: set[asyncio.Task[None]] = set()
         self._loop: asyncio.Task[None] | None = None
         self._stopping = False
@@ -320,6 +370,8 @@ class InboxWorker:
         wake = self.inbox.arrived
         while not self._stopping:
             try:
+                if self.ready is not None:
+                    await self.ready()
                 await self.run_once()
             except Exception:
                 logger.exception("inbox round failed; trying again shortly")

@@ -136,7 +136,9 @@ class SlackAdapter:
         if self.inbox is None:
             lease = timedelta(seconds=policy.lease_seconds)
             self.inbox = Inbox(self.learnbot.sessions, self.learnbot.clock, lease=lease)
-        self.worker = InboxWorker(self.inbox, {PLATFORM: self.process}, poll_seconds=policy.poll_seconds)
+        self.worker = InboxWorker(
+            self.inbox, {PLATFORM: self.process}, poll_seconds=policy.poll_seconds, ready=self._acks_first
+        )
 
     # -- HTTP glue --------------------------------------------------------------------------
     async def handle_http(self, request: web.Request) -> web.Response:
@@ -188,7 +190,6 @@ class SlackAdapter:
 
     async def process(self, job: InboxJob) -> None:
         """The inbox worker's processor for Slack rows."""
-        await self._acks_first()
         body: dict[str, Any] = job.payload["body"]
         client = await self.clients.for_team(slack_inbox.team_of(body))
         handlers: dict[str, Callable[[InboxJob, dict[str, Any], AsyncWebClient], Awaitable[None]]] = {
