@@ -19,7 +19,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.config import Feed, PicksPolicy
-from bot.picks.fetch import FeedFetch, Validators, fetch_feeds, make_client
+from bot.features.picks.fetch import FeedFetch, Validators, fetch_feeds, make_client
 
 FEEDS = 50
 LATENCY = 0.2

@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.skillshare.pairing import Candidate, pair_key, propose
-from bot.skillshare.search import offer_search_text, search_offers
+from bot.features.skillshare.pairing import Candidate, pair_key, propose
+from bot.features.skillshare.search import offer_search_text, search_offers
 from storage.db import create_engine, is_postgres, normalise_url, session_factory
 from storage.migrate import upgrade
 from storage.models import Person

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import difflib
 import re
-from datetime import date, time
+from datetime import time
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import yaml
 from apscheduler.triggers.cron import CronTrigger
 from dateutil.relativedelta import relativedelta
 from pydantic import (
-    AfterValidator,
     BaseModel,
     Field,
     ValidationError,
@@ -28,11 +27,23 @@ from pydantic import (
 
 # Each feature's section lives in its folder (bot/features/<name>/config.py) and is composed
 # into AppConfig here: the one place the core imports from a feature (see the layers contract
-# in pyproject.toml). Those modules import only pydantic and bot.config_base.
+# in pyproject.toml). Those modules import only pydantic, bot.config_base and their own rules.
 from bot.config_base import Strict
+from bot.features.learning_days.config import LearningDaysConfig, RecurringLearningDay
 from bot.features.nudges.config import ImportColumns, NudgePolicy
+from bot.features.picks.config import Feed, PicksPolicy
+from bot.features.skillshare.config import SkillshareSettings
 
-__all__ = ["ImportColumns", "NudgePolicy", "Strict"]
+__all__ = [
+    "Feed",
+    "ImportColumns",
+    "LearningDaysConfig",
+    "NudgePolicy",
+    "PicksPolicy",
+    "RecurringLearningDay",
+    "SkillshareSettings",
+    "Strict",
+]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _RECURRENCE = re.compile(r"^every\s+(?:(\d+)\s+)?(day|week|month|year)s?$")
@@ -140,13 +151,6 @@ class Course(Strict):
         return value
 
 
-class Feed(Strict):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    url: str = Field(pattern=r"^https?://")
-    kind: Literal["talk", "article"] = "article"
-    name: str = ""
-
-
 class Schedule(Strict):
     """A job run on a cron expression in a time zone (e.g. ``0 9 * * mon``)."""
 
@@ -179,116 +183,6 @@ class SlackPolicy(Strict):
 
     per_channel_per_second: float = Field(default=1.0, gt=0)
     workspace_per_minute: int = Field(default=300, ge=1)
-
-
-class SkillshareSettings(Strict):
-    """Choices offered in the skillshare conversation, and how peer-assist pairs are made."""
-
-    formats: list[str] = Field(default=["talk", "workshop", "one-to-one coaching", "mentoring"], min_length=1)
-    levels: list[str] = Field(default=["beginner", "intermediate", "advanced", "all levels"], min_length=1)
-    peer_odd_number: Literal["trio", "sit_out"] = "trio"
-    peer_followup_days: int = Field(default=7, ge=1, le=90)
-
-
-class PicksPolicy(Strict):
-    """Weekly picks: how many items of each kind a digest holds and how feeds are fetched."""
-
-    mix: dict[Literal["talk", "article"], int] = {"talk": 2, "article": 2}
-    fetch_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
-    page_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
-    """How long ``/learning share`` waits for the shared page (the person is waiting too)."""
-    max_concurrent_fetches: int = Field(default=50, ge=1, le=200)
-    max_age_days: int = Field(default=60, ge=1, le=3650)
-    auto_approve_suggestions: bool = False
-    allow_private_hosts: bool = False
-    """Let ``/learning share`` read pages on private or loopback addresses (tests, intranets)."""
-    title: str = "This week's picks"
-
-    @field_validator("mix")
-    @classmethod
-    def _mix(cls, value: dict[str, int]) -> dict[str, int]:
-        for kind, count in value.items():
-            if not 0 <= count <= 10:
-                raise ValueError(f"mix.{kind} must be between 0 and 10, got {count}")
-        if not any(value.values()):
-            raise ValueError("mix must ask for at least one item, e.g. {talk: 2, article: 2}")
-        return value
-
-
-def _check_offset(value: str) -> str:
-    from bot.learning_days.rules import parse_offset
-
-    parse_offset(value)
-    return value
-
-
-def _check_rule(value: str) -> str:
-    from bot.learning_days.rules import parse_rule
-
-    parse_rule(value)
-    return value
-
-
-class RecurringLearningDay(Strict):
-    """A learning day that repeats in one office, e.g. "first Thursday of every month".
-
-    ``starting`` anchors rules with an interval ("every 2 months") and is the first date
-    generated; ``start``/``end`` default to the section's times."""
-
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    office: str
-    rule: Annotated[str, AfterValidator(_check_rule)]
-    title: str = Field(default="Learning day", min_length=1, max_length=200)
-    theme: str = Field(default="", max_length=500)
-    place: str = Field(default="", max_length=300)
-    online_url: str = Field(default="", pattern=r"^(https?://\S+)?$")
-    start: time | None = None
-    end: time | None = None
-    starting: date | None = None
-
-
-class LearningDaysConfig(Strict):
-    """When learning days are announced and which ones repeat.
-
-    ``announce`` offsets are sent at ``announce_at`` (office time), or N hours before the start
-    for "N hours before". ``public_url`` is normally set from ``LEARNBOT_PUBLIC_URL``: with it,
-    announcements get an "Add to calendar" link served by Learnbot itself."""
-
-    announce: list[Annotated[str, AfterValidator(_check_offset)]] = [
-        "7 days before",
-        "1 day before",
-        "morning of",
-    ]
-    announce_at: time = time(9, 0)
-    start: time = time(9, 0)
-    end: time = time(17, 0)
-    generate_ahead: int = Field(default=3, ge=1, le=24)
-    recurring: list[RecurringLearningDay] = []
-    public_url: str = Field(default="", pattern=r"^(https?://\S+)?$")
-
-    @model_validator(mode="after")
-    def _consistent(self) -> LearningDaysConfig:
-        from bot.learning_days.rules import parse_offset
-
-        if self.start >= self.end:
-            raise ValueError("learning_days: start must be before end")
-        keys = [parse_offset(text).key for text in self.announce]
-        if len(set(keys)) != len(keys):
-            raise ValueError(f"learning_days.announce: two offsets mean the same moment ({self.announce})")
-        ids = [rule.id for rule in self.recurring]
-        if len(set(ids)) != len(ids):
-            raise ValueError(f"learning_days.recurring: ids must be unique, got {ids}")
-        for index, rule in enumerate(self.recurring):
-            if (rule.start or self.start) >= (rule.end or self.end):
-                raise ValueError(f"learning_days.recurring[{index}]: start must be before end")
-        return self
-
-    def check_offices(self, office_ids: list[str]) -> None:
-        for index, rule in enumerate(self.recurring):
-            if rule.office not in office_ids:
-                raise ValueError(
-                    f"learning_days.recurring[{index}].office: '{rule.office}' is not one of {office_ids}"
-                )
 
 
 class InboxPolicy(Strict):

@@ -158,6 +158,9 @@ class Learnbot:
         if isinstance(event, MessageReceived):
             return await self._message(ctx, event.text)
         if isinstance(event, ButtonPressed):
+            dialog = self.router.dialog_actions.get(event.action_id)
+            if dialog is not None:
+                return await self._dialog_action(ctx, dialog, event)
             handler = self.router.actions.get(event.action_id)
             if handler is None:
                 return plain("That button no longer does anything. Type `help` to see what I can do.")
@@ -205,11 +208,23 @@ class Learnbot:
             # In a conversation only "/..." is a command: an answer such as "Learning design"
             # must not be taken for "/learning design".
             if not text.startswith("/"):
-                if text.lower() in {"cancel", "stop", "quit", "exit"}:
-                    await dialogs.finish(ctx.session, ctx.person.id)
-                    return plain(f"Cancelled {dialog.topic}; nothing was saved.")
+                if text.lower() in dialogs.CANCEL_WORDS:
+                    return await dialogs.cancel(ctx.session, ctx.person.id, dialog)
                 return await dialog.on_text(ctx, state, text)
         return await self._command_or_free_text(ctx, text)
+
+    async def _dialog_action(self, ctx: Context, dialog: dialogs.Dialog, event: ButtonPressed) -> Reply:
+        """A button of ``dialog``: resume it if it is the person's open dialog, the same way as
+        typed text; otherwise say it has ended (an idle one is ended here with the expiry note,
+        so the expiry job won't repeat it). Another open dialog is left alone."""
+        state = await dialogs.current(ctx.session, ctx.person.id)
+        if state is None or state.dialog != dialog.name:
+            return dialogs.ended(dialog)
+        if state.expires_at <= self.clock.now():
+            await dialogs.finish(ctx.session, ctx.person.id)
+            return self.expiry_note(dialog.name)
+        assert dialog.on_action is not None  # Dialog.__post_init__ checks it
+        return await dialog.on_action(ctx, state, event.action_id, event.value)
 
     async def _command_or_free_text(self, ctx: Context, text: str) -> Reply:
         first = text.split(" ", 1)[0].lower()

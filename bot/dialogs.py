@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.messages import Message, plain
 from storage.models import DialogState
 
 if TYPE_CHECKING:
@@ -23,8 +24,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Dialog:
-    """A named conversation: ``on_text`` gets each typed reply with the stored state.
+    """A named conversation: ``on_text`` gets each typed reply with the stored state, and
+    ``on_action`` each press of a button whose id is in ``actions`` (``ctx, state, action_id,
+    value``).
 
+    The core resumes, expires and cancels every dialog the same way, whether the person types
+    or presses a button: a press on a dialog's button when that dialog is no longer open gets
+    "that conversation has ended" with ``restart_hint``, an idle one the expiry note.
     ``topic`` names it in the expiry note ("your skillshare offer"); ``restart_hint`` tells
     the person how to begin again.
     """
@@ -33,6 +39,26 @@ class Dialog:
     topic: str
     restart_hint: str
     on_text: Callable[[Context, DialogState, str], Awaitable[Reply]]
+    on_action: Callable[[Context, DialogState, str, str], Awaitable[Reply]] | None = None
+    actions: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if self.actions and self.on_action is None:
+            raise ValueError(f"dialog {self.name} has button actions but no on_action")
+
+
+CANCEL_WORDS = frozenset({"cancel", "stop", "quit", "exit"})
+
+
+async def cancel(session: AsyncSession, person_id: int, dialog: Dialog, *, dm: bool = False) -> Message:
+    """End ``dialog`` without saving anything (typed "cancel" or a Cancel button)."""
+    await finish(session, person_id)
+    return plain(f"Cancelled {dialog.topic}; nothing was saved.", dm=dm)
+
+
+def ended(dialog: Dialog) -> Message:
+    """The answer to a button of a dialog that is no longer open."""
+    return plain(f"That conversation has ended. {dialog.restart_hint}", dm=True)
 
 
 async def current(session: AsyncSession, person_id: int) -> DialogState | None:

@@ -93,6 +93,8 @@ class Router:
     actions: dict[str, ActionHandler] = field(default_factory=dict)
     interpreters: list[tuple[int, str, Interpreter]] = field(default_factory=list)
     dialogs: dict[str, Dialog] = field(default_factory=dict)
+    dialog_actions: dict[str, Dialog] = field(default_factory=dict)
+    """Button ids that resume a dialog (``Dialog.actions``), to the dialog they belong to."""
     join_handlers: list[JoinHandler] = field(default_factory=list)
     home_sections: list[tuple[int, HomeSection]] = field(default_factory=list)
     jobs: dict[str, Job] = field(default_factory=dict)
@@ -122,6 +124,10 @@ class Router:
         def register(handler: ActionHandler) -> ActionHandler:
             if action_id in self.actions:
                 raise ValueError(f"action {action_id} is registered twice")
+            if action_id in self.dialog_actions:
+                raise ValueError(
+                    f"action {action_id} already belongs to dialog {self.dialog_actions[action_id].name}"
+                )
             self.actions[action_id] = handler
             return handler
 
@@ -138,9 +144,18 @@ class Router:
         return register
 
     def dialog(self, dialog: Dialog) -> Dialog:
+        """Register a dialog and the button ids that resume it (``Dialog.actions``)."""
         if dialog.name in self.dialogs:
             raise ValueError(f"dialog {dialog.name} is registered twice")
+        for action_id in sorted(dialog.actions):
+            if action_id in self.actions:
+                raise ValueError(f"action {action_id} of dialog {dialog.name} is also a plain action")
+            if action_id in self.dialog_actions:
+                other = self.dialog_actions[action_id].name
+                raise ValueError(f"action {action_id} of dialog {dialog.name} already belongs to {other}")
         self.dialogs[dialog.name] = dialog
+        for action_id in dialog.actions:
+            self.dialog_actions[action_id] = dialog
         return dialog
 
     def on_member_joined(self, handler: JoinHandler) -> JoinHandler:

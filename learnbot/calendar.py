@@ -11,7 +11,7 @@ import re
 
 from aiohttp import web
 
-from bot.learning_days import calendar, store
+from bot.features.learning_days import calendar, store
 from storage.learning_days import LearningDay
 
 logger = logging.getLogger(__name__)

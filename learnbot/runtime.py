@@ -12,7 +12,7 @@ from bot.clock import Clock
 from bot.config import AppConfig, load_config
 from bot.core import Learnbot
 from bot.features import FEATURES
-from bot.learning_days.calendar import with_public_url
+from bot.features.learning_days.calendar import with_public_url
 from learnbot.settings import Settings
 from scheduler.delivery import WorkerSettings
 from scheduler.ratelimit import RateLimiter

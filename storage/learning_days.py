@@ -9,14 +9,23 @@ when a time zone's rules change. Each day keeps the office's time zone it was pl
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 
 from sqlalchemy import Date, ForeignKey, String, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base
 
-SCHEDULED = "scheduled"
-CANCELLED = "cancelled"
+
+class DayStatus(StrEnum):
+    """``LearningDay.status`` (the stored values)."""
+
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+SCHEDULED = DayStatus.SCHEDULED
+CANCELLED = DayStatus.CANCELLED
 
 RSVP_ANSWERS = ("going", "maybe", "no")
 

@@ -8,11 +8,29 @@ whatever the source, and "never repeat an item in a channel" is a unique constra
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base
+
+
+class SuggestionStatus(StrEnum):
+    """``Suggestion.status`` (the stored values): pending -> approved or rejected."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class FetchStatus(StrEnum):
+    """How a feed answered (``FeedState.last_status``, ``FeedFetch.status``)."""
+
+    OK = "ok"
+    NOT_MODIFIED = "not-modified"
+    FAILED = "failed"
+
 
 SUGGESTION_SOURCE = "suggestion"
 """``PickItem.source_key`` of items that came from ``/learning share`` rather than a feed."""
@@ -31,7 +49,7 @@ class PickItem(Base):
     source_key: Mapped[str] = mapped_column(String(64))  # a feed id, or "suggestion"
     guid: Mapped[str] = mapped_column(String(700))
     url: Mapped[str] = mapped_column(Text)
-    link_key: Mapped[str] = mapped_column(String(700), index=True)  # see bot.picks.links
+    link_key: Mapped[str] = mapped_column(String(700), index=True)  # see bot.features.picks.links
     title: Mapped[str] = mapped_column(String(500))
     kind: Mapped[str] = mapped_column(String(16))  # "talk" or "article"
     source: Mapped[str] = mapped_column(String(200), default="")  # "TED Talks", "hbr.org"
@@ -90,7 +108,7 @@ class Suggestion(Base):
     suggested_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("people.id", ondelete="SET NULL"), index=True
     )
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=SuggestionStatus.PENDING.value, index=True)
     created_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))

@@ -1,7 +1,7 @@
 """Skillshare tables: offers to teach, requests to learn, the matches between them, and
 peer-assist profiles with the rounds of pairs proposed from them.
 
-Text columns hold what the person typed (after :mod:`bot.skillshare.text` cleaned it);
+Text columns hold what the person typed (after :mod:`bot.features.skillshare.text` cleaned it);
 ``search_text`` holds the same words unaccented and lower-cased, computed in Python, so a
 plain ``LIKE`` finds "programación" from "PROGRAMACION" identically on SQLite and PostgreSQL.
 """
@@ -9,11 +9,26 @@ plain ``LIKE`` finds "programación" from "PROGRAMACION" identically on SQLite a
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base
+
+
+class OfferStatus(StrEnum):
+    """``SkillOffer.status`` (the stored values)."""
+
+    ACTIVE = "active"
+    WITHDRAWN = "withdrawn"
+
+
+class RequestStatus(StrEnum):
+    """``SkillRequest.status`` (the stored values)."""
+
+    OPEN = "open"
+    CLOSED = "closed"
 
 
 class SkillOffer(Base):
@@ -32,7 +47,7 @@ class SkillOffer(Base):
     level: Mapped[str] = mapped_column(String(64))
     availability: Mapped[str] = mapped_column(String(300), default="")
     search_text: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default=OfferStatus.ACTIVE.value)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     withdrawn_at: Mapped[datetime | None]
@@ -49,7 +64,7 @@ class SkillRequest(Base):
     office_id: Mapped[str] = mapped_column(String(64))
     skill: Mapped[str] = mapped_column(String(200))
     search_text: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default=RequestStatus.OPEN.value)
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
 

@@ -15,25 +15,78 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.clock import ManualClock
 from bot.config import AppConfig, parse_config
 from bot.core import Learnbot
+from bot.events import Event
 from bot.features import FEATURES
+from bot.messages import Message, plain
+from bot.outbox import Destination, Planned
 from storage.db import create_engine, session_factory
 from tests.support import databases
-from tests.support.conversation import WORLDS, ChatWorld, ConsoleDriver, ConsoleWorld
+from tests.support.conversation import (
+    WORLDS,
+    ChatWorld,
+    ConsoleDriver,
+    ConsoleWorld,
+    assert_nothing_unexpected,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # a Tuesday
 
 
+SCENARIO_FIXTURES = frozenset({"world", "chat"})
+"""A test that drives people through the bot with these fixtures is a conversation scenario."""
+
+STRAY_MESSAGE_MUTATION = "LEARNBOT_TEST_STRAY_MESSAGE"
+"""When set to 1, the bot says one unexpected message before every reply and before every
+proactive message (the mutation check in ``tests/test_strict_scenarios.py``): every conversation
+scenario must then fail."""
+
+STRAY = "A stray message no scenario expects."
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """``@pytest.mark.postgres`` tests need PostgreSQL; they run in the PostgreSQL pass of the
-    test command (``DATABASE_URL`` set) and are left out of the SQLite pass, not skipped."""
-    if databases.on_postgres():
-        return
-    kept = [item for item in items if item.get_closest_marker("postgres") is None]
-    left_out = [item for item in items if item.get_closest_marker("postgres") is not None]
+    """Mark conversation scenarios (``-m scenario``), and leave tests out of the pass they don't
+    belong to: ``@pytest.mark.postgres`` tests need PostgreSQL and run only in the PostgreSQL
+    pass of the test command; ``@pytest.mark.sqlite_pass`` tests (checks of the test suite itself)
+    run only in the SQLite pass. Left out, not skipped."""
+    for item in items:
+        if SCENARIO_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.scenario)
+    wrong_pass = "sqlite_pass" if databases.on_postgres() else "postgres"
+    kept = [item for item in items if item.get_closest_marker(wrong_pass) is None]
+    left_out = [item for item in items if item.get_closest_marker(wrong_pass) is not None]
     if left_out:
         config.hook.pytest_deselected(items=left_out)
         items[:] = kept
+
+
+@pytest.fixture(autouse=True)
+def stray_message_mutation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test-only hook of the mutation check: one stray message before every reply and
+    before every message planned through the outbox (direct messages and channel posts)."""
+    if os.environ.get(STRAY_MESSAGE_MUTATION) != "1":
+        return
+    handle, plan = Learnbot.handle, Learnbot.plan
+
+    async def handle_with_a_stray_reply(self: Learnbot, event: Event) -> list[Message]:
+        replies = await handle(self, event)
+        return [plain(STRAY), *replies] if replies else replies
+
+    async def plan_after_a_stray_message(
+        self: Learnbot,
+        session: AsyncSession,
+        *,
+        destination: Destination,
+        message: Message,
+        key: str,
+        not_before: datetime | None = None,
+    ) -> list[Planned]:
+        stray = {"destination": destination, "not_before": not_before}
+        await plan(self, session, message=plain(STRAY), key=f"stray:{key}", **stray)
+        return await plan(self, session, message=message, key=key, **stray)
+
+    monkeypatch.setattr(Learnbot, "handle", handle_with_a_stray_reply)
+    monkeypatch.setattr(Learnbot, "plan", plan_after_a_stray_message)
 
 
 @pytest.fixture(scope="session")
@@ -102,9 +155,11 @@ def app(config: AppConfig, sessions: async_sessionmaker[AsyncSession], clock: Ma
 
 
 @pytest.fixture
-def chat(app: Learnbot) -> ConsoleDriver:
+def chat(app: Learnbot) -> Iterator[ConsoleDriver]:
     """Ana at the console (single-person tests)."""
-    return ConsoleWorld(app).person("ana@example.org")
+    console = ConsoleWorld(app)
+    yield console.person("ana@example.org")
+    assert_nothing_unexpected(console)
 
 
 def _world_platforms() -> list[str]:
@@ -128,3 +183,4 @@ async def world(
     """The same scenario on every platform: the console, the Slack fake and the Teams fake."""
     async with WORLDS[request.param](config, sessions, clock) as chat_world:
         yield chat_world
+        assert_nothing_unexpected(chat_world)

@@ -17,18 +17,8 @@ from bot.core import Learnbot
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Temporary: literal ids and local variables are tolerated in these files until i10-features
-# lands (it moves them into feature folders with actions.py constants); the lead removes this.
-# Their ids that can be resolved are still checked for a handler.
-NOT_YET_CONSTANTS = (
-    "bot/features/skillshare.py",
-    "bot/features/picks.py",
-    "bot/features/learning_days.py",
-    "bot/features/agenda_invites.py",
-    "bot/skillshare/",
-    "bot/picks/",
-    "bot/learning_days/",
-)
+NOT_YET_CONSTANTS: tuple[str, ...] = ()
+"""Files where literal ids would be tolerated (none: every feature uses its actions.py)."""
 
 SENDERS = {"Button": ("action_id", 1), "Form": ("submit_action_id", 1)}
 """Call name -> (keyword of the action id, its position)."""

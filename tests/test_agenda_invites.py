@@ -8,17 +8,18 @@ from sqlalchemy import select
 
 from storage.learning_days import AgendaSession
 from tests.learning_days.conftest import make_day
-from tests.skillshare.test_manage import _offer
+from tests.skillshare.helpers import make_offer
 from tests.support.conversation import ChatWorld
 
 
 async def test_manager_invites_an_offer_onto_a_learning_day(world: ChatWorld) -> None:
     app = world.app
     ana = world.person("ana@example.org")
-    await _offer(ana, "Excel pivot tables")
+    await make_offer(ana, "Excel pivot tables")
     manager = world.person("manager@example.org")
 
     await manager.send("/skillshare all")
+    await manager.expect_reply("All skillshare offers", "Excel pivot tables")
     await manager.press("Invite to a learning day")
     await manager.expect_reply("no learning day coming up", "/learning day schedule")
 
@@ -26,6 +27,7 @@ async def test_manager_invites_an_offer_onto_a_learning_day(world: ChatWorld) ->
         app.sessions, date(2026, 12, 10), title="December learning day", now=app.clock.now()
     )
     await manager.send("/skillshare all")
+    await manager.expect_reply("All skillshare offers", "Excel pivot tables")
     await manager.press("Invite to a learning day")
     await manager.expect_reply("Which learning day should", "Excel pivot tables")
     await manager.press("December learning day")

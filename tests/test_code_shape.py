@@ -12,10 +12,6 @@ MAX_LINES = 60
 # Temporary exceptions, removed by the lead when the named branch lands (the same files have a
 # per-file C901 ignore in pyproject.toml).
 SKIP = {
-    # until i10-features lands (skillshare, learning_days, agenda_invites, picks feature folders)
-    "bot/features/skillshare.py",
-    "bot/features/agenda_invites.py",
-    "bot/skillshare/peer.py",
     # until i14-lms lands (bot/features/lms/ replaces it)
     "bot/features/nudges/lms_import.py",
 }

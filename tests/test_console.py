@@ -75,7 +75,7 @@ def test_script_session_end_to_end(tmp_path: Path) -> None:
     assert out.count("> /learning help") == 1  # nothing after :quit
 
 
-def test_buttons_are_numbered_and_pressable(chat: ConsoleDriver) -> None:
+def test_buttons_are_numbered_and_pressable() -> None:
     from adapters.console.render import render
     from bot.messages import Button, Buttons, Message
 
@@ -91,6 +91,8 @@ def test_buttons_are_numbered_and_pressable(chat: ConsoleDriver) -> None:
 async def test_unknown_button_number_is_explained(chat: ConsoleDriver) -> None:
     await chat.send("!9")
     await chat.expect_reply("there is no button !9")
+    await chat.send("hello")  # and the chat goes on
+    await chat.expect_reply("what I can do")
 
 
 async def test_idle_conversation_note_is_delivered_by_the_housekeeping_job(world: ChatWorld) -> None:

@@ -70,7 +70,21 @@ def echo_feature() -> SimpleNamespace:
             await dialogs.finish(ctx.session, ctx.person.id)
             return plain(f"Got {data['first']} and {data['second']}")
 
-        router.dialog(Dialog("echo", "your echo", "Start again with /echo talk.", on_text))
+        async def on_action(ctx: Context, state: DialogState, action_id: str, value: str) -> Message:
+            if action_id == "echo.cancel":
+                return await dialogs.cancel(ctx.session, ctx.person.id, router.dialogs["echo"], dm=True)
+            return await on_text(ctx, state, f"{value} (button)")
+
+        router.dialog(
+            Dialog(
+                "echo",
+                "your echo",
+                "Start again with /echo talk.",
+                on_text,
+                on_action=on_action,
+                actions=frozenset({"echo.answer", "echo.cancel"}),
+            )
+        )
 
         @router.command("echo", "talk", help="a two-step conversation")
         async def _talk(ctx: Context, args: str) -> Message:
@@ -184,6 +198,97 @@ async def test_idle_dialog_expires_with_a_note(echo_app: Learnbot, clock: Manual
     clock.advance(timedelta(minutes=61))
     reply = await say(echo_app, "apples")
     assert "set your echo aside" in reply and "Start again with /echo talk." in reply
+
+
+async def press(app: Learnbot, action_id: str, value: str = "") -> list[Message]:
+    return await app.handle(ButtonPressed(actor=ANA, conversation=DM, action_id=action_id, value=value))
+
+
+async def test_a_dialog_button_resumes_the_open_dialog_like_typed_text(echo_app: Learnbot) -> None:
+    await command(echo_app, "echo", "talk")
+    assert text_of(await press(echo_app, "echo.answer", "apples")) == "And the second?"
+    assert await say(echo_app, "pears") == "Got apples (button) and pears"
+
+
+async def test_a_dialog_button_after_the_dialog_ended_says_so(echo_app: Learnbot) -> None:
+    replies = await press(echo_app, "echo.answer", "apples")
+    assert text_of(replies) == "That conversation has ended. Start again with /echo talk."
+    assert replies[0].dm
+    await command(echo_app, "echo", "talk")
+    await say(echo_app, "apples")
+    await say(echo_app, "pears")
+    assert "conversation has ended" in text_of(await press(echo_app, "echo.answer", "plums"))
+
+
+async def test_a_dialog_button_of_an_idle_dialog_gets_the_expiry_note_once(
+    echo_app: Learnbot, clock: ManualClock, sessions
+) -> None:
+    await command(echo_app, "echo", "talk")
+    clock.advance(timedelta(minutes=61))
+    reply = text_of(await press(echo_app, "echo.answer", "apples"))
+    assert "set your echo aside" in reply and "Start again with /echo talk." in reply
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(DialogState)) == 0
+    assert "conversation has ended" in text_of(await press(echo_app, "echo.answer", "apples"))
+
+
+async def test_a_cancel_button_and_typed_cancel_end_a_dialog_the_same_way(echo_app: Learnbot) -> None:
+    await command(echo_app, "echo", "talk")
+    typed = await say(echo_app, "cancel")
+    await command(echo_app, "echo", "talk")
+    pressed = await press(echo_app, "echo.cancel")
+    assert text_of(pressed) == typed == "Cancelled your echo; nothing was saved."
+    assert "didn't understand" in await say(echo_app, "plums")
+
+
+async def test_a_dialog_button_leaves_another_open_dialog_alone(
+    config: AppConfig, sessions, clock: ManualClock
+) -> None:
+    from bot.features import basics
+
+    async def other_text(ctx: Context, state: DialogState, text: str) -> Message:
+        return plain(f"other got {text}")
+
+    class Other:
+        @staticmethod
+        def register(router: Router) -> None:
+            router.dialog(Dialog("other", "the other", "Start the other again.", other_text))
+
+            @router.command("other", "go", help="start the other dialog")
+            async def _go(ctx: Context, args: str) -> Message:
+                await dialogs.save(
+                    ctx.session, ctx.person.id, "other", "one", {}, ctx.now, timedelta(hours=1)
+                )
+                return plain("Other started.")
+
+    app = Learnbot(config, sessions, clock=clock, features=[basics, echo_feature(), Other])
+    await command(app, "other", "go")
+    assert "conversation has ended" in text_of(await press(app, "echo.answer", "apples"))
+    assert await say(app, "still here") == "other got still here"
+
+
+def test_a_dialog_action_cannot_also_be_a_plain_action() -> None:
+    async def on_text(ctx: Context, state: DialogState, text: str) -> None:
+        return None
+
+    async def on_action(ctx: Context, state: DialogState, action_id: str, value: str) -> None:
+        return None
+
+    async def handler(ctx: Context, value: str) -> None:
+        return None
+
+    router = Router()
+    router.action("a.go")(handler)
+    with pytest.raises(ValueError, match="also a plain action"):
+        router.dialog(Dialog("a", "a", "", on_text, on_action=on_action, actions=frozenset({"a.go"})))
+    router = Router()
+    router.dialog(Dialog("a", "a", "", on_text, on_action=on_action, actions=frozenset({"a.go"})))
+    with pytest.raises(ValueError, match="belongs to dialog a"):
+        router.action("a.go")(handler)
+    with pytest.raises(ValueError, match="already belongs to a"):
+        router.dialog(Dialog("b", "b", "", on_text, on_action=on_action, actions=frozenset({"a.go"})))
+    with pytest.raises(ValueError, match="no on_action"):
+        Dialog("c", "c", "", on_text, actions=frozenset({"c.go"}))
 
 
 async def test_same_event_id_is_handled_once(echo_app: Learnbot, sessions) -> None:

@@ -18,8 +18,8 @@ from bot.core import Learnbot
 from bot.errors import UserError
 from bot.events import Actor, ButtonPressed, Conversation
 from bot.features import FEATURES
-from bot.features.learning_days import add_agenda_session, upcoming_days
-from bot.learning_days.calendar import with_public_url
+from bot.features.learning_days.calendar import with_public_url
+from bot.features.learning_days.handlers import add_agenda_session, upcoming_days
 from learnbot import calendar as calendar_route
 from learnbot.runtime import Runtime
 from learnbot.server import RUNTIME

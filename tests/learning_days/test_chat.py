@@ -3,13 +3,13 @@ the schedule conversation, refusals, RSVPs, reschedules, cancellations and the a
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock
 from tests.learning_days.conftest import make_day, outbox_keys
-from tests.support.conversation import ChatWorld
+from tests.support.conversation import ChatWorld, converse
 
 JOB = "learning_day_announcements"
 MANAGER = "manager@example.org"
@@ -42,6 +42,7 @@ async def test_manager_schedules_a_day_in_a_conversation(world: ChatWorld) -> No
 async def test_schedule_conversation_can_be_cancelled(world: ChatWorld) -> None:
     manager = world.person(MANAGER)
     await manager.send("/learning day schedule")
+    await manager.expect_reply("Which date?")
     await manager.send("next Thursday")
     await manager.expect_reply("Thursday 3 December 2026")
     await manager.send("cancel")
@@ -76,7 +77,9 @@ async def test_rsvp_is_one_answer_per_person_and_changeable(
     await ana.press("Can't")
     await ana.expect_reply("you can't come", "Going 0 · Maybe 1 · Can't 1")
     await ana.send("/learning home")
+    await ana.expect_reply("Hi Ana", "at a glance")
     await ana.expect_reply("Learning days", "Your answer: Can't")
+    await ana.expect_reply("Your skillshare offers")
     await ana.send("/learning day who 1")
     await ana.expect_reply("only a learning manager")
     manager = world.person(MANAGER)
@@ -95,7 +98,9 @@ async def test_announcement_carries_agenda_rsvp_counts_and_calendar(
     await manager.expect_reply("add-session <day number> <title>")
     ana = world.person("ana@example.org")
     await ana.send("/learning days")
+    await ana.expect_reply("December learning day")
     await ana.press("Going")
+    await ana.expect_reply("you're going")
     clock.set(datetime(2026, 12, 3, 6, 0, tzinfo=UTC))
     await world.run_job(JOB)
     await world.expect_post(
@@ -138,7 +143,9 @@ async def test_cancel_sends_one_notice_and_stops_announcements(
     day_id = await make_day(sessions, date(2026, 12, 10), title="December learning day", now=clock.now())
     ana = world.person("ana@example.org")
     await ana.send("/learning days")
+    await ana.expect_reply("December learning day")
     await ana.press("Going")
+    await ana.expect_reply("you're going")
     manager = world.person(MANAGER)
     await manager.send(f"/learning day cancel {day_id}")
     await manager.expect_reply("Cancelled learning day", "1 person who said they'd come")
@@ -177,17 +184,41 @@ async def test_a_late_announcement_says_how_far_off_the_day_really_is(
 async def test_schedule_confirmed_with_the_button(world: ChatWorld) -> None:
     manager = world.person(MANAGER)
     await manager.send("/learning day schedule")
+    await manager.expect_reply("Which date?")
     await manager.send("2027-02-11")
     await manager.expect_reply("Thursday 11 February 2027")
-    await manager.send("9am to 1pm")
-    await manager.send("Writing clearly")
-    await manager.send("skip")
+    await converse(manager, [("9am to 1pm", "title"), ("Writing clearly", "theme"), ("skip", "Where is it?")])
     await manager.send("skip")
     await manager.expect_reply("Schedule this learning day?", "09:00–13:00")
     await manager.press("Schedule it")
     await manager.expect_reply("Scheduled learning day #1", "Writing clearly")
     await manager.press("Schedule it")
-    await manager.expect_reply("no longer open")
+    await manager.expect_reply("That conversation has ended", "/learning day schedule")
+
+
+async def test_schedule_button_of_an_idle_draft_says_it_was_set_aside(
+    world: ChatWorld, clock: ManualClock
+) -> None:
+    """The same resume/expire rule as typed text (Dialog.on_action): the idle draft is dropped
+    with the usual note, once, and nothing is scheduled."""
+    manager = world.person(MANAGER)
+    await converse(
+        manager,
+        [
+            ("/learning day schedule", "Which date?"),
+            ("2027-02-11", "What time?"),
+            ("9am to 1pm", "title"),
+            ("Writing clearly", "theme"),
+            ("skip", "Where is it?"),
+            ("skip", "Schedule this learning day?"),
+        ],
+    )
+    clock.advance(timedelta(minutes=world.app.config.dialog_idle_minutes + 1))
+    await manager.press("Schedule it")
+    await manager.expect_reply("hadn't talked", "the learning day you were scheduling")
+    assert await world.run_job("expire_dialogs") == "0 idle conversation(s) expired"
+    await manager.send("/learning days")
+    await manager.expect_reply("No learning days are scheduled yet")
 
 
 async def test_each_manager_schedules_for_their_own_office_and_time_zone(
@@ -200,8 +231,10 @@ async def test_each_manager_schedules_for_their_own_office_and_time_zone(
     await gestora.expect_reply("America/Bogota")
     await gestora.send("tomorrow")
     await gestora.expect_reply("Tuesday 1 December 2026")
-    for answer in ("08:00-12:00", "Día de aprendizaje", "skip", "skip"):
-        await gestora.send(answer)
+    await converse(
+        gestora, [("08:00-12:00", "title"), ("Día de aprendizaje", "theme"), ("skip", "Where is it?")]
+    )
+    await gestora.send("skip")
     await gestora.expect_reply("Bogotá office", "08:00–12:00 (America/Bogota)")
     await gestora.send("yes")
     await gestora.expect_reply("Scheduled learning day #1", "#aprendizaje")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bot.config import ConfigError, parse_config
-from bot.learning_days.rules import parse_offset, parse_rule
+from bot.features.learning_days.rules import parse_offset, parse_rule
 
 
 def test_first_thursday_crosses_the_year_end() -> None:
@@ -86,7 +86,7 @@ def test_a_start_time_alone_keeps_the_usual_end() -> None:
     import pytest
 
     from bot.errors import UserError
-    from bot.learning_days.parsing import parse_time_range
+    from bot.features.learning_days.parsing import parse_time_range
 
     assert parse_time_range("10:00", time(17, 0)) == (time(10, 0), time(17, 0))
     assert parse_time_range("9am", time(17, 0)) == (time(9, 0), time(17, 0))

@@ -80,9 +80,12 @@ async def test_own_courses_and_what_the_bot_understands(world: ChatWorld, clock:
     clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
     await assign(world.app, "ana@example.org,infosec,2026-11-20", "ana@example.org,ethics,2027-03-01")
     await ana.send("/learning home")
+    await ana.expect_reply("Hi Ana", "at a glance")
     await ana.expect_reply(
         "Your mandatory courses", "Information security", "overdue since Friday 20 November"
     )
+    await ana.expect_reply("Learning days")
+    await ana.expect_reply("Your skillshare offers")
     await ana.send("what's the weather")
     await ana.expect_reply("didn't understand")
     await world.run_job("nudge_sweep")

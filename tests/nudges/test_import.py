@@ -57,6 +57,7 @@ async def test_missing_column_names_the_mapping(app: Learnbot) -> None:
 
 async def test_a_good_file_twice_changes_nothing(app: Learnbot, chat: ConsoleDriver) -> None:
     await chat.send("hello")  # Ana has used the bot; Bob has not
+    await chat.expect_reply("what I can do")
     rows = ("ana@example.org,ethics,2026-12-08", "Bob@Example.org,Information security,01/02/2027")
     first = await assign(app, *rows)
     assert (first.created, first.unchanged) == (2, 0)

@@ -31,6 +31,7 @@ async def test_help_goes_privately_to_the_persons_own_manager(app: Learnbot, clo
     world = ConsoleWorld(app)
     luis = world.person("luis@example.org")
     await luis.send("hello")
+    await luis.expect_reply("what I can do")
     await assign(app, "luis@example.org,infosec,2026-12-04")
     await place(app, "luis@example.org", office_id="bogota")
     clock.set(datetime(2026, 12, 1, 14, tzinfo=UTC))  # 09:00 in Bogotá
@@ -75,6 +76,7 @@ async def test_a_button_from_someone_elses_reminder_does_nothing(app: Learnbot) 
     world = ConsoleWorld(app)
     ana, bob = world.person("ana@example.org"), world.person("bob@example.org")
     await ana.send("hello")
+    await ana.expect_reply("what I can do")
     await assign(app, "ana@example.org,ethics,2026-12-02")
     await world.run_job("nudge_sweep")
     await ana.expect_reply("Ethics and integrity")
@@ -92,6 +94,7 @@ async def test_kudos_only_for_people_who_opted_in(app: Learnbot) -> None:
     world = ConsoleWorld(app)
     ana, bob = world.person("ana@example.org"), world.person("bob@example.org")
     await ana.send("/learning kudos on")
+    await ana.expect_reply("Kudos are on")
     await bob.send("/learning kudos")
     await bob.expect_reply("off (the default)")
     await assign(app, "ana@example.org,ethics,2026-12-08", "bob@example.org,ethics,2026-12-08")
@@ -106,6 +109,7 @@ async def test_kudos_only_for_people_who_opted_in(app: Learnbot) -> None:
     await world.expect_post("learning", "Kudos to Ana")
     assert not [post for post in world.posts["learning"] if "Bob" in post]
     await bob.expect_reply("Thank you for completing")
+    await ana.expect_reply("Thank you for completing")
     await ana.send("/learning kudos off")
     await ana.expect_reply("stay private")
 

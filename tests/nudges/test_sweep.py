@@ -149,6 +149,7 @@ async def test_a_due_day_on_the_weekend_arrives_monday_saying_when_it_was_due(
     world = ConsoleWorld(app)
     ana = world.person("ana@example.org")
     await ana.send("hello")
+    await ana.expect_reply("what I can do")
     await assign(app, "ana@example.org,ethics,2026-12-05")  # a Saturday
     await world.run_job("nudge_sweep")
     await ana.expect_reply("is due on Saturday 5 December")

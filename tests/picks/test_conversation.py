@@ -27,6 +27,7 @@ async def test_share_reads_the_page_and_the_manager_approves(
 ) -> None:
     manager = world.person("manager@example.org")
     await manager.send("hello")
+    await manager.expect_reply("what I can do")
     ana = world.person("ana@example.org")
     await ana.send(SHARE.format(url=feed_server.url("blog/learning-habit")))
     await ana.expect_reply("Thanks", "The 20-minute habit that makes teams learn faster", "learning manager")
@@ -40,6 +41,7 @@ async def test_share_reads_the_page_and_the_manager_approves(
     await manager.expect_reply("Approved", "The 20-minute habit")
     await ana.send("/learning me")
     await ana.expect_reply("was approved for the weekly picks")
+    await ana.expect_reply("Your profile", "Nairobi office")
 
     await world.run_job("weekly_picks", channel="learning")
     await world.expect_post(
@@ -55,10 +57,13 @@ async def test_share_reads_the_page_and_the_manager_approves(
 
 
 async def test_suggestions_list_and_reject(world: ChatWorld, feed_server: FeedServer) -> None:
+    manager = world.person("manager@example.org")
+    await manager.send("hello")
+    await manager.expect_reply("what I can do")
     ana = world.person("ana@example.org")
     await ana.send(SHARE.format(url=feed_server.url("blog/learning-habit")))
     await ana.expect_reply("Thanks")
-    manager = world.person("manager@example.org")
+    await manager.expect_reply("New suggestion for the weekly picks", "The 20-minute habit")
     await manager.send("/learning suggestions")
     await manager.expect_reply("Suggestions waiting (1)", "The 20-minute habit", "our team did this")
     await manager.press("Reject")
@@ -67,6 +72,7 @@ async def test_suggestions_list_and_reject(world: ChatWorld, feed_server: FeedSe
     await manager.expect_reply("No suggestions are waiting")
     await ana.send("/learning me")
     await ana.expect_reply("won't be in the weekly picks this time")
+    await ana.expect_reply("Your profile", "Nairobi office")
     assert [s.status for s in await _suggestions(world)] == ["rejected"]
 
 
@@ -93,11 +99,15 @@ async def test_share_refuses_what_is_not_a_web_page(world: ChatWorld, feed_serve
 
 
 async def test_sharing_twice_is_recognised(world: ChatWorld, feed_server: FeedServer) -> None:
+    manager = world.person("manager@example.org")
+    await manager.send("hello")
+    await manager.expect_reply("what I can do")
     ana = world.person("ana@example.org")
     bo = world.person("bo@example.org")
     url = feed_server.url("blog/learning-habit")
     await ana.send(f"/learning share {url}")
     await ana.expect_reply("Thanks")
+    await manager.expect_reply("New suggestion for the weekly picks", "The 20-minute habit")
     await bo.send(f"/learning share <{url}|{url}> great read")
     await bo.expect_reply("already shared", "waiting for the learning manager")
     assert len(await _suggestions(world)) == 1
@@ -140,7 +150,8 @@ async def _press_useful(world: ChatWorld, email: str, item_id: int) -> str:
         action_id="picks.useful",
         value=str(item_id),
     )
-    return "\n".join(reply.text for reply in await world.app.handle(event))
+    [reply] = await world.app.handle(event)
+    return reply.text
 
 
 async def test_useful_counts_one_vote_per_person(world: ChatWorld, clock: ManualClock) -> None:

@@ -106,6 +106,7 @@ async def test_a_failing_feed_is_skipped_and_reported_privately(
     feed_server.routes["ted-ideas.rss"] = Route(body=b"", status=500)
     manager = world.person("manager@example.org")
     await manager.send("hello")
+    await manager.expect_reply("what I can do")
     summary = await world.run_job("weekly_picks", channel="learning")
     assert "skipped feed(s): ted-ideas" in summary
     await world.expect_post("learning", "How to make hard choices", "The power of vulnerability")

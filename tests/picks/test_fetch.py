@@ -14,8 +14,9 @@ import pytest
 
 from bot.config import Feed
 from bot.core import Learnbot
-from bot.features import basics, picks
-from bot.picks.fetch import (
+from bot.features import basics
+from bot.features.picks import handlers as picks_handlers
+from bot.features.picks.fetch import (
     PageError,
     Validators,
     check_share_url,
@@ -132,7 +133,7 @@ async def test_the_http_client_is_injectable(app: Learnbot, feed_server: FeedSer
         return httpx.Response(200, content=TALKS)
 
     feature = SimpleNamespace(
-        register=lambda router: picks.register_with(
+        register=lambda router: picks_handlers.register_with(
             router, client_factory=lambda timeout: _client(httpx.MockTransport(answer))
         )
     )

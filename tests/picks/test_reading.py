@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, parse_config
-from bot.picks.choose import Candidate, choose
-from bot.picks.feeds import MalformedFeed, parse_feed
-from bot.picks.opengraph import read_page
-from bot.picks.text import clean, defang, format_duration, parse_duration
+from bot.features.picks.choose import Candidate, choose
+from bot.features.picks.feeds import MalformedFeed, parse_feed
+from bot.features.picks.opengraph import read_page
+from bot.features.picks.text import clean, defang, format_duration, parse_duration
 
 FEEDS = Path(__file__).parent.parent / "fixtures" / "feeds"
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -150,7 +150,7 @@ def test_picks_config_is_strict() -> None:
 
 
 def test_link_keys_ignore_tracking_scheme_and_www() -> None:
-    from bot.picks.links import link_key
+    from bot.features.picks.links import link_key
 
     same = [
         "https://www.ted.com/talks/ruth_chang_how_to_make_hard_choices?rss=172BB350-0205",

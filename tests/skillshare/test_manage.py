@@ -11,17 +11,11 @@ from sqlalchemy import select
 from bot.core import Learnbot
 from bot.errors import UserError
 from bot.events import Actor, ButtonPressed, CommandInvoked, Conversation, HomeOpened
+from bot.features.skillshare import text as usertext
 from bot.messages import Buttons, Form, Message, Text
-from bot.skillshare import text as usertext
 from storage.skillshare import SkillOffer
-from tests.support.conversation import ChatDriver, ChatWorld
-
-
-async def _offer(person: ChatDriver, skill: str) -> None:
-    await person.send(f"/skillshare offer {skill}")
-    for line in ("Hands-on", "talk", "beginner", "Fridays", "confirm"):
-        await person.send(line)
-    await person.expect_reply("Thank you", skill)
+from tests.skillshare.helpers import make_offer
+from tests.support.conversation import ChatDriver, ChatWorld, converse
 
 
 def _ana(action_id: str, value: str = "") -> ButtonPressed:
@@ -39,14 +33,15 @@ async def test_mine_edit_and_withdraw(world: ChatWorld) -> None:
     ana = world.person("ana@example.org")
     await ana.send("/skillshare withdraw")
     await ana.expect_reply("no active offers", "/skillshare offer")
-    await _offer(ana, "Excel")
-    await _offer(ana, "Negotiation")
+    await make_offer(ana, "Excel")
+    await make_offer(ana, "Negotiation")
     await ana.send("/skillshare mine")
     await ana.expect_reply("Your skillshare", "#1 Excel", "#2 Negotiation")
     await ana.send("/skillshare edit 2")
     await ana.expect_reply("What would you like to change?", "Negotiation")
-    await ana.send("skill")
-    await ana.send("Negotiation basics")
+    await converse(
+        ana, [("skill", "What would you like to teach?"), ("Negotiation basics", "Here's your offer")]
+    )
     await ana.send("confirm")
     await ana.expect_reply("#2", "Negotiation basics", "updated")
     await ana.send("/skillshare withdraw")
@@ -77,8 +72,10 @@ async def test_list_when_empty_and_unknown_subcommand(world: ChatWorld) -> None:
 
 async def test_learning_manager_sees_all_offers_with_an_invite_button(world: ChatWorld) -> None:
     ana = world.person("ana@example.org")
-    await _offer(ana, "Excel")
-    await world.person("bob@example.org").send("/skillshare request negotiation")
+    await make_offer(ana, "Excel")
+    bob = world.person("bob@example.org")
+    await bob.send("/skillshare request negotiation")
+    await bob.expect_reply("Nobody offers it yet")
     await ana.send("/skillshare all")
     await ana.expect_reply("only a learning manager")
     manager = world.person("manager@example.org")
@@ -126,7 +123,7 @@ async def test_home_section_lists_my_offers(app: Learnbot, chat: ChatDriver) -> 
     home = HomeOpened(actor=_ana("x").actor, conversation=Conversation(id="dm:ana"))
     replies = await app.handle(home)
     assert any("Share what you know" in str(reply.blocks) for reply in replies)
-    await _offer(chat, "Excel")
+    await make_offer(chat, "Excel")
     replies = await app.handle(home)
     section = next(reply for reply in replies if "Your skillshare offers" in reply.text)
     assert "Excel" in str(section.blocks)
@@ -135,6 +132,7 @@ async def test_home_section_lists_my_offers(app: Learnbot, chat: ChatDriver) -> 
 
 async def test_form_is_offered_and_its_submission_saves_the_offer(app: Learnbot, chat: ChatDriver) -> None:
     await chat.send("/skillshare offer Excel")
+    await chat.expect_reply("In one line")
     [reply] = await app.handle(_ana("skillshare.offer_form"))
     [form] = [b for b in reply.blocks if isinstance(b, Form)]
     assert reply.dm and form.submit_action_id == "skillshare.offer_form_submit"
@@ -177,8 +175,9 @@ async def test_a_refused_form_can_be_finished_in_the_conversation(app: Learnbot,
 
 
 async def test_form_edits_the_offer_being_edited(app: Learnbot, chat: ChatDriver) -> None:
-    await _offer(chat, "Excel")
+    await make_offer(chat, "Excel")
     await chat.send("/skillshare edit")
+    await chat.expect_reply("What would you like to change?", "Excel")
     [reply] = await app.handle(_ana("skillshare.offer_form"))
     assert isinstance(reply, Message) and "Edit your offer" in reply.text
     submission = {"skill": "Excel charts", "description": "x", "format": "talk", "level": "beginner"}

@@ -16,7 +16,7 @@ from bot.events import Actor, ButtonPressed, CommandInvoked, Conversation, Messa
 from bot.features import FEATURES
 from storage.models import DialogState
 from storage.skillshare import SkillOffer
-from tests.support.conversation import WORLDS, ChatWorld
+from tests.support.conversation import WORLDS, ChatWorld, converse
 
 
 async def _offers(sessions: async_sessionmaker[AsyncSession]) -> list[SkillOffer]:
@@ -67,8 +67,16 @@ async def test_skill_on_the_command_line_skips_the_first_question_and_buttons_an
 
 async def test_edit_from_the_summary_changes_one_answer(world: ChatWorld) -> None:
     ana = world.person("ana@example.org")
-    for line in ("/skillshare offer Budgeting", "Plan a project budget", "talk", "beginner", "Fridays"):
-        await ana.send(line)
+    await converse(
+        ana,
+        [
+            ("/skillshare offer Budgeting", "In one line"),
+            ("Plan a project budget", "Which format"),
+            ("talk", "What level"),
+            ("beginner", "When are you available?"),
+        ],
+    )
+    await ana.send("Fridays")
     await ana.expect_reply("Here's your offer", "Budgeting", "beginner")
     await ana.press("Edit")
     await ana.expect_reply("What would you like to change?")
@@ -77,6 +85,7 @@ async def test_edit_from_the_summary_changes_one_answer(world: ChatWorld) -> Non
     await ana.send("advanced")
     await ana.expect_reply("Here's your offer", "advanced")
     await ana.send("edit")
+    await ana.expect_reply("What would you like to change?")
     await ana.send("when")
     await ana.expect_reply("When are you available?")
     await ana.send("Monday mornings")
@@ -90,6 +99,7 @@ async def test_edit_from_the_summary_changes_one_answer(world: ChatWorld) -> Non
 async def test_answers_that_start_with_a_command_word_are_answers(world: ChatWorld) -> None:
     ana = world.person("ana@example.org")
     await ana.send("/skillshare offer Learning design")
+    await ana.expect_reply("In one line")
     await ana.send("Learning how adults learn, and skillshare sessions that stick")
     await ana.expect_reply("Which format")
     await ana.send("/skillshare list")  # a command with the slash still works mid-conversation
@@ -100,14 +110,19 @@ async def test_answers_that_start_with_a_command_word_are_answers(world: ChatWor
 
 async def test_cancel_at_any_step_saves_nothing(world: ChatWorld) -> None:
     ana = world.person("ana@example.org")
-    await ana.send("/skillshare offer Excel")
-    await ana.send("Pivot tables")
-    await ana.expect_reply("Which format")
+    await converse(ana, [("/skillshare offer Excel", "In one line"), ("Pivot tables", "Which format")])
     await ana.send("cancel")
     await ana.expect_reply("Cancelled your skillshare offer", "nothing was saved")
-    await ana.send("/skillshare offer Excel")
-    for line in ("Pivot tables", "talk", "beginner", "Fridays"):
-        await ana.send(line)
+    await converse(
+        ana,
+        [
+            ("/skillshare offer Excel", "In one line"),
+            ("Pivot tables", "Which format"),
+            ("talk", "What level"),
+            ("beginner", "When are you available?"),
+            ("Fridays", "Here's your offer"),
+        ],
+    )
     await ana.press("Cancel")
     await ana.expect_reply("Cancelled", "nothing was saved")
     assert await _offers(world.app.sessions) == []
@@ -118,6 +133,7 @@ async def test_cancel_at_any_step_saves_nothing(world: ChatWorld) -> None:
 async def test_bad_answers_are_refused_and_the_question_stays(world: ChatWorld) -> None:
     ana = world.person("ana@example.org")
     await ana.send("/skillshare offer")
+    await ana.expect_reply("What would you like to teach?")
     await ana.send("x" * 81)
     await ana.expect_reply("81 characters", "80 characters or fewer")
     await ana.send("Leading meetings @here")
@@ -125,6 +141,7 @@ async def test_bad_answers_are_refused_and_the_question_stays(world: ChatWorld) 
     await ana.send("Leading meetings")
     await ana.expect_reply("In one line")
     await ana.send("Agendas, timekeeping, decisions")
+    await ana.expect_reply("Which format")
     await ana.send("a podcast")
     await ana.expect_reply("Please pick one of", "talk", "workshop")
     await ana.send("talk")
@@ -145,9 +162,7 @@ async def test_idle_conversation_expires_with_a_friendly_note(world: ChatWorld, 
 
 async def test_expired_buttons_say_the_conversation_ended(world: ChatWorld, clock: ManualClock) -> None:
     ana = world.person("ana@example.org")
-    for line in ("/skillshare offer Excel", "Pivot tables"):
-        await ana.send(line)
-    await ana.expect_reply("Which format")
+    await converse(ana, [("/skillshare offer Excel", "In one line"), ("Pivot tables", "Which format")])
     clock.advance(timedelta(hours=3))
     await ana.press("workshop")
     await ana.expect_reply("hadn't talked")
@@ -159,9 +174,13 @@ async def test_restart_in_the_middle_continues_on_a_new_instance(
     world: ChatWorld, config: AppConfig, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
 ) -> None:
     ana = world.person("ana@example.org")
-    await ana.send("/skillshare offer Data visualisation")
-    await ana.send("Charts that tell a story")
-    await ana.expect_reply("Which format")
+    await converse(
+        ana,
+        [
+            ("/skillshare offer Data visualisation", "In one line"),
+            ("Charts that tell a story", "Which format"),
+        ],
+    )
     # A new Learnbot process (or another replica) on the same database picks up the thread.
     async with WORLDS[world.platform](config, sessions, clock) as restarted:
         assert restarted.app is not world.app
@@ -169,6 +188,7 @@ async def test_restart_in_the_middle_continues_on_a_new_instance(
         await again.send("workshop")
         await again.expect_reply("What level")
         await again.send("all levels")
+        await again.expect_reply("When are you available?")
         await again.send("Thursdays")
         await again.expect_reply("Data visualisation", "Charts that tell a story", "workshop")
         await again.send("confirm")

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock
 from bot.config import AppConfig
-from bot.skillshare.pairing import Candidate, pair_key, propose
+from bot.features.skillshare.pairing import Candidate, pair_key, propose
 from storage.models import Person
 from storage.skillshare import PeerPairing, PeerPairMember
 from tests.support.conversation import WORLDS, ChatWorld
@@ -89,10 +89,15 @@ async def test_a_round_as_people_see_it(world: ChatWorld, clock: ManualClock) ->
     await ana.send("/skillshare peer needs budgeting")
     await ana.expect_reply("Saved", "budgeting")
     await ana.send("/skillshare peer strengths python, data cleaning")
+    await ana.expect_reply("Saved", "python")
     await bob.send("/skillshare peer needs python")
+    await bob.expect_reply("Saved", "python")
     await bob.send("/skillshare peer strengths budgeting")
+    await bob.expect_reply("Saved", "budgeting")
     await carol.send("/skillshare peer strengths facilitation")
+    await carol.expect_reply("Saved", "facilitation")
     await dan.send("/skillshare peer needs facilitation")
+    await dan.expect_reply("Saved", "facilitation")
     await dan.send("/skillshare peer pause")
     await dan.expect_reply("Paused")
     await carol.send("/skillshare peer resume")
@@ -121,6 +126,7 @@ async def test_a_round_as_people_see_it(world: ChatWorld, clock: ManualClock) ->
     async with world.app.sessions() as session:
         answers = dict((await session.execute(select(PeerPairMember.person_id, PeerPairMember.met))).all())
     assert sorted(answers.values(), key=str) == [False, None, True]
+    await carol.expect_reply("Did you meet")
     await carol.send("/skillshare peer leave")
     await carol.expect_reply("left peer assist")
     await carol.send("/skillshare peer leave")
@@ -128,6 +134,7 @@ async def test_a_round_as_people_see_it(world: ChatWorld, clock: ManualClock) ->
     clock.advance(timedelta(days=7))
     assert "0 trio(s)" in await world.run_job("peer_pairing")
     await ana.expect_reply("partner this round", "bob@example.org")
+    await bob.expect_reply("partner this round", "ana@example.org")
 
 
 async def test_sit_out_is_told_and_rotates(
@@ -144,7 +151,9 @@ async def _three_weeks_with_three_people(world: ChatWorld, clock: ManualClock) -
     people = {f"p{i}@example.org": world.person(f"p{i}@example.org") for i in range(3)}
     for person in people.values():
         await person.send("/skillshare peer strengths listening")
+        await person.expect_reply("Saved", "listening")
     sat_out: list[str] = []
+    paired_last_week: list[str] = []
     for _week in range(3):
         assert "1 pair(s), 0 trio(s), 1 sitting out" in await world.run_job("peer_pairing")
         async with world.app.sessions() as session:
@@ -157,7 +166,13 @@ async def _three_weeks_with_three_people(world: ChatWorld, clock: ManualClock) -
                 .limit(1)
             )
         assert email is not None
+        # Last week's follow-up and this week's news leave in one outbox batch, in either order.
+        for other in paired_last_week:
+            await people[other].expect_eventually("Did you meet")
         await people[email].expect_reply("sit this one out")
+        paired_last_week = [other for other in people if other != email]
+        for other in paired_last_week:
+            await people[other].expect_reply("partner this round")
         sat_out.append(email)
         clock.advance(timedelta(days=7))
     assert sorted(sat_out) == sorted(people)

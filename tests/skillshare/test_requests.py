@@ -7,21 +7,15 @@ from sqlalchemy import func, select
 
 from storage.models import OutboxMessage
 from storage.skillshare import SkillMatch
-from tests.support.conversation import ChatDriver, ChatWorld
-
-
-async def _offer(person: ChatDriver, skill: str, description: str = "Hands-on") -> None:
-    await person.send(f"/skillshare offer {skill}")
-    for line in (description, "workshop", "beginner", "Fridays", "confirm"):
-        await person.send(line)
-    await person.expect_reply("Thank you", skill)
+from tests.skillshare.helpers import make_offer
+from tests.support.conversation import ChatWorld
 
 
 async def test_request_shows_matching_offers_and_tells_the_offerer(world: ChatWorld) -> None:
     ana = world.person("ana@example.org")
     bob = world.person("bob@example.org")
-    await _offer(ana, "Excel pivot tables")
-    await _offer(ana, "Knitting")
+    await make_offer(ana, "Excel pivot tables", format="workshop")
+    await make_offer(ana, "Knitting", format="workshop")
     await bob.send("/skillshare request excel")
     await bob.expect_reply("excel", "Excel pivot tables", "ana@example.org")
     await ana.expect_reply("would like to learn", "excel", "bob@example.org", "Excel pivot tables")
@@ -40,14 +34,17 @@ async def test_later_offer_is_matched_to_open_requests(world: ChatWorld) -> None
     await bob.expect_reply("Nobody offers it yet", "tell you privately")
     await carol.send("/skillshare request project management")
     await carol.expect_reply("Nobody offers it yet")
-    await _offer(ana, "Python programming", "From zero to scripts")
+    await make_offer(ana, "Python programming", "From zero to scripts", format="workshop")
     await ana.expect_reply("bob@example.org", "would like to learn", "Programación en Python")
     await bob.expect_reply("Good news", "ana@example.org", "Python programming")
     await carol.expect_nothing()
     # Editing the offer does not introduce the same people again.
     await ana.send("/skillshare edit")
+    await ana.expect_reply("What would you like to change?")
     await ana.press("Availability")
+    await ana.expect_reply("When are you available?")
     await ana.send("Mondays")
+    await ana.expect_reply("Here's your offer", "Mondays")
     await ana.send("confirm")
     await ana.expect_reply("updated")
     await world.deliver()
@@ -64,9 +61,11 @@ async def test_later_offer_is_matched_to_open_requests(world: ChatWorld) -> None
 async def test_unrelated_words_do_not_match(world: ChatWorld) -> None:
     ana = world.person("ana@example.org")
     bob = world.person("bob@example.org")
-    await _offer(ana, "Time management", "Covers project planning too")
+    await make_offer(ana, "Time management", "Covers project planning too", format="workshop")
     await bob.send("/skillshare request project management")
     await bob.expect_reply("Time management")  # "management" is in the skill: half the words
+    await world.deliver()
+    await ana.expect_reply("would like to learn from you", "project management", "Time management")
     await bob.send("/skillshare request project budgeting")
     await bob.expect_reply("Nobody offers it yet")
 
@@ -75,14 +74,15 @@ async def test_own_offers_and_closed_requests_are_not_matched(world: ChatWorld) 
     ana = world.person("ana@example.org")
     await ana.send("/skillshare request spreadsheets")
     await ana.expect_reply("Nobody offers it yet")
-    await _offer(ana, "Spreadsheets for beginners")
+    await make_offer(ana, "Spreadsheets for beginners", format="workshop")
     bob = world.person("bob@example.org")
     await bob.send("/skillshare request gardening")
+    await bob.expect_reply("Nobody offers it yet")
     await bob.send("/skillshare mine")
     await bob.expect_reply("open requests", "gardening")
     await bob.press("Close request #")
     await bob.expect_reply("Closed your request", "gardening")
-    await _offer(ana, "Gardening")
+    await make_offer(ana, "Gardening", format="workshop")
     await world.deliver()
     await bob.expect_nothing()
     await bob.send("/skillshare request")

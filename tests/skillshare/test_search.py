@@ -8,17 +8,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.skillshare.search import search_offers
-from bot.skillshare.text import normalise, terms
+from bot.features.skillshare.search import search_offers
+from bot.features.skillshare.text import normalise, terms
 from storage.models import Person
 from storage.skillshare import SkillOffer
+from tests.skillshare.helpers import make_offer
 from tests.support.conversation import ChatWorld
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
 async def _seed(sessions: async_sessionmaker[AsyncSession], rows: list[tuple[str, str]]) -> dict[str, int]:
-    from bot.skillshare.search import offer_search_text
+    from bot.features.skillshare.search import offer_search_text
 
     ids: dict[str, int] = {}
     async with sessions() as session, session.begin():
@@ -100,15 +101,7 @@ async def test_ranking_prefers_the_skill_whole_words_and_more_words(
 
 async def test_withdrawn_offers_are_not_found(world: ChatWorld) -> None:
     ana = world.person("ana@example.org")
-    for line in (
-        "/skillshare offer Café culture",
-        "How to run a team coffee chat",
-        "talk",
-        "beginner",
-        "any time",
-        "confirm",
-    ):
-        await ana.send(line)
+    await make_offer(ana, "Café culture", "How to run a team coffee chat")
     bob = world.person("bob@example.org")
     await bob.send("/skillshare search CAFE")
     await bob.expect_reply("Café culture", "ana@example.org")

@@ -34,7 +34,7 @@ from bot.features import FEATURES
 from learnbot.settings import Settings
 from scheduler.delivery import DeliveryWorker, WorkerSettings
 from tests.slack.fake import TEAM, FakeSlack, serve_locally, sign
-from tests.support.conversation import WORLDS, take_matching
+from tests.support.conversation import WORLDS, take_eventually, take_next, take_nothing
 
 SECRET = "test-signing-secret"
 FAST = SlackPolicy(per_channel_per_second=1000, workspace_per_minute=1_000_000)
@@ -117,10 +117,15 @@ class SlackDriver:
         return self.home
 
     async def expect_reply(self, *fragments: str) -> str:
-        return take_matching(self.outputs, fragments, f"a message to {self.email}")
+        return take_next(self.outputs, fragments, f"a message to {self.email}")
 
-    async def expect_nothing(self) -> None:
-        assert not self.outputs, f"expected silence for {self.email}; the bot said: {self.outputs}"
+    async def expect_eventually(self, *fragments: str) -> str:
+        return take_eventually(self.outputs, fragments, f"a message to {self.email}")
+
+    async def expect_no_reply(self) -> None:
+        take_nothing(self.outputs, f"message to {self.email}")
+
+    expect_nothing = expect_no_reply
 
 
 class SlackWorld:
@@ -385,7 +390,7 @@ class SlackWorld:
         await self.deliver()
         return summary
 
-    async def expect_post(self, channel_key: str, *fragments: str) -> str:
+    def _posts(self, channel_key: str) -> list[str]:
         channel = next(
             (
                 c.slack
@@ -397,7 +402,16 @@ class SlackWorld:
         )
         if channel is None:
             raise AssertionError(f"channel '{channel_key}' has no Slack id in the test app.yaml")
-        return take_matching(self.posts.setdefault(channel, []), fragments, f"a post in {channel_key}")
+        return self.posts.setdefault(channel, [])
+
+    async def expect_post(self, channel_key: str, *fragments: str) -> str:
+        return take_next(self._posts(channel_key), fragments, f"a post in {channel_key}")
+
+    async def expect_post_eventually(self, channel_key: str, *fragments: str) -> str:
+        return take_eventually(self._posts(channel_key), fragments, f"a post in {channel_key}")
+
+    async def expect_no_post(self, channel_key: str) -> None:
+        take_nothing(self._posts(channel_key), f"post in {channel_key}")
 
 
 @asynccontextmanager

@@ -33,21 +33,29 @@ from scheduler.delivery import Delivery, DeliveryWorker, WorkerSettings
 
 class ChatDriver(Protocol):
     email: str
+    outputs: list[str]
+    """What the bot said to this person that no expectation has taken yet."""
 
     async def send(self, text: str) -> None: ...
     async def press(self, label: str) -> None: ...
     async def expect_reply(self, *fragments: str) -> str: ...
+    async def expect_eventually(self, *fragments: str) -> str: ...
+    async def expect_no_reply(self) -> None: ...
     async def expect_nothing(self) -> None: ...
 
 
 class ChatWorld(Protocol):
     platform: str
     app: Learnbot
+    posts: dict[str, list[str]]
+    """Channel posts not yet matched by ``expect_post``, by channel."""
 
     def person(self, email: str, *, name: str | None = None, timezone: str | None = None) -> ChatDriver: ...
     async def deliver(self) -> int: ...
     async def run_job(self, name: str, **args: Any) -> str: ...
     async def expect_post(self, channel_key: str, *fragments: str) -> str: ...
+    async def expect_post_eventually(self, channel_key: str, *fragments: str) -> str: ...
+    async def expect_no_post(self, channel_key: str) -> None: ...
 
 
 WorldFactory = Callable[
@@ -55,16 +63,62 @@ WorldFactory = Callable[
 ]
 
 
-def take_matching(pending: list[str], fragments: tuple[str, ...], what: str) -> str:
-    """Remove and return the first output containing every fragment (case-insensitive),
-    dropping the outputs before it; fail showing everything that was said instead."""
+def _describe(pending: list[str]) -> str:
+    return "\n---\n".join(pending) or "(nothing)"
+
+
+def _matches(output: str, fragments: tuple[str, ...]) -> bool:
+    lowered = output.lower()
+    return all(fragment.lower() in lowered for fragment in fragments)
+
+
+def take_next(pending: list[str], fragments: tuple[str, ...], what: str) -> str:
+    """Remove and return the next output, which must contain every fragment (case-insensitive).
+
+    Strict like botbuilder's ``TestFlow.assert_reply``: anything the bot said before the
+    expected message is a failure, never skipped, so a stray or duplicated message shows up.
+    """
+    if not pending:
+        raise AssertionError(f"expected {what} containing {fragments!r}; the bot said nothing")
+    if not _matches(pending[0], fragments):
+        raise AssertionError(
+            f"expected {what} containing {fragments!r} next; the bot said, in order:\n{_describe(pending)}"
+        )
+    return pending.pop(0)
+
+
+def take_eventually(pending: list[str], fragments: tuple[str, ...], what: str) -> str:
+    """Remove and return the first output containing every fragment, wherever it is, leaving
+    the others in place: only for the rare case where the order truly varies (for example two
+    direct messages delivered by one outbox batch)."""
     for index, output in enumerate(pending):
-        lowered = output.lower()
-        if all(fragment.lower() in lowered for fragment in fragments):
-            del pending[: index + 1]
-            return output
-    said = "\n---\n".join(pending) or "(nothing)"
-    raise AssertionError(f"expected {what} containing {fragments!r}; the bot said:\n{said}")
+        if _matches(output, fragments):
+            return pending.pop(index)
+    raise AssertionError(f"expected {what} containing {fragments!r}; the bot said:\n{_describe(pending)}")
+
+
+def take_nothing(pending: list[str], what: str) -> None:
+    if pending:
+        raise AssertionError(f"expected no {what}; the bot said:\n{_describe(pending)}")
+
+
+def assert_nothing_unexpected(world: ChatWorld | ConsoleWorld) -> None:
+    """At the end of a scenario, nothing the bot said may be left unchecked: a stray message
+    after the last expectation, to a person or in a channel, fails the scenario too."""
+    people: dict[str, ChatDriver] = getattr(world, "people", {})
+    left = {f"to {email}": list(driver.outputs) for email, driver in people.items() if driver.outputs}
+    left.update({f"in {channel}": list(posts) for channel, posts in world.posts.items() if posts})
+    if left:
+        said = "\n".join(f"{where}:\n{_describe(outputs)}" for where, outputs in left.items())
+        raise AssertionError(f"the scenario ended with messages nobody expected:\n{said}")
+
+
+async def converse(driver: ChatDriver, script: list[tuple[str, str]]) -> None:
+    """Send each line and expect the bot's next message to contain its fragment: the short
+    form of a conversation whose every step is checked."""
+    for line, expected in script:
+        await driver.send(line)
+        await driver.expect_reply(expected)
 
 
 class ConsoleDriver:
@@ -99,10 +153,15 @@ class ConsoleDriver:
         raise AssertionError(f"no button labelled {label!r} was shown to {self.email}")
 
     async def expect_reply(self, *fragments: str) -> str:
-        return take_matching(self.outputs, fragments, f"a message to {self.email}")
+        return take_next(self.outputs, fragments, f"a message to {self.email}")
 
-    async def expect_nothing(self) -> None:
-        assert not self.outputs, f"expected silence for {self.email}; the bot said: {self.outputs}"
+    async def expect_eventually(self, *fragments: str) -> str:
+        return take_eventually(self.outputs, fragments, f"a message to {self.email}")
+
+    async def expect_no_reply(self) -> None:
+        take_nothing(self.outputs, f"message to {self.email}")
+
+    expect_nothing = expect_no_reply
 
 
 class ConsoleWorld:
@@ -143,7 +202,13 @@ class ConsoleWorld:
         return summary
 
     async def expect_post(self, channel_key: str, *fragments: str) -> str:
-        return take_matching(self.posts.setdefault(channel_key, []), fragments, f"a post in {channel_key}")
+        return take_next(self.posts.setdefault(channel_key, []), fragments, f"a post in {channel_key}")
+
+    async def expect_post_eventually(self, channel_key: str, *fragments: str) -> str:
+        return take_eventually(self.posts.setdefault(channel_key, []), fragments, f"a post in {channel_key}")
+
+    async def expect_no_post(self, channel_key: str) -> None:
+        take_nothing(self.posts.setdefault(channel_key, []), f"post in {channel_key}")
 
 
 @asynccontextmanager
@@ -156,4 +221,14 @@ async def console_world(
 WORLDS: dict[str, WorldFactory] = {"console": console_world}
 """Platform name -> world factory. Slack and Teams test support add theirs on import."""
 
-__all__ = ["WORLDS", "ChatDriver", "ChatWorld", "ConsoleDriver", "ConsoleWorld", "take_matching", "where"]
+__all__ = [
+    "WORLDS",
+    "ChatDriver",
+    "ChatWorld",
+    "ConsoleDriver",
+    "ConsoleWorld",
+    "take_eventually",
+    "take_next",
+    "take_nothing",
+    "where",
+]

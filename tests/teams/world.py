@@ -26,7 +26,7 @@ from bot.config import AppConfig
 from bot.core import Learnbot
 from bot.features import FEATURES
 from scheduler.delivery import DeliveryWorker, WorkerSettings
-from tests.support.conversation import WORLDS, ChatWorld, take_matching
+from tests.support.conversation import WORLDS, ChatWorld, take_eventually, take_next, take_nothing
 from tests.teams.fake_connector import FakeConnector, Member
 
 TENANT = "tenant-0001"
@@ -123,10 +123,16 @@ class TeamsDriver:
 
     async def expect_reply(self, *fragments: str) -> str:
         await self.install()
-        return take_matching(self.outputs, fragments, f"a message to {self.email}")
+        return take_next(self.outputs, fragments, f"a message to {self.email}")
 
-    async def expect_nothing(self) -> None:
-        assert not self.outputs, f"expected silence for {self.email}; the bot said: {self.outputs}"
+    async def expect_eventually(self, *fragments: str) -> str:
+        await self.install()
+        return take_eventually(self.outputs, fragments, f"a message to {self.email}")
+
+    async def expect_no_reply(self) -> None:
+        take_nothing(self.outputs, f"message to {self.email}")
+
+    expect_nothing = expect_no_reply
 
 
 def _find_submit(activity: dict[str, Any], label: str) -> dict[str, Any] | None:
@@ -254,7 +260,13 @@ class TeamsWorld:
         return summary
 
     async def expect_post(self, channel_key: str, *fragments: str) -> str:
-        return take_matching(self.posts.setdefault(channel_key, []), fragments, f"a post in {channel_key}")
+        return take_next(self.posts.setdefault(channel_key, []), fragments, f"a post in {channel_key}")
+
+    async def expect_post_eventually(self, channel_key: str, *fragments: str) -> str:
+        return take_eventually(self.posts.setdefault(channel_key, []), fragments, f"a post in {channel_key}")
+
+    async def expect_no_post(self, channel_key: str) -> None:
+        take_nothing(self.posts.setdefault(channel_key, []), f"post in {channel_key}")
 
     async def close(self) -> None:
         await self.http.close()

@@ -1,0 +1,109 @@
+"""Inviting a skillshare offer onto a learning day's agenda.
+
+It joins two features (skillshare owns offers, learning days own the agenda), so it lives in its
+own small module instead of making either import the other. A learning manager presses
+"Invite to a learning day" on an offer in ``/skillshare all``, picks one of the office's upcoming
+days, and the offer becomes an agenda session; the colleague who offered it hears so privately.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.errors import UserError
+from bot.features.agenda_invites import actions, store
+from bot.features.learning_days.store import add_agenda_session
+from bot.features.learning_days.store import upcoming as upcoming_days
+from bot.features.skillshare.actions import INVITE
+from bot.messages import Button, Buttons, Message, Note, Text, plain
+from bot.outbox import ToPerson
+from bot.router import Context, Reply, Router
+from storage.skillshare import OfferStatus, SkillOffer
+
+logger = logging.getLogger(__name__)
+
+MAX_DAYS_SHOWN = 5
+
+
+async def _active_offer(ctx: Context, offer_id: str) -> SkillOffer:
+    offer = await store.offer(ctx.session, int(offer_id)) if offer_id.isdigit() else None
+    if offer is None or offer.status != OfferStatus.ACTIVE:
+        raise UserError("That offer is no longer active, so it can't go on an agenda.")
+    return offer
+
+
+def _refuse_unless_manager(ctx: Context) -> None:
+    if not ctx.is_learning_manager:
+        raise UserError("Sorry, only a learning manager can put an offer on a learning day's agenda.")
+
+
+async def choose_day(ctx: Context, value: str) -> Reply:
+    """The "Invite to a learning day" button on an offer: which of the office's upcoming days?"""
+    _refuse_unless_manager(ctx)
+    offer = await _active_offer(ctx, value)
+    days = (await upcoming_days(ctx.session, offer.office_id, ctx.now))[:MAX_DAYS_SHOWN]
+    if not days:
+        return plain(
+            "There is no learning day coming up in that office yet. Schedule one with "
+            "`/learning day schedule`, then invite the offer again.",
+            dm=True,
+        )
+    return Message(
+        text=f"Which learning day should \u201c{offer.skill}\u201d join?",
+        blocks=[
+            Text(f"Which learning day should \u201c{offer.skill}\u201d join?", markdown=False),
+            Buttons(
+                [
+                    Button(f"{day.date:%a %d %b}: {day.title}"[:75], actions.PICK_DAY, f"{offer.id}:{day.id}")
+                    for day in days
+                ]
+            ),
+            Note("The colleague who offered it will be told privately."),
+        ],
+        dm=True,
+    )
+
+
+async def invite(ctx: Context, value: str) -> Reply:
+    """A day was picked: the offer becomes an agenda session and its author hears so."""
+    _refuse_unless_manager(ctx)
+    offer_id, _, day_id = value.partition(":")
+    offer = await _active_offer(ctx, offer_id)
+    if not day_id.isdigit():
+        raise UserError("That button is out of date; press \u201cInvite to a learning day\u201d again.")
+    await add_agenda_session(
+        ctx.session,
+        day_id=int(day_id),
+        title=offer.skill,
+        presenter_person_id=offer.person_id,
+        source="skillshare",
+        now=ctx.now,
+    )
+    day = next(
+        (d for d in await upcoming_days(ctx.session, offer.office_id, ctx.now) if d.id == int(day_id)),
+        None,
+    )
+    when = f"{day.date:%A %d %B}" if day else "the learning day"
+    title = f" ({day.title})" if day else ""
+    await ctx.send(
+        ToPerson(offer.person_id),
+        Message(
+            text=f"Your skillshare offer \u201c{offer.skill}\u201d is on the agenda of {when}{title}.",
+            blocks=[
+                Text(
+                    f"Good news: your skillshare offer \u201c{offer.skill}\u201d is on the "
+                    f"agenda of the learning day on {when}{title}.",
+                    markdown=False,
+                ),
+                Note("See the agenda with `/learning days`."),
+            ],
+        ),
+        key=f"skillshare-invite:{offer.id}:{day_id}",
+    )
+    logger.info("offer %s invited onto learning day %s", offer.id, day_id)
+    return plain(f"Added \u201c{offer.skill}\u201d to the agenda of {when}; I've let them know.", dm=True)
+
+
+def register(router: Router) -> None:
+    router.action(INVITE)(choose_day)
+    router.action(actions.PICK_DAY)(invite)

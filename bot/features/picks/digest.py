@@ -1,0 +1,50 @@
+"""Writing a channel's weekly digest as one neutral message (each adapter renders it)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bot.features.picks import actions
+from bot.features.picks.store import SuggestedBy
+from bot.features.picks.text import format_duration, shorten
+from bot.messages import Button, Buttons, Header, LinkCard, Message, Note
+from storage.picks import PickItem
+
+KIND_LABEL = {"talk": "Talk", "article": "Article"}
+
+
+def byline(item: PickItem) -> str:
+    """ "Speaker · TED Talks · 12 min": who, where from, and how long when known."""
+    parts = [p for p in (item.speaker, item.source, format_duration(item.duration_seconds)) if p]
+    return " · ".join(parts)
+
+
+def digest_message(title: str, items: Sequence[PickItem], suggested: Mapping[int, SuggestedBy]) -> Message:
+    blocks: list[Any] = [Header(title)]
+    lines = [title]
+    for item in items:
+        description = item.summary
+        by = suggested.get(item.id)
+        if by is not None:
+            why = f": “{by.why}”" if by.why else ""
+            description = shorten(f"{description} (Suggested by {by.name}{why})".strip(), 400)
+        kind = KIND_LABEL.get(item.kind, item.kind.title())
+        blocks.append(
+            LinkCard(
+                title=f"{kind}: {item.title}",
+                url=item.url,
+                description=description,
+                source=byline(item),
+                image_url=item.image_url,
+            )
+        )
+        blocks.append(Buttons([Button("Useful", actions.USEFUL, value=str(item.id))]))
+        lines.append(f"• {item.title} ({byline(item)}) {item.url}")
+    blocks.append(
+        Note(
+            "Press “Useful” on what helped you: it shapes next week's picks. "
+            "Found something worth sharing? `/learning share <link> why`"
+        )
+    )
+    return Message(text="\n".join(lines), blocks=blocks)
