@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
@@ -30,7 +31,8 @@ from pydantic import (
 # in pyproject.toml). Those modules import only pydantic, bot.config_base and their own rules.
 from bot.config_base import Strict
 from bot.features.learning_days.config import LearningDaysConfig, RecurringLearningDay
-from bot.features.nudges.config import ImportColumns, NudgePolicy
+from bot.features.lms.config import ImportColumns, LmsSource
+from bot.features.nudges.config import NudgePolicy
 from bot.features.picks.config import Feed, PicksPolicy
 from bot.features.skillshare.config import SkillshareSettings
 
@@ -38,6 +40,7 @@ __all__ = [
     "Feed",
     "ImportColumns",
     "LearningDaysConfig",
+    "LmsSource",
     "NudgePolicy",
     "PicksPolicy",
     "RecurringLearningDay",
@@ -143,6 +146,8 @@ class Course(Strict):
     url: str = ""
     recurrence: str = "once"
     mandatory: bool = True
+    aliases: list[str] = []
+    """Other names or codes the LMS uses for this course (matched case- and accent-insensitively)."""
 
     @field_validator("recurrence")
     @classmethod
@@ -222,6 +227,11 @@ class AppConfig(Strict):
         if self.default_office is not None and self.default_office not in office_ids:
             raise ValueError(f"default_office '{self.default_office}' is not one of {office_ids}")
         self.learning_days.check_offices(office_ids)
+        for index, source in enumerate(self.lms_import.sources):
+            if source.office not in office_ids:
+                raise ValueError(
+                    f"lms_import.sources[{index}].office: '{source.office}' is not one of {office_ids}"
+                )
         for section, ids in (
             ("courses", [c.id for c in self.courses]),
             ("feeds", [f.id for f in self.feeds]),
@@ -252,6 +262,25 @@ class AppConfig(Strict):
 
     def course(self, course_id: str) -> Course | None:
         return next((c for c in self.courses if c.id == course_id), None)
+
+    def office_for_label(self, label: str | None) -> Office | None:
+        """The office an export's office/OU label names (by id or name, ignoring case and
+        accents), or ``None``. A minimal stand-in until office aliases land (issue 11, which
+        gives the same method aliases and codes)."""
+        wanted = fold(label or "")
+        if not wanted:
+            return None
+        for office in self.offices:
+            if wanted in {fold(office.id), fold(office.name)}:
+                return office
+        return None
+
+
+def fold(text: str) -> str:
+    """Lower case without accents or extra spaces: "  Bogotá Office" -> "bogota office"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(plain.casefold().split())
 
 
 def _location(loc: tuple[int | str, ...]) -> str:

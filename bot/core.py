@@ -24,6 +24,7 @@ from bot.events import (
     ButtonPressed,
     CommandInvoked,
     Event,
+    FileShared,
     HomeOpened,
     MemberJoined,
     MessageReceived,
@@ -172,7 +173,16 @@ class Learnbot:
             return replies
         if isinstance(event, HomeOpened):
             return await self.home(ctx)
+        if isinstance(event, FileShared):
+            return await self._file(ctx)
         raise TypeError(f"unknown event type {type(event).__name__}")
+
+    async def _file(self, ctx: Context) -> Reply:
+        for handler in self.router.file_handlers:
+            reply = await handler(ctx)
+            if reply is not None:
+                return reply
+        return plain("Thanks, but I can't do anything with files here. Type `help` to see what I can do.")
 
     async def home(self, ctx: Context) -> list[Message]:
         sections: list[Message] = []

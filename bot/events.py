@@ -7,6 +7,7 @@ logging and debugging only.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,3 +85,21 @@ class MemberJoined(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HomeOpened(Event):
     """The person opened the bot's home (Slack App Home; other platforms may reuse it)."""
+
+
+class FileTooLarge(Exception):
+    """A shared file is bigger than the core asked for; nothing more was downloaded."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileShared(Event):
+    """Someone sent the bot a file (a Slack file share in a DM, a Teams personal-chat file).
+
+    The core decides whether it wants the bytes before any are downloaded: ``fetch(max_bytes)``
+    downloads them (with the platform's credentials, inside the adapter) and raises
+    :class:`FileTooLarge` past ``max_bytes``."""
+
+    name: str
+    size: int
+    fetch: Callable[[int], Awaitable[bytes]] = field(compare=False, repr=False)
+    text: str = ""

@@ -30,6 +30,8 @@ Interpreter = Callable[["Context", str], Awaitable[Reply]]
 """Free-text interpreter: returns a reply if the text was meant for it, ``None`` otherwise."""
 JoinHandler = Callable[["Context"], Awaitable[Reply]]
 HomeSection = Callable[["Context"], Awaitable[list[Message]]]
+FileHandler = Callable[["Context"], Awaitable[Reply]]
+"""Handles a :class:`bot.events.FileShared` (``ctx.event``); ``None`` lets the next one try."""
 Job = Callable[["Learnbot", AsyncSession, dict[str, Any]], Awaitable[str]]
 """A scheduled job: gets the app, a session and its ``args`` from app.yaml; returns a summary."""
 
@@ -98,6 +100,7 @@ class Router:
     join_handlers: list[JoinHandler] = field(default_factory=list)
     home_sections: list[tuple[int, HomeSection]] = field(default_factory=list)
     jobs: dict[str, Job] = field(default_factory=dict)
+    file_handlers: list[FileHandler] = field(default_factory=list)
 
     def describe(self, command: str, text: str) -> None:
         """One line about a top-level command, shown in the general help."""
@@ -157,6 +160,11 @@ class Router:
         for action_id in dialog.actions:
             self.dialog_actions[action_id] = dialog
         return dialog
+
+    def on_file(self, handler: FileHandler) -> FileHandler:
+        """Register a handler for files sent to the bot."""
+        self.file_handlers.append(handler)
+        return handler
 
     def on_member_joined(self, handler: JoinHandler) -> JoinHandler:
         self.join_handlers.append(handler)

@@ -3,9 +3,9 @@
 Add a line here when a feature adds a ``storage/<feature>.py`` module with tables.
 """
 
-from storage import learning_days, models, nudges, picks, skillshare
+from storage import learning_days, lms, models, nudges, picks, skillshare
 from storage.models import Base
 
-__all__ = ["Base", "learning_days", "metadata", "models", "nudges", "picks", "skillshare"]
+__all__ = ["Base", "learning_days", "lms", "metadata", "models", "nudges", "picks", "skillshare"]
 
 metadata = Base.metadata

@@ -6,6 +6,7 @@ console directives:
 ``:as EMAIL``        speak as someone else      ``:join [EMAIL]``   simulate a new member
 ``:run-job NAME``    run a scheduled job now    ``:clock WHEN``     move the demo clock
 ``:wait``            deliver what is queued     ``:help``           this list
+``:file PATH``       send the bot a file (an LMS export)
 ``:quit``
 """
 
@@ -17,6 +18,7 @@ import logging
 import shlex
 import sys
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 import dateparser
 
@@ -30,6 +32,8 @@ from bot.events import (
     CommandInvoked,
     Conversation,
     Event,
+    FileShared,
+    FileTooLarge,
     MemberJoined,
     MessageReceived,
 )
@@ -135,11 +139,32 @@ class ConsoleChat:
             self._set_clock(" ".join(args))
         elif name == "wait":
             self.write(f"(delivered {await self.deliver()} message(s))")
+        elif name == "file" and args:
+            await self.send_file(Path(args[0]))
         else:
             self.write(f"Console directives:{DIRECTIVES}")
             return True
         await self.deliver()
         return True
+
+    async def send_file(self, path: Path) -> None:
+        """Send the bot a local file, as a Slack file share or a Teams file would."""
+        try:
+            data = await asyncio.to_thread(path.read_bytes)
+        except OSError as exc:
+            self.write(f"(could not read {path}: {exc.strerror})")
+            return
+
+        async def fetch(max_bytes: int) -> bytes:
+            if len(data) > max_bytes:
+                raise FileTooLarge(f"{path} is over {max_bytes} bytes")
+            return data
+
+        event = FileShared(
+            actor=self.actor(), conversation=self._conversation(), name=path.name, size=len(data), fetch=fetch
+        )
+        for reply in await self.app.handle(event):
+            self.write(render(reply, self.buttons))
 
     def _set_clock(self, when: str) -> None:
         clock = self.app.clock

@@ -26,6 +26,7 @@ Where replies go:
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import re
@@ -42,6 +43,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.files import download
 from adapters.slack import inbox as slack_inbox
 from adapters.slack.deliverer import SlackDeliverer, send_attachments
 from adapters.slack.directory import PLATFORM, SlackClients, SlackDirectory, actor_from_user
@@ -61,6 +63,7 @@ from bot.events import (
     CommandInvoked,
     Conversation,
     Event,
+    FileShared,
     HomeOpened,
     MemberJoined,
     MessageReceived,
@@ -82,6 +85,7 @@ _WHAT = {
     slack_inbox.COMMAND: "slash command",
     slack_inbox.MESSAGE: "direct message",
     slack_inbox.MENTION: "mention",
+    slack_inbox.FILE_SHARE: "file share",
     slack_inbox.HOME: "App Home",
     slack_inbox.ACTION: "button",
     slack_inbox.VIEW: "form",
@@ -196,6 +200,7 @@ class SlackAdapter:
             slack_inbox.COMMAND: self._command,
             slack_inbox.MESSAGE: self._message,
             slack_inbox.MENTION: self._message,
+            slack_inbox.FILE_SHARE: self._file_share,
             slack_inbox.HOME: self._home,
             slack_inbox.TEAM_JOIN: self._joined,
             slack_inbox.MEMBER_JOINED: self._member_joined,
@@ -253,7 +258,12 @@ class SlackAdapter:
     async def _on_message(
         self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+        if event.get("channel_type") != "im" or event.get("bot_id"):
+            return
+        if event.get("subtype") == "file_share" and event.get("files"):
+            await self.receive(slack_inbox.FILE_SHARE, body)
+            return
+        if event.get("subtype"):
             return
         await self.receive(slack_inbox.MESSAGE, body)
 
@@ -345,6 +355,33 @@ class SlackAdapter:
         if is_dm:
             await self.directory.remember_dm_channel(f"{team or ''}/{user}", channel, user, team)
         await self._answer(job, client, neutral, target)
+
+    async def _file_share(self, job: InboxJob, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """A file sent in the DM (``message`` with subtype ``file_share``): each file becomes a
+        :class:`FileShared`; its bytes come from ``url_private_download`` with the bot token.
+        (Several files are several events: the core's event ids keep each one once.)"""
+        event: dict[str, Any] = body["event"]
+        files = event.get("files") or []
+        team = body.get("team_id") or event.get("team")
+        user, channel = str(event["user"]), str(event["channel"])
+        target = ReplyTarget(team_id=team, user_id=user, channel_id=channel, is_dm=True)
+        actor = await self.directory.actor(client, team, user)
+        headers = {"Authorization": f"Bearer {client.token}"} if client.token else {}
+        for index, shared in enumerate(files):
+            url = str(shared.get("url_private_download") or shared.get("url_private") or "")
+            if not url:
+                continue
+            neutral = FileShared(
+                actor=actor,
+                conversation=Conversation(id=channel, is_direct=True),
+                event_id=f"{body.get('event_id')}:{index}" if body.get("event_id") else None,
+                name=str(shared.get("name") or shared.get("title") or "file"),
+                size=int(shared.get("size") or 0),
+                fetch=functools.partial(download, url, headers=headers),
+                text=_unescape_incoming(str(event.get("text") or "")).strip(),
+                raw=body,
+            )
+            await self._answer(job if len(files) == 1 else None, client, neutral, target)
 
     async def _home(self, job: InboxJob, body: dict[str, Any], client: AsyncWebClient) -> None:
         event: dict[str, Any] = body["event"]
@@ -438,9 +475,16 @@ class SlackAdapter:
         await self._answer(job, client, event, ReplyTarget(team_id=team, user_id=user, is_dm=True))
 
     # -- replies ------------------------------------------------------------------------------
-    async def _answer(self, job: InboxJob, client: AsyncWebClient, event: Event, target: ReplyTarget) -> None:
+    async def _answer(
+        self, job: InboxJob | None, client: AsyncWebClient, event: Event, target: ReplyTarget
+    ) -> None:
         """Handle the event once (the core stores the replies with its changes, via the inbox),
-        then send the replies not sent yet, in order."""
+        then send the replies not sent yet, in order. Without a job (a row holding several
+        events), the core's event id keeps each event once."""
+        if job is None:
+            for reply in await self.learnbot.handle(event):
+                await self._reply_or_fall_back(client, reply, target)
+            return
         replies = await job.answered(
             job.replies if job.replies is not None else await self.learnbot.handle(event, record=job.record)
         )

@@ -12,6 +12,7 @@ from adapters.slack.directory import PLATFORM
 COMMAND = "command"
 MESSAGE = "message"
 MENTION = "mention"
+FILE_SHARE = "file_share"
 HOME = "home"
 TEAM_JOIN = "team_join"
 MEMBER_JOINED = "member_joined_channel"

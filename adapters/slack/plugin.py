@@ -45,6 +45,7 @@ BOT_SCOPES = [
     "channels:read",
     "chat:write",
     "commands",
+    "files:read",  # LMS exports a learning manager sends in a DM (issue 14)
     "files:write",
     "groups:history",
     "groups:read",

@@ -21,6 +21,7 @@ that still fails goes to the outbox, not before that Retry-After.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import uuid
@@ -38,12 +39,13 @@ from msrest.serialization import Model
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.files import download
 from adapters.teams import refs
 from adapters.teams.refs import StoredRef
 from adapters.teams.render import render_activity
 from adapters.teams.sender import TeamsSender, http_status
 from bot.core import Learnbot
-from bot.events import Actor, ButtonPressed, Conversation, Event, MemberJoined, MessageReceived
+from bot.events import Actor, ButtonPressed, Conversation, Event, FileShared, MemberJoined, MessageReceived
 from bot.messages import Message
 from bot.outbox import ToPerson
 from bot.people import resolve_actor
@@ -139,8 +141,24 @@ class LearnbotTeamsBot(ActivityHandler):
         activity = turn_context.activity
         event: Event
         actor, conversation = await self._enter(turn_context, activity.from_property)
+        files = _shared_files(activity) if conversation.is_direct else []
         if isinstance(activity.value, dict) and activity.value.get("action_id"):
             event = self._button(actor, conversation, activity, activity.value)
+        elif files:
+            for index, (name, url, size) in enumerate(files):
+                await self._handle(
+                    turn_context,
+                    FileShared(
+                        actor=actor,
+                        conversation=conversation,
+                        event_id=f"{activity.id}:{index}" if activity.id else None,
+                        name=name,
+                        size=size,
+                        fetch=functools.partial(download, url),
+                    ),
+                    single=len(files) == 1,
+                )
+            return
         else:
             text = message_text(activity)
             if not text:
@@ -446,3 +464,19 @@ def _retry_after(exc: BaseException) -> float | None:
     if isinstance(exc, HttpOperationError):
         return http_status(exc)[1]
     return None
+
+
+FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
+
+
+def _shared_files(activity: Activity) -> list[tuple[str, str, int]]:
+    """(name, download URL, size) of files sent in a personal chat: Teams attaches each as
+    ``application/vnd.microsoft.teams.file.download.info`` with a pre-authorised
+    ``content.downloadUrl`` (the size is not given; 0 means unknown)."""
+    found: list[tuple[str, str, int]] = []
+    for attachment in activity.attachments or []:
+        content = attachment.content if isinstance(attachment.content, dict) else {}
+        url = content.get("downloadUrl")
+        if attachment.content_type == FILE_DOWNLOAD_INFO and isinstance(url, str) and url:
+            found.append((str(attachment.name or "file"), url, 0))
+    return found

@@ -143,7 +143,8 @@ def manifest(
             {
                 "botId": app_id,
                 "scopes": ["personal", "team", "groupChat"],
-                "supportsFiles": False,
+                # A learning manager sends LMS exports in the personal chat (issue 14).
+                "supportsFiles": True,
                 "isNotificationOnly": False,
                 "commandLists": [
                     {"scopes": ["personal"], "commands": commands},

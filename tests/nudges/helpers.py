@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.core import Learnbot
-from bot.features.nudges.lms_import import ImportResult, import_text
+from bot.features.lms.apply import import_text
+from bot.features.lms.summary import ImportResult
 from bot.people import person_by_email
 from storage.models import OutboxMessage
 from storage.nudges import Assignment

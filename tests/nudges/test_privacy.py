@@ -98,7 +98,7 @@ async def test_kudos_only_for_people_who_opted_in(app: Learnbot) -> None:
     await bob.send("/learning kudos")
     await bob.expect_reply("off (the default)")
     await assign(app, "ana@example.org,ethics,2026-12-08", "bob@example.org,ethics,2026-12-08")
-    from bot.features.nudges.lms_import import import_text
+    from bot.features.lms.apply import import_text
 
     await import_text(
         app,
@@ -156,7 +156,7 @@ async def test_report_counts_people_not_rounds(app: Learnbot, clock: ManualClock
 
     await assign(app, "ana@example.org,ethics,2026-12-08", "bob@example.org,ethics,2026-11-10")
     completions = "email,course,completed\nana@example.org,ethics,2026-11-30\n"
-    from bot.features.nudges.lms_import import import_text
+    from bot.features.lms.apply import import_text
 
     await import_text(app, completions, "completions")
     async with app.sessions() as session:

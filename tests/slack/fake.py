@@ -102,6 +102,8 @@ class FakeSlack:
         self.token = ""
         self.uploads: dict[str, str] = {}
         self._files: dict[str, str] = {}
+        self.shared: dict[str, bytes] = {}
+        self.downloads: list[str] = []
 
     # -- set-up -----------------------------------------------------------------------------
     async def start(self) -> FakeSlack:
@@ -110,6 +112,7 @@ class FakeSlack:
         app.router.add_post("/respond/{token}", self._respond)
         app.router.add_get("/socket", self._socket)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/files-pri/{file_id}/{rest:.*}", self._download)
         self._runner, self.url = await serve_locally(app)
         return self
 
@@ -125,6 +128,23 @@ class FakeSlack:
         user = FakeUser(id=f"U{next(self._ids):06d}", email=email.lower(), name=name, tz=tz)
         self.users[user.id] = user
         return user
+
+    def share(self, name: str, data: bytes, mimetype: str = "text/csv") -> dict[str, Any]:
+        """A file someone sent in a DM, as the ``files[]`` entry of a ``file_share`` message
+        event; its ``url_private_download`` serves the bytes to the bot token only."""
+        file_id = f"F{next(self._ids):08d}"
+        self.shared[file_id] = data
+        return {
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "mimetype": mimetype,
+            "filetype": name.rsplit(".", 1)[-1],
+            "size": len(data),
+            "mode": "hosted",
+            "url_private": f"{self.url}/files-pri/{file_id}/{name}",
+            "url_private_download": f"{self.url}/files-pri/{file_id}/download/{name}",
+        }
 
     def fail(self, method: str, error: str, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` answer ``{"ok": false, "error": error}``
@@ -157,6 +177,18 @@ class FakeSlack:
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
         return args
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """Like files.slack.com: without the bot token it answers the sign-in page (HTML), not
+        the file."""
+        file_id = request.match_info["file_id"]
+        if (
+            not request.headers.get("Authorization", "").startswith("Bearer xoxb-")
+            or file_id not in self.shared
+        ):
+            return web.Response(status=302, headers={"Location": f"{self.url}/signin"})
+        self.downloads.append(file_id)
+        return web.Response(body=self.shared[file_id], content_type="application/octet-stream")
 
     async def _respond(self, request: web.Request) -> web.Response:
         args = await self._args(request)

@@ -64,6 +64,7 @@ class FakeConnector:
     _windows: dict[str, deque[float]] = field(default_factory=dict)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     url: str = ""
+    shared: dict[str, bytes] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
 
     async def start(self) -> str:
@@ -73,6 +74,7 @@ class FakeConnector:
         app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._send)
         app.router.add_get("/v3/conversations/{cid}/members/{mid}", self._member)
         app.router.add_get("/_stats", self._stats)
+        app.router.add_get("/files/{file_id}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -84,6 +86,28 @@ class FakeConnector:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+    def share(self, name: str, data: bytes) -> dict[str, Any]:
+        """A file sent in the personal chat, as the activity's attachment: Teams gives a
+        pre-authorised ``content.downloadUrl`` (on SharePoint/OneDrive; here on this server)."""
+        file_id = f"{next(self._ids)}"
+        self.shared[file_id] = data
+        return {
+            "contentType": "application/vnd.microsoft.teams.file.download.info",
+            "contentUrl": f"https://contoso.sharepoint.com/personal/files/{name}",
+            "name": name,
+            "content": {
+                "downloadUrl": f"{self.url}files/{file_id}?tempauth=v1.test",
+                "uniqueId": f"{file_id}-0000",
+                "fileType": name.rsplit(".", 1)[-1],
+            },
+        }
+
+    async def _download(self, request: web.Request) -> web.Response:
+        data = self.shared.get(request.match_info["file_id"])
+        if data is None or request.query.get("tempauth") != "v1.test":
+            return web.Response(status=401)
+        return web.Response(body=data, content_type="application/octet-stream")
 
     def fail_next(self, status: int, times: int = 1, retry_after: float | None = None) -> None:
         self.failures.extend(Failure(status, retry_after) for _ in range(times))

@@ -1,5 +1,5 @@
-"""The ``nudges:`` and ``lms_import:`` sections of app.yaml (composed into
-:class:`bot.config.AppConfig`)."""
+"""The ``nudges:`` section of app.yaml (composed into :class:`bot.config.AppConfig`); the
+``lms_import:`` section is the LMS feature's (:mod:`bot.features.lms.config`)."""
 
 from __future__ import annotations
 
@@ -21,13 +21,3 @@ class NudgePolicy(Strict):
     import of old completions must not message everyone)."""
     kudos_channel: str | None = None
     """Channel key for public kudos (opted-in people only); default: the office's first channel."""
-
-
-class ImportColumns(Strict):
-    """How an LMS export's columns map to Learnbot's fields."""
-
-    email: str = "email"
-    course: str = "course"
-    due: str = "due"
-    completed: str = "completed"
-    date_formats: list[str] = ["%Y-%m-%d", "%d/%m/%Y"]
