@@ -120,9 +120,31 @@ class Channel(Strict):
     learning_days: bool = True
 
 
+def office_key(label: str) -> str:
+    """How office labels are compared: case, accents, punctuation and spacing do not count,
+    so "Cox's Bazar", "COXS BAZAR" and "coxs-bazar" are the same office, and "Bogotá" is
+    "bogota" (LMS exports and chat profiles spell office names every which way)."""
+    decomposed = unicodedata.normalize("NFKD", label)
+    letters = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return "".join(ch for ch in letters.casefold() if ch.isalnum())
+
+
+def _check_emails(value: list[str]) -> list[str]:
+    for email in value:
+        if "@" not in email or email.strip() != email or " " in email:
+            raise ValueError(f"'{email}' is not an email address")
+    return [email.lower() for email in value]
+
+
 class Office(Strict):
+    """An office. ``aliases`` are the other names and codes it goes by (an LMS OU code such as
+    ``SN-DKR``, a directory spelling such as ``Dakar``), matched case- and accent-insensitively
+    by :meth:`AppConfig.office_for_label`."""
+
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     name: str
+    aliases: list[str] = []
+    region: str = ""
     timezone: str = "UTC"
     locale: str = "en"
     learning_managers: list[str] = []
@@ -130,14 +152,30 @@ class Office(Strict):
     working_hours: WorkingHours = WorkingHours()
 
     _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
+    _emails = field_validator("learning_managers")(classmethod(lambda cls, v: _check_emails(v)))
 
-    @field_validator("learning_managers")
+    @field_validator("aliases")
     @classmethod
-    def _emails(cls, value: list[str]) -> list[str]:
-        for email in value:
-            if "@" not in email:
-                raise ValueError(f"'{email}' is not an email address")
-        return [email.lower() for email in value]
+    def _aliases(cls, value: list[str]) -> list[str]:
+        for alias in value:
+            if not office_key(alias):
+                raise ValueError(f"alias '{alias}' has no letters or digits")
+        return value
+
+    def labels(self) -> list[str]:
+        """Every label this office answers to: its id, its name and its aliases."""
+        return [self.id, self.name, *self.aliases]
+
+
+class Directory(Strict):
+    """Where a chat platform's profile says which office someone is in (optional).
+
+    ``slack_office_field`` is a custom profile field of the Slack workspace, given by its id
+    (``Xf06ABCDEF``) or its label (``Office``); it is read with ``users.profile.get`` (scope
+    ``users.profile:read``) when Learnbot first meets someone. Its value is matched to an
+    office like an import's office column."""
+
+    slack_office_field: str | None = Field(default=None, min_length=1, max_length=100)
 
 
 class Course(Strict):
@@ -206,6 +244,9 @@ class AppConfig(Strict):
     bot_name: str = "Learnbot"
     default_office: str | None = None
     offices: list[Office] = Field(min_length=1)
+    org_admins: list[str] = []
+    """Emails of people who see every office: reports, learning days, confirmations."""
+    directory: Directory = Directory()
     courses: list[Course] = []
     feeds: list[Feed] = []
     schedules: list[Schedule] = []
@@ -219,6 +260,8 @@ class AppConfig(Strict):
     skillshare: SkillshareSettings = SkillshareSettings()
     learning_days: LearningDaysConfig = LearningDaysConfig()
 
+    _admins = field_validator("org_admins")(classmethod(lambda cls, v: _check_emails(v)))
+
     @model_validator(mode="after")
     def _references(self) -> AppConfig:
         office_ids = [office.id for office in self.offices]
@@ -226,6 +269,7 @@ class AppConfig(Strict):
             raise ValueError(f"office ids must be unique, got {office_ids}")
         if self.default_office is not None and self.default_office not in office_ids:
             raise ValueError(f"default_office '{self.default_office}' is not one of {office_ids}")
+        _check_office_labels(self.offices)
         self.learning_days.check_offices(office_ids)
         for index, source in enumerate(self.lms_import.sources):
             if source.office not in office_ids:
@@ -260,20 +304,31 @@ class AppConfig(Strict):
             return False
         return any(email.lower() in office.learning_managers for office in self.offices)
 
-    def course(self, course_id: str) -> Course | None:
-        return next((c for c in self.courses if c.id == course_id), None)
+    def is_org_admin(self, email: str | None) -> bool:
+        return email is not None and email.lower() in self.org_admins
+
+    def managed_office_ids(self, email: str | None) -> frozenset[str]:
+        """The offices this person acts for as a manager: every office for an org admin, the
+        offices that list them as learning manager otherwise (often none)."""
+        if not email:
+            return frozenset()
+        if self.is_org_admin(email):
+            return frozenset(office.id for office in self.offices)
+        return frozenset(o.id for o in self.offices if email.lower() in o.learning_managers)
 
     def office_for_label(self, label: str | None) -> Office | None:
-        """The office an export's office/OU label names (by id or name, ignoring case and
-        accents), or ``None``. A minimal stand-in until office aliases land (issue 11, which
-        gives the same method aliases and codes)."""
-        wanted = fold(label or "")
-        if not wanted:
+        """The office an import column, a directory field or a person means by ``label`` (its
+        id, name or an alias, compared by :func:`office_key`), or None when none matches."""
+        key = office_key(label or "")
+        if not key:
             return None
         for office in self.offices:
-            if wanted in {fold(office.id), fold(office.name)}:
+            if any(office_key(known) == key for known in office.labels()):
                 return office
         return None
+
+    def course(self, course_id: str) -> Course | None:
+        return next((c for c in self.courses if c.id == course_id), None)
 
 
 def fold(text: str) -> str:
@@ -281,6 +336,21 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(char for char in decomposed if not unicodedata.combining(char))
     return " ".join(plain.casefold().split())
+
+
+def _check_office_labels(offices: list[Office]) -> None:
+    """Two offices must never answer to the same label, or an import row would be placed by
+    luck; the error names the key to change."""
+    owner: dict[str, str] = {}
+    for index, office in enumerate(offices):
+        for label in office.labels():
+            key = office_key(label)
+            if key in owner and owner[key] != office.id:
+                raise ValueError(
+                    f"offices[{index}].aliases: '{label}' also names office '{owner[key]}'; "
+                    "each id, name and alias must point to one office"
+                )
+            owner[key] = office.id
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -295,6 +365,10 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return path or "(top level)"
 
 
+_NAMES_ITS_KEY = re.compile(r"^[a-z_]+(\[\d+\])?(\.[a-z_]+(\[\d+\])?)*: ")
+"""A message that starts with the dotted key it is about (checks across sections)."""
+
+
 def _describe(error: dict[str, Any], model_fields: dict[str, list[str]]) -> str:
     loc = error["loc"]
     where = _location(loc)
@@ -305,6 +379,8 @@ def _describe(error: dict[str, Any], model_fields: dict[str, list[str]]) -> str:
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         return f"{where}: unknown key{hint}"
     message = str(error["msg"]).removeprefix("Value error, ")
+    if where == "(top level)" and _NAMES_ITS_KEY.match(message):
+        return message  # a check across sections that already names the key it is about
     return f"{where}: {message}"
 
 

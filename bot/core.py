@@ -30,10 +30,11 @@ from bot.events import (
     MessageReceived,
 )
 from bot.help import help_text
-from bot.messages import Message, plain
+from bot.messages import Message, personal, plain
 from bot.outbox import Destination, Planned, enqueue
 from bot.people import resolve_actor
 from bot.router import Context, Feature, Reply, Router, is_help_word
+from bot.scope import names_for
 from storage.models import SeenEvent
 
 logger = logging.getLogger(__name__)
@@ -165,7 +166,8 @@ class Learnbot:
             handler = self.router.actions.get(event.action_id)
             if handler is None:
                 return plain("That button no longer does anything. Type `help` to see what I can do.")
-            return await handler(ctx, event.value)
+            reply = await handler(ctx, event.value)
+            return personal(*_as_list(reply)) if event.action_id in self.router.private_actions else reply
         if isinstance(event, MemberJoined):
             replies: list[Message] = []
             for join_handler in self.router.join_handlers:
@@ -188,7 +190,7 @@ class Learnbot:
         sections: list[Message] = []
         for _order, section in self.router.home_sections:
             sections.extend(await section(ctx))
-        return sections
+        return personal(*sections)  # a person's home is theirs alone
 
     async def command(self, ctx: Context, name: str, text: str) -> Reply:
         name = name.lstrip("/").lower()
@@ -201,10 +203,12 @@ class Learnbot:
                 return self.help_message(ctx, command=name)
             return self.help_message(ctx, command=name, note=f"I don't know `/{name} {word}`.")
         if sub.managers_only and not ctx.is_learning_manager:
-            managers = ", ".join(ctx.config.office(ctx.person.office_id).learning_managers)
+            office = ctx.config.office(ctx.person.office_id)
+            managers = ", ".join(await names_for(ctx.session, office.learning_managers))
             ask = f" Your learning manager ({managers}) can do it for you." if managers else ""
             return plain(f"Sorry, only a learning manager can use `/{name} {sub.name}`.{ask}")
-        return await sub.handler(ctx, args)
+        reply = await sub.handler(ctx, args)
+        return personal(*_as_list(reply)) if sub.private else reply
 
     async def _message(self, ctx: Context, text: str) -> Reply:
         text = text.strip()
@@ -247,10 +251,10 @@ class Learnbot:
         # Interpreters go first, even for "help": someone who just got a reminder and types
         # "help" may mean help with that course; an interpreter that knows so answers, and
         # everyone else gets the general help.
-        for _priority, _name, interpreter in self.router.interpreters:
+        for _priority, name, interpreter in self.router.interpreters:
             reply = await interpreter(ctx, text)
             if reply is not None:
-                return reply
+                return personal(*_as_list(reply)) if name in self.router.private_interpreters else reply
         if is_help_word(text):
             return self.help_message(ctx)
         return self.help_message(ctx, note="Sorry, I didn't understand that.")

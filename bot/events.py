@@ -29,6 +29,8 @@ class Actor:
     timezone: str | None = None
     locale: str | None = None
     workspace_id: str | None = None
+    office_label: str | None = None
+    """The office the platform's directory gives (a profile field named in app.yaml), if any."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,7 +71,21 @@ class Context:
 
     @property
     def is_learning_manager(self) -> bool:
-        return self.app.config.is_learning_manager(self.person.email)
+        """A learning manager of some office, or an org admin (who may do what managers do)."""
+        return bool(self.managed_offices)
+
+    @property
+    def is_org_admin(self) -> bool:
+        return bool(self.app.config.is_org_admin(self.person.email))
+
+    @property
+    def managed_offices(self) -> frozenset[str]:
+        """The office ids this person acts for as a manager (every office for an org admin)."""
+        return frozenset(self.app.config.managed_office_ids(self.person.email))
+
+    def manages(self, office_id: str | None) -> bool:
+        """Whether a manager-only action on ``office_id`` is within this person's scope."""
+        return self.app.config.office(office_id).id in self.managed_offices
 
     async def send(self, destination: Destination, message: Message, key: str) -> list[Planned]:
         """Plan a proactive message through the outbox (delivered after this event commits)."""
@@ -86,6 +100,8 @@ class Subcommand:
     help: str
     usage: str = ""
     managers_only: bool = False
+    private: bool = False
+    """Its answers carry personal data: the core marks them :attr:`Message.private`."""
 
 
 @dataclass(slots=True)
@@ -100,6 +116,9 @@ class Router:
     join_handlers: list[JoinHandler] = field(default_factory=list)
     home_sections: list[tuple[int, HomeSection]] = field(default_factory=list)
     jobs: dict[str, Job] = field(default_factory=dict)
+    private_actions: set[str] = field(default_factory=set)
+    """Buttons whose answers carry personal data (marked private by the core)."""
+    private_interpreters: set[str] = field(default_factory=set)
     file_handlers: list[FileHandler] = field(default_factory=list)
 
     def describe(self, command: str, text: str) -> None:
@@ -108,20 +127,28 @@ class Router:
         self.commands.setdefault(command, {})
 
     def command(
-        self, command: str, name: str, *, help: str, usage: str = "", managers_only: bool = False
+        self,
+        command: str,
+        name: str,
+        *,
+        help: str,
+        usage: str = "",
+        managers_only: bool = False,
+        private: bool = False,
     ) -> Callable[[CommandHandler], CommandHandler]:
-        """Register ``/command name ...``. ``name=""`` handles the bare command."""
+        """Register ``/command name ...``. ``name=""`` handles the bare command. ``private``:
+        every answer carries personal data and is never shown in a shared channel."""
 
         def register(handler: CommandHandler) -> CommandHandler:
             subs = self.commands.setdefault(command, {})
             if name in subs:
                 raise ValueError(f"/{command} {name} is registered twice")
-            subs[name] = Subcommand(command, name, handler, help, usage, managers_only)
+            subs[name] = Subcommand(command, name, handler, help, usage, managers_only, private)
             return handler
 
         return register
 
-    def action(self, action_id: str) -> Callable[[ActionHandler], ActionHandler]:
+    def action(self, action_id: str, *, private: bool = False) -> Callable[[ActionHandler], ActionHandler]:
         """Register a button ``action_id`` (exact match, e.g. ``"nudge.done"``)."""
 
         def register(handler: ActionHandler) -> ActionHandler:
@@ -132,14 +159,21 @@ class Router:
                     f"action {action_id} already belongs to dialog {self.dialog_actions[action_id].name}"
                 )
             self.actions[action_id] = handler
+            if private:
+                self.private_actions.add(action_id)
             return handler
 
         return register
 
-    def interpreter(self, name: str, priority: int = 50) -> Callable[[Interpreter], Interpreter]:
-        """Register a free-text interpreter; lower priority numbers are asked first."""
+    def interpreter(
+        self, name: str, priority: int = 50, *, private: bool = False
+    ) -> Callable[[Interpreter], Interpreter]:
+        """Register a free-text interpreter; lower priority numbers are asked first. ``private``:
+        its answers carry personal data (marked private by the core)."""
 
         def register(handler: Interpreter) -> Interpreter:
+            if private:
+                self.private_interpreters.add(name)
             self.interpreters.append((priority, name, handler))
             self.interpreters.sort(key=lambda item: (item[0], item[1]))
             return handler

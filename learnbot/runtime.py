@@ -13,6 +13,7 @@ from bot.config import AppConfig, load_config
 from bot.core import Learnbot
 from bot.features import FEATURES
 from bot.features.learning_days.calendar import with_public_url
+from bot.people import settle_offices
 from learnbot.settings import Settings
 from scheduler.delivery import WorkerSettings
 from scheduler.ratelimit import RateLimiter
@@ -57,4 +58,6 @@ async def build_runtime(
     engine = create_engine(settings.database_url)
     await upgrade(engine)
     app = Learnbot(config, session_factory(engine), clock=clock, platforms=platforms, features=FEATURES)
+    async with app.sessions() as session, session.begin():
+        await settle_offices(session, config)
     return Runtime(settings=settings, config=config, engine=engine, app=app)

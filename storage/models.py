@@ -41,7 +41,10 @@ class Person(Base):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     timezone: Mapped[str | None] = mapped_column(String(64))
     locale: Mapped[str | None] = mapped_column(String(16))
-    office_id: Mapped[str | None] = mapped_column(String(64))
+    office_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    office_source: Mapped[str] = mapped_column(String(16), default="default", server_default="default")
+    """Who placed the person in ``office_id`` (see :class:`bot.people.OfficeSource`): a later
+    source may only overwrite it when it ranks at least as high."""
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

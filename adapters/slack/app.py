@@ -68,7 +68,7 @@ from bot.events import (
     MemberJoined,
     MessageReceived,
 )
-from bot.messages import Message
+from bot.messages import PRIVATE_POINTER, Message, plain
 from scheduler.delivery import RetryLater
 from scheduler.inbox import Inbox, InboxJob, InboxWorker
 from scheduler.ratelimit import Limit, RateLimiter
@@ -482,12 +482,13 @@ class SlackAdapter:
         then send the replies not sent yet, in order. Without a job (a row holding several
         events), the core's event id keeps each event once."""
         if job is None:
-            for reply in await self.learnbot.handle(event):
+            for reply in _with_pointer(await self.learnbot.handle(event), target):
                 await self._reply_or_fall_back(client, reply, target)
             return
         replies = await job.answered(
             job.replies if job.replies is not None else await self.learnbot.handle(event, record=job.record)
         )
+        replies = _with_pointer(replies, target)
         for index in range(job.replies_sent, len(replies)):
             await self._reply_or_fall_back(client, replies[index], target)
             await job.sent(index + 1)
@@ -605,6 +606,13 @@ class SlackAdapter:
             for channel in office.channels
             if channel.slack
         }
+
+
+def _with_pointer(replies: list[Message], target: ReplyTarget) -> list[Message]:
+    """Asked in a channel, answered in the DM: say so where they asked (only to them)."""
+    if not target.is_dm and any(r.dm or r.attachments for r in replies):
+        return [*replies, plain(PRIVATE_POINTER)]
+    return replies
 
 
 def _retry_after(headers: Any) -> float | None:

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
@@ -94,6 +94,8 @@ def dm_key(team_id: str | None, user_id: str) -> str:
 class SlackDirectory:
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
+    office_field: str | None = None
+    """``directory.slack_office_field`` from app.yaml: a custom profile field id or label."""
 
     async def actor(self, client: AsyncWebClient, team_id: str | None, user_id: str) -> Actor:
         """The actor for a Slack user, with the profile from the database when this user is
@@ -129,7 +131,22 @@ class SlackDirectory:
             logger.warning("users.info for %s failed: %s", user_id, exc.response.get("error"))
             return Actor(platform=PLATFORM, user_id=user_id, workspace_id=team_id)
         user = response.get("user") or {}
-        return actor_from_user(user, team_id)
+        actor = actor_from_user(user, team_id)
+        if self.office_field:
+            actor = replace(actor, office_label=await self.office_label(client, user_id))
+        return actor
+
+    async def office_label(self, client: AsyncWebClient, user_id: str) -> str | None:
+        """The value of the configured office field of this user's profile. ``users.info``
+        leaves custom fields out, so this asks ``users.profile.get`` (scope
+        ``users.profile:read``); a failure only means the office comes from elsewhere."""
+        try:
+            response = await client.users_profile_get(user=user_id, include_labels=True)
+        except SlackApiError as exc:
+            logger.warning("users.profile.get for %s failed: %s", user_id, exc.response.get("error"))
+            return None
+        profile = response.get("profile") or {}
+        return profile_field(profile, self.office_field or "")
 
     async def dm_channel(self, client: AsyncWebClient, team_id: str | None, user_id: str) -> str:
         """The bot's DM channel with this user (opened once, then read from the database)."""
@@ -181,6 +198,22 @@ class SlackDirectory:
         return (account.workspace_id, account.external_id) if account else None
 
 
+def profile_field(profile: dict[str, object], wanted: str) -> str | None:
+    """A custom field's value from a Slack profile, the field named by id or by label
+    (labels compared case-insensitively)."""
+    fields = profile.get("fields")
+    if not isinstance(fields, dict):
+        return None
+    for field_id, entry in fields.items():
+        if not isinstance(entry, dict):
+            continue
+        label = str(entry.get("label") or "")
+        if field_id == wanted or label.strip().casefold() == wanted.strip().casefold():
+            value = entry.get("value")
+            return value.strip() or None if isinstance(value, str) else None
+    return None
+
+
 def actor_from_user(user: dict[str, object], team_id: str | None) -> Actor:
     """An actor from a Slack user object (``users.info``'s ``user``, or ``team_join``'s)."""
     profile = user.get("profile")
@@ -193,9 +226,10 @@ def actor_from_user(user: dict[str, object], team_id: str | None) -> Actor:
         platform=PLATFORM,
         user_id=str(user.get("id", "")),
         email=text(profile.get("email")),
-        display_name=text(profile.get("display_name"))
-        or text(profile.get("real_name"))
-        or text(user.get("real_name")),
+        # The full name, as colleagues know it; the display name is often a nickname.
+        display_name=text(profile.get("real_name"))
+        or text(user.get("real_name"))
+        or text(profile.get("display_name")),
         timezone=text(user.get("tz")),
         locale=text(user.get("locale")),
         workspace_id=team_id or text(user.get("team_id")),

@@ -54,6 +54,7 @@ BOT_SCOPES = [
     "im:write",
     "users:read",
     "users:read.email",
+    "users.profile:read",
 ]
 OAUTH_STATE_SECONDS = 600
 
@@ -150,7 +151,9 @@ def build(
         bolt = AsyncApp(
             client=client, signing_secret=settings.slack_signing_secret, process_before_response=True
         )
-    directory = SlackDirectory(learnbot.sessions, learnbot.clock)
+    directory = SlackDirectory(
+        learnbot.sessions, learnbot.clock, office_field=learnbot.config.directory.slack_office_field
+    )
     clients = SlackClients(base_url=base_url, bot_token=settings.slack_bot_token, installations=installations)
     deliverer = SlackDeliverer(
         config=learnbot.config,

@@ -46,7 +46,7 @@ from adapters.teams.render import render_activity
 from adapters.teams.sender import TeamsSender, http_status
 from bot.core import Learnbot
 from bot.events import Actor, ButtonPressed, Conversation, Event, FileShared, MemberJoined, MessageReceived
-from bot.messages import Message
+from bot.messages import PRIVATE_FAILED, PRIVATE_POINTER, Message, plain
 from bot.outbox import ToPerson
 from bot.people import resolve_actor
 from scheduler.delivery import RetryLater, Undeliverable
@@ -373,17 +373,23 @@ class LearnbotTeamsBot(ActivityHandler):
                 job.replies if job.replies is not None else await self.app.handle(event, record=job.record)
             )
             replies, start = await job.answered(handled), job.replies_sent
+        outcomes: set[str] = set()
         for index in range(start, len(replies)):
             reply = replies[index]
             try:
-                await self._reply(turn_context, event, reply)
+                outcomes.add(await self._reply(turn_context, event, reply))
             except (HttpOperationError, ClientRequestError, aiohttp.ClientError, TimeoutError) as exc:
                 # The event is handled and committed, so a redelivery would do nothing: hand the
-                # reply to the outbox, which retries it with backoff, rather than lose it.
+                # reply to the outbox, which retries it with backoff, rather than lose it. The
+                # outbox sends to the person, so a personal reply stays private.
                 logger.warning("reply to %s failed (%s); queued in the outbox", event.actor.user_id, exc)
                 await self._queue_reply(event, reply, index, _retry_after(exc))
             if job is not None:
                 await job.sent(index + 1)
+        # One short note in the shared conversation, never the personal content itself.
+        note = PRIVATE_FAILED if "withheld" in outcomes else PRIVATE_POINTER if "private" in outcomes else ""
+        if note:
+            await self._send_in_turn(turn_context, render_activity(plain(note)))
 
     async def _queue_reply(self, event: Event, reply: Message, index: int, retry_after: float | None) -> None:
         """To the outbox, not before the Retry-After Teams gave (if it gave one)."""
@@ -395,13 +401,22 @@ class LearnbotTeamsBot(ActivityHandler):
                 session, destination=ToPerson(person.id), message=reply, key=key, not_before=not_before
             )
 
-    async def _reply(self, turn_context: TurnContext, event: Event, reply: Message) -> None:
+    async def _reply(self, turn_context: TurnContext, event: Event, reply: Message) -> str:
+        """Send one reply; returns where it went: ``here``, ``private`` (the person's 1:1 chat,
+        for a personal or DM reply to something said in a channel or group chat) or
+        ``withheld`` (personal, and no 1:1 chat could be reached: not shown at all)."""
         activity = render_activity(reply)
-        if reply.dm and not event.conversation.is_direct:
+        if (reply.dm or reply.private) and not event.conversation.is_direct:
             if await self._reply_privately(event, activity):
-                return
+                return "private"
+            if reply.private:
+                logger.warning(
+                    "personal reply to %s withheld: no 1:1 chat could be reached", event.actor.user_id
+                )
+                return "withheld"
             logger.info("could not open a 1:1 chat with %s; replying where they wrote", event.actor.user_id)
         await self._send_in_turn(turn_context, activity)
+        return "here"
 
     async def _send_in_turn(self, turn_context: TurnContext, activity: dict[str, Any]) -> None:
         """A turn reply, paced with the outbox's limiter (this conversation and the tenant);

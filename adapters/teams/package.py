@@ -37,6 +37,12 @@ PREFERRED = [
     "learning timezone",
     "learning home",
 ]
+SAFE_IN_PUBLIC = frozenset(
+    {"learning help", "learning share", "skillshare list", "skillshare search", "skillshare offer"}
+)
+"""The commands offered in team channels and group chats: none shows anyone's personal data
+(course status, RSVP names, one's own offers, reports); the rest are offered in the personal
+scope only. Typed anyway in a channel, a personal answer still goes privately."""
 ACCENT = (0x1F, 0x6F, 0x5C)
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
@@ -101,13 +107,15 @@ def outline_icon(size: int = 32) -> bytes:
 
 
 # -- manifest ----------------------------------------------------------------------------------
-def bot_commands(router: Router) -> list[dict[str, str]]:
-    """Up to 10 commands for the Teams command menu: the usual ones first, then the rest."""
+def bot_commands(router: Router, *, public: bool = False) -> list[dict[str, str]]:
+    """Up to 10 commands for the Teams command menu: the usual ones first, then the rest;
+    with ``public``, only those :data:`SAFE_IN_PUBLIC` (for team and group-chat scopes)."""
     available: dict[str, str] = {}
     for command, subs in sorted(router.commands.items()):
         for name, sub in subs.items():
-            if name and not sub.managers_only:
-                available[f"{command} {name}"] = sub.help
+            title = f"{command} {name}"
+            if name and not sub.managers_only and (not public or title in SAFE_IN_PUBLIC):
+                available[title] = sub.help
     ordered = [title for title in PREFERRED if title in available]
     ordered += [title for title in sorted(available) if title not in ordered]
     return [{"title": title[:32], "description": available[title][:128]} for title in ordered[:MAX_COMMANDS]]
@@ -148,7 +156,7 @@ def manifest(
                 "isNotificationOnly": False,
                 "commandLists": [
                     {"scopes": ["personal"], "commands": commands},
-                    {"scopes": ["team", "groupChat"], "commands": commands},
+                    {"scopes": ["team", "groupChat"], "commands": bot_commands(router, public=True)},
                 ],
             }
         ],

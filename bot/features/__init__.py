@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, cast
 if TYPE_CHECKING:
     from bot.router import Feature
 
-NAMES = ("basics", "nudges", "skillshare", "picks", "learning_days", "agenda_invites", "lms")
+NAMES = ("basics", "nudges", "skillshare", "picks", "learning_days", "agenda_invites", "lms", "offices")
 """The enabled features, in registration order (the single registry)."""
 
 

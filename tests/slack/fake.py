@@ -40,6 +40,8 @@ class FakeUser:
     tz: str | None = None
     locale: str | None = "en-US"
     deleted: bool = False
+    fields: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Custom profile fields, ``{"Xf01": {"label": "Office", "value": "Dakar"}}``."""
 
     def as_slack(self) -> dict[str, Any]:
         user: dict[str, Any] = {
@@ -318,6 +320,18 @@ class FakeSlack:
         if user is None:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "user": user.as_slack()}
+
+    def _users_profile_get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Custom fields come only from users.profile.get, with labels when asked."""
+        user = self._user(str(args.get("user")))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        labels = str(args.get("include_labels", "")).lower() in {"1", "true"}
+        fields = {
+            key: {"value": entry.get("value", ""), "alt": "", **({"label": entry["label"]} if labels else {})}
+            for key, entry in user.fields.items()
+        }
+        return {"ok": True, "profile": {**user.as_slack()["profile"], "fields": fields}}
 
     def _users_list(self, args: dict[str, Any]) -> dict[str, Any]:
         members = [user.as_slack() for user in self.users.values()]

@@ -18,6 +18,7 @@ from bot.features.skillshare.actions import INVITE
 from bot.messages import Button, Buttons, Message, Note, Text, plain
 from bot.outbox import ToPerson
 from bot.router import Context, Reply, Router
+from bot.scope import other_office_refusal
 from storage.skillshare import OfferStatus, SkillOffer
 
 logger = logging.getLogger(__name__)
@@ -37,10 +38,18 @@ def _refuse_unless_manager(ctx: Context) -> None:
         raise UserError("Sorry, only a learning manager can put an offer on a learning day's agenda.")
 
 
+async def _managed_offer(ctx: Context, offer_id: str) -> SkillOffer:
+    """An active offer of an office this manager manages (its learning days are theirs)."""
+    _refuse_unless_manager(ctx)
+    offer = await _active_offer(ctx, offer_id)
+    if not ctx.manages(offer.office_id):
+        raise UserError((await other_office_refusal(ctx.session, ctx.config, offer.office_id)).text)
+    return offer
+
+
 async def choose_day(ctx: Context, value: str) -> Reply:
     """The "Invite to a learning day" button on an offer: which of the office's upcoming days?"""
-    _refuse_unless_manager(ctx)
-    offer = await _active_offer(ctx, value)
+    offer = await _managed_offer(ctx, value)
     days = (await upcoming_days(ctx.session, offer.office_id, ctx.now))[:MAX_DAYS_SHOWN]
     if not days:
         return plain(
@@ -66,10 +75,11 @@ async def choose_day(ctx: Context, value: str) -> Reply:
 
 async def invite(ctx: Context, value: str) -> Reply:
     """A day was picked: the offer becomes an agenda session and its author hears so."""
-    _refuse_unless_manager(ctx)
     offer_id, _, day_id = value.partition(":")
-    offer = await _active_offer(ctx, offer_id)
-    if not day_id.isdigit():
+    offer = await _managed_offer(ctx, offer_id)
+    days = await upcoming_days(ctx.session, offer.office_id, ctx.now)
+    if not day_id.isdigit() or int(day_id) not in {d.id for d in days}:
+        # the offer's own office's upcoming days only: a day elsewhere is not this manager's
         raise UserError("That button is out of date; press \u201cInvite to a learning day\u201d again.")
     await add_agenda_session(
         ctx.session,
@@ -79,10 +89,7 @@ async def invite(ctx: Context, value: str) -> Reply:
         source="skillshare",
         now=ctx.now,
     )
-    day = next(
-        (d for d in await upcoming_days(ctx.session, offer.office_id, ctx.now) if d.id == int(day_id)),
-        None,
-    )
+    day = next((d for d in days if d.id == int(day_id)), None)
     when = f"{day.date:%A %d %B}" if day else "the learning day"
     title = f" ({day.title})" if day else ""
     await ctx.send(
@@ -105,5 +112,5 @@ async def invite(ctx: Context, value: str) -> Reply:
 
 
 def register(router: Router) -> None:
-    router.action(INVITE)(choose_day)
-    router.action(actions.PICK_DAY)(invite)
+    router.action(INVITE, private=True)(choose_day)
+    router.action(actions.PICK_DAY, private=True)(invite)

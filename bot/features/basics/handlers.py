@@ -93,14 +93,16 @@ async def forget_seen_events(app: Learnbot, session: AsyncSession, args: dict[st
 def register(router: Router) -> None:
     router.describe("learning", "your courses, learning days, picks and settings")
     router.command("learning", "help", help="show this list")(show_help)
-    router.command("learning", "me", help="what I know about you (name, office, time zone)")(me)
+    router.command("learning", "me", help="what I know about you (name, office, time zone)", private=True)(me)
     router.command(
         "learning",
         "timezone",
         usage="<Area/City>",
         help="set your time zone, so reminders come in your working hours",
     )(set_timezone)
-    router.command("learning", "home", help="your courses, learning days and offers in one place")(home)
+    router.command(
+        "learning", "home", help="your courses, learning days and offers in one place", private=True
+    )(home)
     router.home_section(0)(home_greeting)
     router.on_member_joined(welcome)
     router.job("expire_dialogs")(expire_dialogs)

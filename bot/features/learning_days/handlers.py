@@ -23,6 +23,7 @@ from bot.messages import Message, Note, Text, plain
 from bot.outbox import ToChannel, ToPerson
 from bot.people import get_or_create_by_email
 from bot.router import Context, Reply, Router
+from bot.scope import other_office_refusal
 from storage.learning_days import CANCELLED, LearningDay
 
 __all__ = ["add_agenda_session", "register", "upcoming_days"]
@@ -69,8 +70,16 @@ async def _day_command(ctx: Context, args: str) -> Reply:
     return plain(f"{note}Learning day commands: {DAY_USAGE}")
 
 
-async def _editable_day(ctx: Context, text: str) -> LearningDay:
+async def _managed_day(ctx: Context, text: str) -> LearningDay:
+    """The learning day ``text`` names, if it belongs to an office this manager manages."""
     day = await store.get_day(ctx.session, store.parse_day_id(text))
+    if not ctx.manages(day.office_id):
+        raise UserError((await other_office_refusal(ctx.session, ctx.config, day.office_id)).text)
+    return day
+
+
+async def _editable_day(ctx: Context, text: str) -> LearningDay:
+    day = await _managed_day(ctx, text)
     if day.status == CANCELLED:
         raise UserError(f"Learning day #{day.id} ({day.title}) is already cancelled.")
     if store.is_over(day, ctx.now):
@@ -150,7 +159,7 @@ async def _add_session(ctx: Context, rest: str) -> Reply:
     match = _ADD_SESSION.match(rest.strip())
     if not match:
         raise UserError("Write `/learning day add-session <day number> <title> [by <email>]`.")
-    day_id = store.parse_day_id(match.group(1))
+    day_id = (await _managed_day(ctx, match.group(1))).id
     presenter = None
     if match.group(3):
         presenter = await get_or_create_by_email(ctx.session, ctx.config, match.group(3), ctx.now)
@@ -170,7 +179,7 @@ async def _add_session(ctx: Context, rest: str) -> Reply:
 async def _who(ctx: Context, rest: str) -> Reply:
     """Names behind the counts, for planning the room: shown only to learning managers (the
     channel posts show counts, never who said no)."""
-    day = await store.get_day(ctx.session, store.parse_day_id(rest))
+    day = await _managed_day(ctx, rest)
     answers = await store.answers(ctx.session, day.id)
     lines = [
         f"{views.ANSWER_LABELS[answer]} ({len(names)}): {', '.join(names) or 'nobody yet'}"
@@ -244,12 +253,13 @@ def register(router: Router) -> None:
         help="schedule, change or cancel a learning day; add a session",
         usage="schedule | change <id> … | cancel <id> | add-session <id> <title> [by <email>] | who <id>",
         managers_only=True,
+        private=True,
     )(_day_command)
-    router.command("learning", "days", help="upcoming learning days, with who is coming", usage="[all]")(
-        _days
-    )
+    router.command(
+        "learning", "days", help="upcoming learning days, with who is coming", usage="[all]", private=True
+    )(_days)
     router.dialog(scheduling.DIALOG)
-    router.action(actions.RSVP)(_rsvp)
+    router.action(actions.RSVP, private=True)(_rsvp)
     router.action(actions.CALENDAR)(_calendar_link)
     router.home_section(20)(_home)
     router.job("learning_day_announcements")(_announcements)

@@ -24,6 +24,7 @@ from bot.messages import Message, plain
 from bot.outbox import ToPerson
 from bot.people import get_or_create_by_email, person_by_email, person_timezone
 from bot.router import Context, Reply, Router, is_help_word
+from bot.scope import other_office_refusal
 from storage.models import Person
 from storage.nudges import Assignment, KudosOptIn
 
@@ -85,26 +86,38 @@ async def _subject(ctx: Context, args: str) -> Assignment:
     email = parts[0].lower()
     course = _course_named(ctx, " ".join(parts[1:]).lower())
     person = await person_by_email(ctx.session, email)
-    office = report.manager_office(ctx.config, ctx.person.email)
-    if person is None or ctx.config.office(person.office_id).id != office.id:
-        raise UserError(f"I don't know {email} in {office.name}.")
+    if person is None:
+        raise UserError(f"I don't know anyone as {email}.")
+    await _check_reviewer(ctx, person)
     assignment = await store.latest_self_reported(ctx.session, person.id, course.id)
     if assignment is None:
         raise UserError(f"{person.name} has no self-reported completion of {course.title} to review.")
     return assignment
 
 
+async def _check_reviewer(ctx: Context, person: Person) -> None:
+    """Only a manager of the person's office reviews their completion, and never their own
+    (a manager's own self-report goes to another manager of the office or an org admin)."""
+    if not ctx.manages(person.office_id):
+        # Polite, and without saying which office they are in.
+        raise UserError(
+            f"Sorry, {person.email or person.name} isn't in an office you manage, so I left it as it was."
+        )
+    if person.id == ctx.person.id:
+        raise UserError(
+            "That's your own completion: another learning manager of your office or an org admin confirms it."
+        )
+
+
 async def _managed(ctx: Context, value: str) -> Assignment:
-    """The assignment behind a manager's button, only within the manager's own office."""
+    """The assignment behind a manager's button, only within the manager's own offices."""
     if not ctx.is_learning_manager:
         raise UserError("Only a learning manager can confirm or reject completions.")
     assignment = await store.assignment(ctx.session, value)
-    office = report.manager_office(ctx.config, ctx.person.email)
-    if assignment is not None:
-        person = await ctx.session.get_one(Person, assignment.person_id)
-        if ctx.config.office(person.office_id).id == office.id:
-            return assignment
-    raise UserError("That completion isn't in your office, so I left it alone.")
+    if assignment is None:
+        raise UserError("That completion no longer exists, so I left it alone.")
+    await _check_reviewer(ctx, await ctx.session.get_one(Person, assignment.person_id))
+    return assignment
 
 
 async def own_courses(ctx: Context) -> list[Message]:
@@ -134,24 +147,38 @@ async def home(ctx: Context) -> list[Message]:
 
 
 async def compliance_report(ctx: Context, args: str) -> Reply:
-    office = report.manager_office(ctx.config, ctx.person.email)
-    today = local_time(office.timezone, ctx.now).today
-    lines = await report.office_report(ctx.session, ctx.config, office, today)
-    message = report.render(office, lines, weekly=False)
-    if not ctx.event.conversation.is_direct:
-        await ctx.send(
-            ToPerson(ctx.person.id), message, key=f"nudge-report:{ctx.person.id}:{ctx.now.isoformat()}"
+    """``/learning report [office|offices]``: the manager's office(s), one report each, with
+    the organisation compared; ``offices`` (org admins) puts every office side by side."""
+    wanted = args.strip()
+    today = local_time(ctx.config.office(ctx.person.office_id).timezone, ctx.now).today
+    rates = await report.office_rates(ctx.session, ctx.config, today)
+    if wanted.lower() in {"offices", "all", "org", "organisation", "organization"}:
+        if not ctx.is_org_admin:
+            return plain("Offices side by side are for org admins (`org_admins` in app.yaml).", private=True)
+        return report.render_offices(rates)
+    if wanted:
+        office = ctx.config.office_for_label(wanted)
+        if office is None:
+            return plain(f"I don't know an office called '{wanted}'.")
+        if not ctx.manages(office.id):
+            return await other_office_refusal(ctx.session, ctx.config, office.id)
+        offices = [office]
+    else:
+        offices = [o for o in ctx.config.offices if o.id in ctx.managed_offices]
+    messages = []
+    for office in offices:
+        lines = await report.office_report(ctx.session, ctx.config, office, today)
+        messages.append(
+            report.render(office, lines, weekly=False, compared=report.organisation_line(rates, office))
         )
-        return plain("I've sent you the report in a direct message (it names people, so it stays private).")
-    return message
+    return messages
 
 
 async def _pending_review(ctx: Context) -> Reply:
-    office = report.manager_office(ctx.config, ctx.person.email)
     pending = [
         (person.name, outcomes.course_of(ctx.config, assignment), assignment)
         for assignment, person in await store.self_reported(ctx.session)
-        if ctx.config.office(person.office_id).id == office.id
+        if ctx.manages(person.office_id) and person.id != ctx.person.id
     ]
     if not pending:
         return plain("Nothing to review: no self-reported completions are waiting.", dm=True)
@@ -262,14 +289,16 @@ async def sweep_job(app: Learnbot, session: AsyncSession, args: dict[str, Any]) 
 
 
 async def summary_job(app: Learnbot, session: AsyncSession, args: dict[str, Any]) -> str:
-    """Each learning manager's private weekly summary of their own office."""
+    """Each learning manager's private weekly summary of their own office, compared with the
+    organisation; org admins get the offices side by side."""
     now = app.clock.now()
-    sent = 0
+    sent = await _org_summary(app, session)
     for office in app.config.offices:
         today = local_time(office.timezone, now).today
         year, week, _ = today.isocalendar()
         lines = await report.office_report(session, app.config, office, today)
-        message = report.render(office, lines, weekly=True)
+        rates = await report.office_rates(session, app.config, today)
+        message = report.render(office, lines, weekly=True, compared=report.organisation_line(rates, office))
         for email in office.learning_managers:
             manager = await get_or_create_by_email(session, app.config, email, now)
             planned = await app.plan(
@@ -282,14 +311,36 @@ async def summary_job(app: Learnbot, session: AsyncSession, args: dict[str, Any]
     return f"{sent} weekly summary(ies) planned"
 
 
+async def _org_summary(app: Learnbot, session: AsyncSession) -> int:
+    now = app.clock.now()
+    year, week, _ = now.date().isocalendar()
+    message = report.render_offices(await report.office_rates(session, app.config, now.date()))
+    sent = 0
+    for email in app.config.org_admins:
+        admin = await get_or_create_by_email(session, app.config, email, now)
+        planned = await app.plan(
+            session,
+            destination=ToPerson(admin.id),
+            message=message,
+            key=f"nudge-org:{admin.id}:{year}-W{week:02d}",
+        )
+        sent += sum(1 for p in planned if p.created)
+    return sent
+
+
 # -- registration ----------------------------------------------------------------------------
 def register(router: Router) -> None:
     """The nudges feature's whole registration table."""
     command = router.command
-    command("learning", "courses", help="your mandatory courses and when they are due")(courses)
+    command("learning", "courses", help="your mandatory courses and when they are due", private=True)(courses)
     router.home_section(10)(home)
     command(
-        "learning", "report", help="compliance per course: assigned, done, overdue, trend", managers_only=True
+        "learning",
+        "report",
+        usage="[office | offices]",
+        help="compliance per course in your office(s): assigned, done, overdue, trend",
+        managers_only=True,
+        private=True,
     )(compliance_report)
     review_usage = "[<email> <course>]"
     command(
@@ -298,19 +349,25 @@ def register(router: Router) -> None:
         usage=review_usage,
         help="confirm self-reported completions",
         managers_only=True,
+        private=True,
     )(confirm)
     command(
-        "learning", "reject", usage=review_usage, help="reject a self-reported completion", managers_only=True
+        "learning",
+        "reject",
+        usage=review_usage,
+        help="reject a self-reported completion",
+        managers_only=True,
+        private=True,
     )(reject)
     command(
         "learning", "kudos", usage="on|off", help="celebrate your completed courses in the office channel"
     )(kudos)
-    router.action(actions.DONE)(done_pressed)
-    router.action(actions.LATER)(later_pressed)
-    router.action(actions.HELP)(help_pressed)
-    router.action(actions.CONFIRM)(confirm_pressed)
-    router.action(actions.REJECT)(reject_pressed)
-    router.interpreter("nudges", priority=20)(reply)
-    router.interpreter("nudges-fallback", priority=90)(explain)
+    router.action(actions.DONE, private=True)(done_pressed)
+    router.action(actions.LATER, private=True)(later_pressed)
+    router.action(actions.HELP, private=True)(help_pressed)
+    router.action(actions.CONFIRM, private=True)(confirm_pressed)
+    router.action(actions.REJECT, private=True)(reject_pressed)
+    router.interpreter("nudges", priority=20, private=True)(reply)
+    router.interpreter("nudges-fallback", priority=90, private=True)(explain)
     router.job("nudge_sweep")(sweep_job)
     router.job("nudge_summary")(summary_job)

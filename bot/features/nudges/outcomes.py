@@ -22,7 +22,8 @@ from bot.features.nudges.sweep import WEEKDAYS, local_time
 from bot.features.nudges.texts import day
 from bot.messages import Message, Text
 from bot.outbox import ToChannel, ToPerson
-from bot.people import get_or_create_by_email, person_timezone
+from bot.people import person_timezone
+from bot.scope import recipients_for
 from storage.models import Person
 from storage.nudges import Assignment, KudosOptIn, Source
 
@@ -70,9 +71,11 @@ async def report_done(
     assignment.reported_at = now
     assignment.next_nudge_on = None
     assignment.updated_at = now
+    recipients = await recipients_for(session, app.config, person, now)
+    who = ", ".join(m.name for m in recipients.people)
+    confirm = f"{who} will confirm it." if who else recipients.nobody
     return Outcome(
-        f"Thank you! I've noted *{course.title}* as done. I won't remind you about it again; "
-        "your learning manager will confirm it."
+        f"Thank you! I've noted *{course.title}* as done. I won't remind you about it again; {confirm}"
     )
 
 
@@ -102,37 +105,31 @@ async def snooze(
 async def ask_for_help(
     app: Learnbot, session: AsyncSession, person: Person, assignment: Assignment, reason: str
 ) -> Outcome:
-    """Tell the office's learning manager(s), privately, who needs help with which course."""
+    """Tell the person's own office's learning manager(s), privately, who needs help with
+    which course (a manager's own request goes to another manager or an org admin)."""
     config = app.config
-    office = config.office(person.office_id)
     course = course_of(config, assignment)
-    if not office.learning_managers:
-        return Outcome(
-            f"{office.name} has no learning manager set up in Learnbot yet, so I can't pass this on. "
-            "Please ask your supervisor or HR about the course."
-        )
     now = app.clock.now()
+    recipients = await recipients_for(session, config, person, now)
+    if not recipients.people:
+        return Outcome(f"{recipients.nobody} Meanwhile, please ask your supervisor or HR about the course.")
     today = local_today(config, person, now)
-    contact = (
-        f"{person.name} ({person.email})" if person.email and person.email != person.name else person.name
-    )
     text = (
-        f"{contact} asked for help with *{course.title}* (due {day(assignment.due_on)}): {reason}. "
+        f"{person.name} asked for help with *{course.title}* (due {day(assignment.due_on)}): {reason}. "
         "Only you can see this."
     )
     names, unreachable = [], []
-    for email in office.learning_managers:
-        manager = await get_or_create_by_email(session, config, email, now)
+    for manager in recipients.people:
         planned = await app.plan(
             session,
             destination=ToPerson(manager.id),
-            message=Message(text=text, blocks=[Text(text)], dm=True),
+            message=Message(text=text, blocks=[Text(text)], dm=True, private=True),
             key=f"nudge-help:{assignment.id}:{today.isoformat()}:{manager.id}",
         )
         if any(p.reachable for p in planned):
-            names.append(manager.display_name or email)
+            names.append(manager.name)
         else:
-            unreachable.append(email)
+            unreachable.append(manager.email or manager.name)
     if names:
         told = (
             f"I've let {', '.join(names)} know privately that you need help with {course.title}; "

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +16,6 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.config import AppConfig, Office
 from bot.messages import Divider, Fields, Header, Message, Note, Text
-from bot.people import office_for_email
 from storage.models import Person
 from storage.nudges import Assignment, Source
 
@@ -126,7 +126,7 @@ def _trend(now: int, before: int, good_when_up: bool) -> str:
     return f"{arrow} {abs(change)} {'better' if better else 'worse'} than last week"
 
 
-def render(office: Office, lines: Sequence[CourseLine], *, weekly: bool) -> Message:
+def render(office: Office, lines: Sequence[CourseLine], *, weekly: bool, compared: str = "") -> Message:
     title = f"{'Weekly compliance summary' if weekly else 'Compliance report'}: {office.name}"
     blocks: list = [Header(title)]
     text_lines = [title]
@@ -152,9 +152,76 @@ def render(office: Office, lines: Sequence[CourseLine], *, weekly: bool) -> Mess
         text_lines.append(f"{line.title}: assigned {n.assigned}, done {n.done}, overdue {n.overdue}")
     if not lines:
         blocks.append(Text("No courses are configured (add them under `courses` in app.yaml)."))
+    if compared:
+        blocks.append(Text(compared))
     blocks.append(Note("Private to you as learning manager. Names are never shared in channels."))
-    return Message(text="\n".join(text_lines), blocks=blocks, dm=True)
+    return Message(text="\n".join(text_lines), blocks=blocks, dm=True, private=True)
 
 
-def manager_office(config: AppConfig, email: str | None) -> Office:
-    return config.office(office_for_email(config, email))
+# -- offices side by side (org admins) ---------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class OfficeRate:
+    """One office's totals over every course: people-course pairs, not rounds; no names."""
+
+    office: Office
+    assigned: int
+    done: int
+    overdue: int
+
+    @property
+    def rate(self) -> int | None:
+        return round(100 * self.done / self.assigned) if self.assigned else None
+
+
+async def office_rates(session: AsyncSession, config: AppConfig, today: date) -> list[OfficeRate]:
+    rates = []
+    for office in config.offices:
+        counts = (await _counts(session, config, office, today)).values()
+        rates.append(
+            OfficeRate(
+                office,
+                sum(c.assigned for c in counts),
+                sum(c.done for c in counts),
+                sum(c.overdue for c in counts),
+            )
+        )
+    return rates
+
+
+def render_offices(rates: Sequence[OfficeRate]) -> Message:
+    """Completion rates per office, best first, for org admins (counts only, never names)."""
+    ordered = sorted(rates, key=lambda r: (r.rate is None, -(r.rate or 0), r.office.name))
+    items = []
+    for r in ordered:
+        label = r.office.name + (f" ({r.office.region})" if r.office.region else "")
+        value = (
+            f"{r.rate}% done ({r.done} of {r.assigned}), {r.overdue} overdue"
+            if r.assigned
+            else "nothing assigned"
+        )
+        items.append((label, value))
+    assigned = sum(r.assigned for r in rates)
+    done = sum(r.done for r in rates)
+    overall = (
+        f"{round(100 * done / assigned)}% done ({done} of {assigned})" if assigned else "nothing assigned yet"
+    )
+    text = "Offices side by side: " + "; ".join(f"{label}: {value}" for label, value in items)
+    blocks: list[Any] = [
+        Header("Mandatory courses: offices side by side"),
+        Fields(items),
+        Text(f"Whole organisation: {overall}."),
+        Note("Counts only; each office's learning manager sees their own office's names."),
+    ]
+    return Message(text=text, blocks=blocks, dm=True, private=True)
+
+
+def organisation_line(rates: Sequence[OfficeRate], office: Office) -> str:
+    """The "compared with other offices" line under a manager's own report (no names)."""
+    mine = next((r for r in rates if r.office.id == office.id), None)
+    others = [r for r in rates if r.office.id != office.id and r.assigned]
+    if mine is None or mine.rate is None or not others:
+        return ""
+    assigned = sum(r.assigned for r in others)
+    done = sum(r.done for r in others)
+    there = round(100 * done / assigned)
+    return f"Compared with the other {len(others)} office(s): {mine.rate}% done here, {there}% there."

@@ -42,6 +42,7 @@ from bot.messages import Button, Buttons, Fields, Header, LinkCard, Message, Not
 from bot.outbox import ToChannel, ToPerson, already_planned
 from bot.people import get_or_create_by_email
 from bot.router import Context, Reply, Router
+from bot.scope import recipients_for
 from storage.models import Person
 from storage.picks import SUGGESTION_SOURCE, FeedState, FetchStatus, PickItem, Suggestion, SuggestionStatus
 
@@ -249,16 +250,25 @@ async def share(ctx: Context, args: str, *, client_factory: ClientFactory = make
     if policy.auto_approve_suggestions or ctx.is_learning_manager:
         await _approve(ctx.session, suggestion, ctx.person, ctx.now)
         return plain(f"Thanks! “{page.title}” will be in an upcoming weekly picks.")
-    office = ctx.config.office(ctx.person.office_id)
-    for email in office.learning_managers:
-        manager = await get_or_create_by_email(ctx.session, ctx.config, email, ctx.now)
+    return await _pass_on(ctx, suggestion)
+
+
+async def _pass_on(ctx: Context, suggestion: Suggestion) -> Reply:
+    """To the suggester's own office's learning managers (never back to themselves)."""
+    recipients = await recipients_for(ctx.session, ctx.config, ctx.person, ctx.now)
+    for manager in recipients.people:
         await ctx.send(
             ToPerson(manager.id),
             _review_message(suggestion, ctx.person, heading="New suggestion for the weekly picks"),
             key=f"picks-suggestion:{suggestion.id}:{manager.id}",
         )
-    who = "your learning manager" if office.learning_managers else "a learning manager"
-    return plain(f"Thanks! I've passed “{page.title}” to {who}; I'll tell you when it's decided.")
+    if not recipients.people:
+        return plain(f"Thanks! I've kept “{suggestion.title}” for review, but {recipients.nobody}")
+    who = ", ".join(m.name for m in recipients.people)
+    return plain(
+        f"Thanks! I've passed “{suggestion.title}” to your learning manager ({who}); "
+        "I'll tell you when it's decided."
+    )
 
 
 def _review_message(suggestion: Suggestion, by: Person | None, *, heading: str) -> Message:
@@ -290,8 +300,15 @@ def _review_blocks(suggestion: Suggestion, name: str, why: str) -> list[Any]:
     ]
 
 
+async def _reviews(ctx: Context, suggestion: Suggestion) -> bool:
+    """A suggestion is reviewed by the managers of the suggester's office (anyone's if the
+    suggester is gone)."""
+    by = await store.person(ctx.session, suggestion.suggested_by_id)
+    return by is None or ctx.manages(by.office_id)
+
+
 async def pending_suggestions(ctx: Context, args: str) -> Reply:
-    rows = await store.pending_suggestions(ctx.session)
+    rows = [s for s in await store.pending_suggestions(ctx.session) if await _reviews(ctx, s)]
     if not rows:
         return plain("No suggestions are waiting. People can share links with `/learning share <link> why`.")
     blocks: list[Any] = [Header(f"Suggestions waiting ({len(rows)})")]
@@ -344,6 +361,10 @@ async def decide(ctx: Context, value: str, *, approve: bool) -> Reply:
     suggestion = await ctx.session.get(Suggestion, int(value)) if value.isdigit() else None
     if suggestion is None:
         return plain("That suggestion no longer exists.")
+    if not await _reviews(ctx, suggestion):
+        raise UserError(
+            "Sorry, that suggestion came from an office you don't manage, so I left it as it was."
+        )
     if suggestion.status != SuggestionStatus.PENDING:
         decider = await store.person(ctx.session, suggestion.decided_by_id)
         by = f" by {decider.name}" if decider else ""
@@ -422,11 +443,15 @@ def register_with(router: Router, *, client_factory: ClientFactory) -> None:
         "learning", "share", usage="<link> [why]", help="suggest a talk or article for the weekly picks"
     )(partial(share, client_factory=client_factory))
     router.command(
-        "learning", "suggestions", help="review links people suggested for the picks", managers_only=True
+        "learning",
+        "suggestions",
+        help="review links people of your office(s) suggested for the picks",
+        managers_only=True,
+        private=True,
     )(pending_suggestions)
     router.command("learning", "feeds", help="how each picks feed answered lately", managers_only=True)(
         feed_health
     )
     router.action(actions.USEFUL)(useful)
-    router.action(actions.APPROVE)(approve)
-    router.action(actions.REJECT)(reject)
+    router.action(actions.APPROVE, private=True)(approve)
+    router.action(actions.REJECT, private=True)(reject)

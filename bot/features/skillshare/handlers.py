@@ -261,7 +261,7 @@ async def peer_assist(ctx: Context, args: str) -> Reply:
 
 
 async def _open_requests_messages(ctx: Context) -> list[Message]:
-    requests = await store.all_open_requests(ctx.session)
+    requests = [r for r in await store.all_open_requests(ctx.session) if ctx.manages(r.office_id)]
     if not requests:
         return []
     people = await store.people(ctx.session, {r.person_id for r in requests})
@@ -282,8 +282,8 @@ def _invite_button(offer: SkillOffer) -> list[Button]:
 
 
 async def all_offers(ctx: Context, args: str) -> Reply:
-    """Every offer and open request, for a learning manager planning learning days."""
-    active = await store.all_active_offers(ctx.session)
+    """Every offer and open request in the manager's offices, for planning learning days."""
+    active = [o for o in await store.all_active_offers(ctx.session) if ctx.manages(o.office_id)]
     messages: list[Message] = []
     if active:
         messages += await _offer_list(
@@ -341,23 +341,39 @@ def register(router: Router) -> None:
     command("skillshare", "offer", usage="[skill]", help="offer to teach or coach a skill")(offer)
     command("skillshare", "list", help="browse what colleagues offer to teach")(list_offers)
     command("skillshare", "search", usage="<words>", help="find offers (best matches first)")(search)
-    command("skillshare", "mine", help="your offers, requests and peer assist")(mine)
-    command("skillshare", "withdraw", usage="[offer number]", help="withdraw one of your offers")(withdraw)
-    command("skillshare", "edit", usage="[offer number]", help="change one of your offers")(edit)
-    command("skillshare", "request", usage="<skill>", help="ask to learn a skill; I'll find who offers it")(
-        request
-    )
-    command("skillshare", "peer", usage="[needs|strengths|pause|resume|leave] ...", help="peer-assist pairs")(
-        peer_assist
+    command("skillshare", "mine", help="your offers, requests and peer assist", private=True)(mine)
+    command(
+        "skillshare", "withdraw", usage="[offer number]", help="withdraw one of your offers", private=True
+    )(withdraw)
+    command("skillshare", "edit", usage="[offer number]", help="change one of your offers", private=True)(
+        edit
     )
     command(
-        "skillshare", "all", help="every offer and open request, to plan learning days", managers_only=True
+        "skillshare",
+        "request",
+        usage="<skill>",
+        help="ask to learn a skill; I'll find who offers it",
+        private=True,
+    )(request)
+    command(
+        "skillshare",
+        "peer",
+        usage="[needs|strengths|pause|resume|leave] ...",
+        help="peer-assist pairs",
+        private=True,
+    )(peer_assist)
+    command(
+        "skillshare",
+        "all",
+        help="every offer and open request in your office(s), to plan learning days",
+        managers_only=True,
+        private=True,
     )(all_offers)
-    router.action(actions.OFFER_FORM)(offers.form)
-    router.action(actions.OFFER_FORM_SUBMIT)(offers.form_submitted)
-    router.action(actions.PEER_MET)(peer.met)
-    router.action(actions.EDIT)(edit_pressed)
-    router.action(actions.WITHDRAW)(withdraw_pressed)
-    router.action(actions.REQUEST_CLOSE)(close_request)
+    router.action(actions.OFFER_FORM, private=True)(offers.form)
+    router.action(actions.OFFER_FORM_SUBMIT, private=True)(offers.form_submitted)
+    router.action(actions.PEER_MET, private=True)(peer.met)
+    router.action(actions.EDIT, private=True)(edit_pressed)
+    router.action(actions.WITHDRAW, private=True)(withdraw_pressed)
+    router.action(actions.REQUEST_CLOSE, private=True)(close_request)
     router.home_section(30)(home)
     router.job("peer_pairing")(pairing)

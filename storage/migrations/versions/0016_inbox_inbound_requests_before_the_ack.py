@@ -1,7 +1,7 @@
 """inbox: inbound requests written before the ack, processed exactly once from there
 
 Revision ID: 0016_inbox
-Revises: 0013_lms
+Revises: 0010_offices
 Create Date: 2026-11-29 16:40:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import storage.types
 
 
 revision = '0016_inbox'
-down_revision = '0013_lms'
+down_revision = '0010_offices'
 branch_labels = None
 depends_on = None
 
