@@ -256,6 +256,18 @@ class SlackPolicy(Strict):
     workspace_per_minute: int = Field(default=300, ge=1)
 
 
+class InboxPolicy(Strict):
+    """Inbound requests wait in the inbox between the ack and their processing (``inbox:``).
+
+    ``lease_seconds``: how long a process holds a request it is working on before another
+    process may take it over (it extends the lease every third of it while it works), i.e.
+    how long a request caught by a crash waits; ``poll_seconds``: how often every process
+    looks for such requests."""
+
+    lease_seconds: float = Field(default=15, gt=0)
+    poll_seconds: float = Field(default=2.0, gt=0)
+
+
 class AppConfig(Strict):
     bot_name: str = "Learnbot"
     default_office: str | None = None
@@ -268,6 +280,7 @@ class AppConfig(Strict):
     schedules: list[Schedule] = []
     nudges: NudgePolicy = NudgePolicy()
     lms_import: ImportColumns = ImportColumns()
+    inbox: InboxPolicy = InboxPolicy()
     outbox: OutboxPolicy = OutboxPolicy()
     slack: SlackPolicy = SlackPolicy()
     picks: PicksPolicy = PicksPolicy()

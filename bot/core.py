@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import dialogs
 from bot.clock import Clock, SystemClock
 from bot.config import AppConfig
-from bot.errors import UserError
+from bot.errors import Abandoned, UserError
 from bot.events import (
     ButtonPressed,
     CommandInvoked,
@@ -40,6 +40,9 @@ from storage.models import Person, SeenEvent
 
 logger = logging.getLogger(__name__)
 
+RecordReplies = Callable[[AsyncSession, list[Message]], Awaitable[None]]
+"""A caller's hook run in the event's transaction, just before it commits, with the replies:
+the inbox stores them there, so the event's changes and its replies commit together."""
 
 SORRY = N_("Sorry, something went wrong on my side and nothing was changed. Please try again in a minute.")
 
@@ -114,8 +117,11 @@ class Learnbot:
         return summary
 
     # -- inbound events ---------------------------------------------------------------------
-    async def handle(self, event: Event) -> list[Message]:
-        """Handle one inbound event and return the replies for the conversation it came from."""
+    async def handle(self, event: Event, *, record: RecordReplies | None = None) -> list[Message]:
+        """Handle one inbound event and return the replies for the conversation it came from.
+
+        ``record`` (the inbox's) runs in the event's transaction with the replies; it may raise
+        :class:`Abandoned` to roll everything back."""
         t = self.i18n.choose(event.actor.locale, self.config.office(self.config.default_office).locale)
         async with self.sessions() as session:
             try:
@@ -125,8 +131,13 @@ class Learnbot:
                 person = await resolve_actor(session, self.config, event.actor, self.clock.now())
                 t = self.translator_for(person)
                 ctx = Context(app=self, event=event, session=session, person=person)
-                reply = await self._dispatch(ctx)
+                replies = _as_list(await self._dispatch(ctx))
+                if record is not None:
+                    await record(session, replies)
                 await session.commit()
+            except Abandoned:
+                await session.rollback()
+                raise
             except UserError as refusal:
                 await session.rollback()
                 return [plain(t._(refusal.message, **refusal.values))]
@@ -141,7 +152,7 @@ class Learnbot:
                 await session.rollback()
                 logger.exception("failed to handle %s", type(event).__name__)
                 return [plain(t._(SORRY))]
-        return _as_list(reply)
+        return replies
 
     async def _first_time(self, session: AsyncSession, event: Event) -> bool:
         assert event.event_id

@@ -13,3 +13,9 @@ class UserError(Exception):
         super().__init__(message)
         self.message = message
         self.values = values
+
+
+class Abandoned(Exception):
+    """Raised by a caller's commit hook (see :meth:`bot.core.Learnbot.handle`) when it no
+    longer owns the event, e.g. its inbox lease passed to another process: the core rolls the
+    event's changes back and lets this through, instead of answering "sorry"."""

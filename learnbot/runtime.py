@@ -33,23 +33,25 @@ class Runtime:
     app: Learnbot
     metrics: Metrics = field(default_factory=Metrics)
     """This process's Prometheus registry and metrics (``GET /metrics``)."""
-    _limiters: list[RateLimiter] = field(default_factory=list)
+    _limiter: RateLimiter | None = None
 
     async def close(self) -> None:
-        for limiter in self._limiters:
-            await limiter.close()
+        if self._limiter is not None:
+            await self._limiter.close()
         await self.engine.dispose()
 
     def worker_settings(self, *, resend_when_in_doubt: bool = False) -> WorkerSettings:
         return WorkerSettings.from_policy(self.config.outbox, resend_when_in_doubt=resend_when_in_doubt)
 
-    def limiter(self) -> RateLimiter:
-        """Pacing shared by every replica: Redis if ``REDIS_URL`` is set, else PostgreSQL rows,
-        else (SQLite, one process) in memory."""
-        store = shared_store(self.app.sessions, self.engine.dialect.name, self.settings.redis_url)
-        limiter = RateLimiter(store)
-        self._limiters.append(limiter)
-        return limiter
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        """One per process, shared by every replica through its store (Redis if ``REDIS_URL``
+        is set, else PostgreSQL rows, else, on SQLite's single process, memory): the delivery
+        worker and the adapters' interactive replies pace through it together."""
+        if self._limiter is None:
+            store = shared_store(self.app.sessions, self.engine.dialect.name, self.settings.redis_url)
+            self._limiter = RateLimiter(store)
+        return self._limiter
 
     def worker(
         self,
@@ -63,7 +65,7 @@ class Runtime:
             deliverers,
             self.app.clock,
             self.worker_settings(resend_when_in_doubt=resend_when_in_doubt),
-            limiter=self.limiter(),
+            limiter=self.rate_limiter,
             name=name,
             metrics=self.metrics,
         )

@@ -187,3 +187,51 @@ class SeenEvent(Base):
     platform: Mapped[str] = mapped_column(String(16), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(256), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class InboxStatus(StrEnum):
+    """Where an inbox row is. ``pending`` -> ``taken`` (a process holds its lease) ->
+    ``answered`` (the core handled it, the replies are stored with it) -> ``done``. A row
+    whose process died keeps its status; once its lease passes, another process takes it on
+    from where it stood. ``failed`` after too many tries (a request that crashes the process)."""
+
+    PENDING = "pending"
+    TAKEN = "taken"
+    ANSWERED = "answered"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class InboxItem(Base):
+    """An inbound request (a Slack event, command or interaction; a Teams activity), written
+    before it is acknowledged and then processed from here, exactly once, by whichever process
+    holds its lease, also after a crash right after the ack (platforms do not resend an acked
+    request).
+
+    ``dedup_key`` is the platform's id of the request (a Slack retry of the same event is not a
+    second row); ``order_key`` is the person: their rows are processed one at a time, oldest
+    first, so a burst of messages is answered in order. ``replies`` are written in the same
+    transaction as the core's changes, so a crash after that only resends what was not sent."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("platform", "dedup_key", name="uq_inbox_platform_key"),
+        Index("ix_inbox_open", "status", "lease_until"),
+        Index("ix_inbox_order", "order_key", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(32))
+    dedup_key: Mapped[str] = mapped_column(String(300))
+    order_key: Mapped[str] = mapped_column(String(300))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default=InboxStatus.PENDING.value)
+    attempts: Mapped[int] = mapped_column(default=0)
+    received_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None]
+    replies: Mapped[dict[str, Any] | None]
+    replies_sent: Mapped[int] = mapped_column(default=0)
+    done_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)

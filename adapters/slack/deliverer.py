@@ -98,6 +98,25 @@ class SlackDeliverer:
             Limit(self._workspace_bucket(team), WORKSPACE_BURST, WORKSPACE_BURST * spacing),
         ]
 
+    def reply_limits(self, conversation: str) -> list[Limit]:
+        """The buckets an interactive reply into ``conversation`` counts against: its own
+        conversation's, and the workspace's exactly as the outbox counts a DM (same bucket,
+        same limit, so the two share one budget)."""
+        probe = Delivery(
+            outbox_id=0,
+            key="reply",
+            platform=PLATFORM,
+            destination_kind="person",
+            destination_key=f"dm:{conversation}",
+            message=Message(text=""),
+            attempt=1,
+        )
+        return self.limits(probe)
+
+    @staticmethod
+    def workspace_limits(limits: list[Limit]) -> list[Limit]:
+        return [limit for limit in limits if limit.bucket.startswith("slack:workspace")]
+
     def _workspace_bucket(self, team: str | None) -> str:
         # Person destinations may live in any workspace; with one workspace (the usual case)
         # every bucket is the same one, and with OAuth Slack's 429s pace the rest.

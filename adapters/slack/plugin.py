@@ -35,6 +35,7 @@ from adapters.webhooks import Rejections
 from bot.config import SlackPolicy
 from bot.core import Learnbot
 from scheduler.metrics import Metrics
+from scheduler.ratelimit import RateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,10 @@ class Runtime(Protocol):
     def app(self) -> Learnbot: ...
     @property
     def engine(self) -> AsyncEngine: ...
+    @property
+    def rate_limiter(self) -> RateLimiter: ...
+    @property
+    def metrics(self) -> Metrics: ...
 
 
 def configured(settings: Settings) -> bool:
@@ -116,11 +121,13 @@ def build(
     engine: AsyncEngine | None = None,
     policy: SlackPolicy | None = None,
     metrics: Metrics | None = None,
+    limiter: RateLimiter | None = None,
 ) -> SlackParts:
     """The Bolt app, its adapter and the outbox deliverer, wired to ``learnbot``.
 
     ``engine`` is needed for OAuth (the installation and state stores); ``policy`` overrides
-    app.yaml's pacing (tests and benchmarks)."""
+    app.yaml's pacing (tests and benchmarks); ``limiter`` is the delivery worker's, which
+    interactive replies share."""
     base_url = api_url(settings)
     installations: AsyncSQLAlchemyInstallationStore | None = None
     states: AsyncSQLAlchemyOAuthStateStore | None = None
@@ -160,24 +167,30 @@ def build(
         learnbot.sessions, learnbot.clock, office_field=learnbot.config.directory.slack_office_field
     )
     metrics = metrics or Metrics()
+    # One set of clients for the outbox and the interactive replies: no automatic retries (the
+    # limiter and the outbox own them), the outbox's send timeout.
+    clients = SlackClients(
+        base_url=base_url,
+        bot_token=settings.slack_bot_token,
+        installations=installations,
+        retry_rate_limits=False,
+        timeout=max(1, round(learnbot.config.outbox.send_timeout_seconds)),
+    )
+    deliverer = SlackDeliverer(
+        config=learnbot.config,
+        clients=clients,
+        directory=directory,
+        policy=policy or learnbot.config.slack,
+    )
     adapter = SlackAdapter(
         learnbot=learnbot,
         bolt=bolt,
         directory=directory,
+        clients=clients,
+        deliverer=deliverer,
+        limiter=limiter or RateLimiter(),
         screen=SlackScreen(settings.slack_signing_secret, Rejections(metrics)),
         metrics=metrics,
-    )
-    deliverer = SlackDeliverer(
-        config=learnbot.config,
-        clients=SlackClients(
-            base_url=base_url,
-            bot_token=settings.slack_bot_token,
-            installations=installations,
-            retry_rate_limits=False,
-            timeout=max(1, round(learnbot.config.outbox.send_timeout_seconds)),
-        ),
-        directory=directory,
-        policy=policy or learnbot.config.slack,
     )
     return SlackParts(adapter=adapter, deliverer=deliverer, installations=installations, states=states)
 
@@ -210,11 +223,15 @@ def add_routes(web_app: web.Application, parts: SlackParts) -> None:
 
 async def attach(web_app: web.Application, runtime: Runtime) -> Attached:
     settings = runtime.settings
-    parts = build(runtime.app, settings, engine=runtime.engine, metrics=getattr(runtime, "metrics", None))
+    parts = build(
+        runtime.app, settings, engine=runtime.engine, metrics=runtime.metrics, limiter=runtime.rate_limiter
+    )
     if parts.installations is not None and parts.states is not None:
         await create_oauth_tables(parts.installations, parts.states)
     add_routes(web_app, parts)
-    attached = Attached(deliverer=parts.deliverer, on_stop=[parts.adapter.close])
+    attached = Attached(
+        deliverer=parts.deliverer, on_start=[parts.adapter.start], on_stop=[parts.adapter.close]
+    )
     linker: list[asyncio.Task[None]] = []
 
     async def start_linking() -> None:

@@ -66,6 +66,16 @@ class TeamsDeliverer:
             Limit(f"teams:tenant:{tenant}", self.tenant_per_second, 1.0),
         ]
 
+    def reply_limits(self, conversation_id: str, tenant: str) -> list[Limit]:
+        """The limits a turn reply in ``conversation_id`` counts against: the conversation's
+        (per second first: its bucket is the one a 429 pauses) and the tenant's, which the
+        outbox's proactive messages share."""
+        return [
+            Limit(f"teams:conversation:reply:{conversation_id}", PER_SECOND, 1.0),
+            Limit(f"teams:conversation30:reply:{conversation_id}", PER_30_SECONDS, 30.0),
+            Limit(f"teams:tenant:{tenant or self.default_tenant or 'default'}", self.tenant_per_second, 1.0),
+        ]
+
     @staticmethod
     def _bucket(delivery: Delivery) -> str:
         return f"teams:conversation:{delivery.destination_kind}:{delivery.destination_key}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -20,10 +21,13 @@ from adapters.plugin import Attached
 from adapters.teams.deliverer import TENANT_PER_SECOND, TeamsDeliverer
 from adapters.teams.handler import LearnbotTeamsBot
 from adapters.teams.inbound import TeamsScreen
+from adapters.teams.inbox import RAW_ACTIVITY, TeamsInbox
 from adapters.teams.sender import TeamsSender
 from adapters.webhooks import Rejections
 from bot.core import Learnbot
+from scheduler.inbox import Inbox
 from scheduler.metrics import Metrics
+from scheduler.ratelimit import RateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +53,10 @@ class Runtime(Protocol):
 
     settings: Settings
     app: Learnbot
+    metrics: Metrics
+
+    @property
+    def rate_limiter(self) -> RateLimiter: ...
 
 
 def configured(settings: Settings) -> bool:
@@ -102,15 +110,20 @@ class TeamsApp:
     sender: TeamsSender
     deliverer: TeamsDeliverer
     screen: TeamsScreen
+    inbox: TeamsInbox
 
     async def messages(self, request: web.Request) -> web.StreamResponse:
         refused = await self.screen.check(request)
         if refused is not None:
             return refused
+        body = await request.json()  # the screen has read and checked it: a JSON object
+        token = RAW_ACTIVITY.set(body if isinstance(body, dict) else None)
         try:
-            response = await self.adapter.process(request, self.bot)
+            response = await self.adapter.process(request, self.inbox)
         except web.HTTPUnauthorized:
             return self.screen.rejections.refuse(request, 401, "invalid Bot Framework token")
+        finally:
+            RAW_ACTIVITY.reset(token)
         return response if response is not None else web.Response(status=201)
 
 
@@ -121,8 +134,10 @@ def build(
     credentials_factory: ServiceClientCredentialsFactory | None = None,
     tenant_per_second: int = TENANT_PER_SECOND,
     metrics: Metrics | None = None,
+    limiter: RateLimiter | None = None,
 ) -> TeamsApp:
-    """The adapter, bot, sender and deliverer for one process."""
+    """The adapter, bot, sender, deliverer and inbox for one process; ``limiter`` is the
+    delivery worker's, which turn replies share."""
     options: dict[str, Any] = {}
     if credentials_factory is not None:
         options["credentials_factory"] = credentials_factory
@@ -135,10 +150,20 @@ def build(
         app.config.bot_name,
         timeout=app.config.outbox.send_timeout_seconds,
     )
-    bot = LearnbotTeamsBot(app, sender, app.clock.now)
     public_url = app.config.learning_days.public_url
     deliverer = TeamsDeliverer(
         sender, app.sessions, auth.APP_TENANTID, tenant_per_second, public_url=public_url
+    )
+    bot = LearnbotTeamsBot(
+        app, sender, app.clock.now, limiter=limiter or RateLimiter(), reply_limits=deliverer.reply_limits
+    )
+    policy = app.config.inbox
+    inbox = TeamsInbox(
+        adapter,
+        auth.APP_ID,
+        bot,
+        Inbox(app.sessions, app.clock, lease=timedelta(seconds=policy.lease_seconds)),
+        policy.poll_seconds,
     )
     if not public_url:
         logger.warning(
@@ -153,14 +178,19 @@ def build(
             ROUTE,
         )
     screen = TeamsScreen(auth_required=bool(auth.APP_ID), rejections=Rejections(metrics))
-    return TeamsApp(adapter=adapter, bot=bot, sender=sender, deliverer=deliverer, screen=screen)
+    return TeamsApp(adapter=adapter, bot=bot, sender=sender, deliverer=deliverer, screen=screen, inbox=inbox)
 
 
 async def attach(web_app: web.Application, runtime: Runtime, auth: BotAuthConfig | None = None) -> Attached:
     teams = build(
         runtime.app,
         auth or BotAuthConfig.from_settings(runtime.settings),
-        metrics=getattr(runtime, "metrics", None),
+        metrics=runtime.metrics,
+        limiter=runtime.rate_limiter,
     )
     web_app.router.add_post(ROUTE, teams.messages)
-    return Attached(deliverer=teams.deliverer, on_stop=[teams.sender.close])
+    return Attached(
+        deliverer=teams.deliverer,
+        on_start=[teams.inbox.start],
+        on_stop=[teams.inbox.close, teams.sender.close],
+    )

@@ -226,6 +226,11 @@ class FakeSlack:
     async def _respond(self, request: web.Request) -> web.Response:
         args = await self._args(request)
         args["token"] = request.match_info["token"]
+        queued = self.errors.get("response_url")  # fail("response_url", "ratelimited")
+        if queued:
+            error = queued.pop(0)
+            status, headers = (429, {"Retry-After": "1"}) if error == "ratelimited" else (500, {})
+            return web.Response(status=status, text=error, headers=headers)
         self.calls.append(Call("response_url", args))
         return web.Response(text="ok")
 

@@ -154,6 +154,7 @@ class SlackWorld:
             app.clock,
             WorkerSettings.from_policy(app.config.outbox),
             name="slack-world",
+            limiter=parts.adapter.limiter,  # replies and proactive messages share the pacing
         )
 
     # -- people -----------------------------------------------------------------------------
@@ -225,7 +226,11 @@ class SlackWorld:
             }
         )
 
-    async def direct_message(self, driver: SlackDriver, text: str) -> int:
+    async def direct_message_nowait(self, driver: SlackDriver, text: str) -> int:
+        """A DM whose processing is not waited for (a burst of messages)."""
+        return await self.direct_message(driver, text, settle=False)
+
+    async def direct_message(self, driver: SlackDriver, text: str, *, settle: bool = True) -> int:
         ts = f"{time.time():.6f}"
         event = {
             "type": "message",
@@ -237,7 +242,7 @@ class SlackWorld:
             "event_ts": ts,
             "team": TEAM,
         }
-        return await self.post(self.event_body(event), "application/json")
+        return await self.post(self.event_body(event), "application/json", settle=settle)
 
     async def home_opened(self, driver: SlackDriver) -> int:
         event = {
