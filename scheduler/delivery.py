@@ -584,7 +584,7 @@ class DeliveryWorker:
         self.metrics.sends.labels(delivery.platform, OUTCOME_METRIC[outcome]).inc()
         if outcome is SendOutcome.THROTTLED:
             self.metrics.throttled.labels(delivery.platform).inc()
-        elif outcome is not SendOutcome.REJECTED:
+        if outcome is not SendOutcome.REJECTED:  # put back to be tried again later
             self.metrics.retries.labels(delivery.platform).inc()
         if outcome is SendOutcome.REJECTED:
             logger.warning("outbox %s to %s rejected: %s", delivery.key, delivery.platform, exc.reason)

@@ -53,7 +53,7 @@ async def test_metrics_add_up_during_a_fan_out(
         app.sessions,
         {"slack": parts.deliverer},
         clock,
-        WorkerSettings(batch_size=15, concurrency=4),
+        WorkerSettings(concurrency=4),
         metrics=runtime.metrics,
     )
     async with app.sessions() as session, session.begin():

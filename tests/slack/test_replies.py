@@ -88,16 +88,19 @@ async def test_a_response_url_reply_refused_with_429_is_sent_after_retry_after(s
 async def test_replies_to_two_people_share_the_workspace_cap(
     config: AppConfig, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
 ) -> None:
-    """A workspace cap of 60 a minute: the replies to two people are a second apart (also
-    after the first was refused with a 429)."""
+    """The replies to two people share the workspace's pacing: after the first post is refused
+    with a 429 (Retry-After: 1), neither reply is posted before the pause is over, and both are
+    posted (the shared limiter counts sliding windows, so two posts may then follow closely
+    while staying within 60 a minute)."""
     policy = SlackPolicy(per_channel_per_second=1000, workspace_per_minute=60)
     async with slack_world(config, sessions, clock, policy=policy, features=[basics, demo]) as slack:
         ana, ben = slack.person("ana@example.org"), slack.person("ben@example.org")
         await slack.link()
         slack.fake.fail("chat.postMessage", "ratelimited")
+        started = time.monotonic()
         await slack.direct_message_nowait(ana, "learning demo a")
         await slack.direct_message_nowait(ben, "learning demo b")
         await slack.settle()
         accepted = slack.fake.accepted_at("chat.postMessage")
         assert len(accepted) == 2
-        assert accepted[1] - accepted[0] >= 0.95, accepted
+        assert min(accepted) - started >= 0.95, (started, accepted)
