@@ -18,3 +18,5 @@ class Attached:
     deliverer: Deliverer
     on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    ready: dict[str, Callable[[], Awaitable[bool]]] = field(default_factory=dict)
+    """Named readiness checks for ``/readyz`` (e.g. ``slack_socket_mode``: is it connected?)."""

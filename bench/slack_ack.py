@@ -1,9 +1,12 @@
 """Benchmark: how fast a slash command is acked through Learnbot's full HTTP stack, beside a
-bare Bolt app with a no-op handler, in the same run, on the same machine.
+bare Bolt app with a no-op handler and beside Learnbot as it was before the inbox, in the same
+run, on the same machine.
 
 Full stack: ``learnbot.server.build_server`` (aiohttp, the Slack plugin, signature check,
-Bolt dispatch, the listener that acks and hands the work to a background task: users.info,
-the core with SQLite, chat.postMessage to a fake Slack). Bare: ``AsyncApp`` with one
+Bolt dispatch, the listener that writes the request to the inbox table and only then acks; the
+inbox worker then does the work: users.info, the core, chat.postMessage to a fake Slack).
+Before the inbox: the same server from the merge base with ``main`` (``git archive``), whose
+listener acked and handed the work to an in-memory queue. Bare: ``AsyncApp`` with one
 ``/learning`` listener that only acks, behind the same aiohttp glue; measured with Bolt's
 default (``process_before_response=False``, Bolt polls for the ack) and with
 ``process_before_response=True`` (what Learnbot uses), and the ratio is taken against the
@@ -11,7 +14,10 @@ faster of the two.
 
 Each round sends 50 signed requests at once; latency is request start to response.
 
-    .venv/bin/python bench/slack_ack.py [--rounds 20]
+    .venv/bin/python bench/slack_ack.py [--rounds 20] [--database-url postgresql://...]
+
+``--database-url`` puts the full stack's database (and so its inbox) on PostgreSQL; the other
+stacks stay on SQLite files.
 """
 
 from __future__ import annotations
@@ -20,7 +26,9 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -114,14 +122,14 @@ def summary(name: str, samples: list[float]) -> tuple[float, float]:
     return p50, p99
 
 
-async def servers(api_url: str) -> None:
+async def servers(api_url: str, database_url: str | None) -> None:
     """The server side, in its own process (as in production: Slack is elsewhere): print the
     URLs, serve until stdin closes."""
     fake_api = FakeSlack()
     fake_api.url = api_url.removesuffix("/api/")
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
-            database_url=f"sqlite:///{tmp}/bench.db",
+            database_url=database_url or f"sqlite:///{tmp}/bench.db",
             slack_bot_token="xoxb-bench",
             slack_signing_secret=SECRET,
             slack_api_url=api_url,
@@ -152,40 +160,72 @@ async def servers(api_url: str) -> None:
         await runtime.close()
 
 
-async def main(rounds: int) -> None:
-    fake = await FakeSlack().start()
-    users = [fake.add_user(f"p{i}@example.org", f"P {i}").id for i in range(CONCURRENCY)]
+BEFORE = "Learnbot before the inbox (main)"
+
+
+def old_code(target: Path) -> Path:
+    """Learnbot at the merge base with ``main`` (before the inbox), from ``git archive``."""
+    base = subprocess.run(
+        ["git", "merge-base", "HEAD", "main"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    archive = subprocess.run(["git", "archive", base], cwd=ROOT, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
+async def start_servers(
+    code: Path, api_url: str, database_url: str | None
+) -> tuple[asyncio.subprocess.Process, dict[str, str]]:
+    extra = ["--database-url", database_url] if database_url else []
     child = await asyncio.create_subprocess_exec(
         sys.executable,
-        __file__,
+        str(code / "bench" / "slack_ack.py"),
         "--serve",
-        fake.api_url,
+        api_url,
+        *extra,
+        cwd=code,
+        env={**os.environ, "PYTHONPATH": str(code)},
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
     )
-    assert child.stdout is not None and child.stdin is not None
-    urls: dict[str, str] = json.loads(await child.stdout.readline())
-    idle_url = urls["Learnbot full stack"].replace("/slack/events", "/bench/idle")
-    samples: dict[str, list[float]] = {name: [] for name in urls}
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+    assert child.stdout is not None
+    return child, json.loads(await child.stdout.readline())
 
-        async def settle() -> None:
-            async with http.get(idle_url) as response:
-                await response.read()
 
-        for url in urls.values():  # warm-up: auth.test, first users.info, DB pages, connections
-            await round_of(http, url, fake, users, 0)
-        await settle()
-        for n in range(1, rounds + 1):
-            for name, url in urls.items():
-                samples[name] += await round_of(http, url, fake, users, n)
-                await settle()
-    child.stdin.close()
-    await child.wait()
+async def main(rounds: int, database_url: str | None) -> None:
+    fake = await FakeSlack().start()
+    users = [fake.add_user(f"p{i}@example.org", f"P {i}").id for i in range(CONCURRENCY)]
+    with tempfile.TemporaryDirectory() as tmp:
+        child, urls = await start_servers(ROOT, fake.api_url, database_url)
+        old_child, old_urls = await start_servers(old_code(Path(tmp)), fake.api_url, None)
+        urls[BEFORE] = old_urls["Learnbot full stack"]
+        idle_urls = [
+            u.replace("/slack/events", "/bench/idle") for u in (urls["Learnbot full stack"], urls[BEFORE])
+        ]
+        samples: dict[str, list[float]] = {name: [] for name in urls}
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+
+            async def settle() -> None:
+                for idle_url in idle_urls:
+                    async with http.get(idle_url) as response:
+                        await response.read()
+
+            for url in urls.values():  # warm-up: auth.test, first users.info, DB pages, connections
+                await round_of(http, url, fake, users, 0)
+            await settle()
+            for n in range(1, rounds + 1):
+                for name, url in urls.items():
+                    samples[name] += await round_of(http, url, fake, users, n)
+                    await settle()
+        for process in (child, old_child):
+            assert process.stdin is not None
+            process.stdin.close()
+            await process.wait()
     print(
         f"{rounds} rounds x {CONCURRENCY} concurrent signed /learning commands per app; client and fake Slack"
     )
-    print("in one process, the servers in another; 2 cores shared with other work")
+    print("in one process, the servers in two others; 2 cores shared with other work")
+    print(f"full stack database: {'PostgreSQL' if database_url else 'SQLite'}; the others on SQLite")
     results: dict[str, Any] = {name: summary(name, s) for name, s in samples.items()}
     full_p50, full_p99 = results["Learnbot full stack"]
     bare_p50, bare_p99 = min(
@@ -195,7 +235,11 @@ async def main(rounds: int) -> None:
         f"ratio full/bare (faster bare): p50 {full_p50 / bare_p50:.2f}, "
         f"p99 {full_p99 / bare_p99:.2f} (target <= 1.3)"
     )
-    print(f"replies the full stack sent after its acks: {len(fake.called('chat.postMessage'))}")
+    before_p50, before_p99 = results[BEFORE]
+    print(f"ratio full/before the inbox: p50 {full_p50 / before_p50:.2f}, p99 {full_p99 / before_p99:.2f}")
+    slowest = max(samples["Learnbot full stack"]) * 1000
+    print(f"slowest ack with the inbox: {slowest:.1f} ms (Slack's budget: 3000 ms)")
+    print(f"replies both Learnbot stacks sent after their acks: {len(fake.called('chat.postMessage'))}")
     await fake.stop()
 
 
@@ -205,6 +249,10 @@ if __name__ == "__main__":
     )
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--serve", metavar="API_URL", help="internal: run the servers against this fake")
+    parser.add_argument("--database-url", help="the full stack's database (default: a SQLite file)")
     options = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(servers(options.serve) if options.serve else main(options.rounds))
+    if options.serve:
+        asyncio.run(servers(options.serve, options.database_url))
+    else:
+        asyncio.run(main(options.rounds, options.database_url))

@@ -118,7 +118,7 @@ async def run(
             sessions,
             {"teams": teams.deliverer},
             clock,
-            WorkerSettings(concurrency=64, batch_size=200),
+            WorkerSettings(concurrency=64),
         )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:

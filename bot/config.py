@@ -120,9 +120,31 @@ class Channel(Strict):
     learning_days: bool = True
 
 
+def office_key(label: str) -> str:
+    """How office labels are compared: case, accents, punctuation and spacing do not count,
+    so "Cox's Bazar", "COXS BAZAR" and "coxs-bazar" are the same office, and "Bogotá" is
+    "bogota" (LMS exports and chat profiles spell office names every which way)."""
+    decomposed = unicodedata.normalize("NFKD", label)
+    letters = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return "".join(ch for ch in letters.casefold() if ch.isalnum())
+
+
+def _check_emails(value: list[str]) -> list[str]:
+    for email in value:
+        if "@" not in email or email.strip() != email or " " in email:
+            raise ValueError(f"'{email}' is not an email address")
+    return [email.lower() for email in value]
+
+
 class Office(Strict):
+    """An office. ``aliases`` are the other names and codes it goes by (an LMS OU code such as
+    ``SN-DKR``, a directory spelling such as ``Dakar``), matched case- and accent-insensitively
+    by :meth:`AppConfig.office_for_label`."""
+
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     name: str
+    aliases: list[str] = []
+    region: str = ""
     timezone: str = "UTC"
     locale: str = "en"
     learning_managers: list[str] = []
@@ -130,14 +152,30 @@ class Office(Strict):
     working_hours: WorkingHours = WorkingHours()
 
     _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
+    _emails = field_validator("learning_managers")(classmethod(lambda cls, v: _check_emails(v)))
 
-    @field_validator("learning_managers")
+    @field_validator("aliases")
     @classmethod
-    def _emails(cls, value: list[str]) -> list[str]:
-        for email in value:
-            if "@" not in email:
-                raise ValueError(f"'{email}' is not an email address")
-        return [email.lower() for email in value]
+    def _aliases(cls, value: list[str]) -> list[str]:
+        for alias in value:
+            if not office_key(alias):
+                raise ValueError(f"alias '{alias}' has no letters or digits")
+        return value
+
+    def labels(self) -> list[str]:
+        """Every label this office answers to: its id, its name and its aliases."""
+        return [self.id, self.name, *self.aliases]
+
+
+class Directory(Strict):
+    """Where a chat platform's profile says which office someone is in (optional).
+
+    ``slack_office_field`` is a custom profile field of the Slack workspace, given by its id
+    (``Xf06ABCDEF``) or its label (``Office``); it is read with ``users.profile.get`` (scope
+    ``users.profile:read``) when Learnbot first meets someone. Its value is matched to an
+    office like an import's office column."""
+
+    slack_office_field: str | None = Field(default=None, min_length=1, max_length=100)
 
 
 class Course(Strict):
@@ -176,8 +214,21 @@ class Schedule(Strict):
         return self
 
 
+InDoubt = Literal["at_most_once", "at_least_once"]
+
+
 class OutboxPolicy(Strict):
+    """How the delivery worker behaves (``outbox:`` in app.yaml).
+
+    A message gives up by its deadline, never by a count of tries: ``expire_hours`` per kind
+    (the idempotency key's first part, e.g. ``nudge``), else ``default_expire_hours``; reminders
+    (``nudge``) end with their day in the person's time zone. ``when_in_doubt`` says what an
+    ambiguous send (a 5xx or a timeout after the platform may have posted) means where the
+    platform cannot be read back (Teams): ``at_most_once`` records it unconfirmed,
+    ``at_least_once`` sends it again."""
+
     max_attempts: int = Field(default=8, ge=1, le=100)
+    """No longer limits anything (messages expire by deadline); kept so older app.yaml files load."""
     lease_seconds: float = Field(default=60, gt=0)
     poll_seconds: float = Field(default=1.0, gt=0)
     waiting_days: float = Field(default=7, gt=0, le=90)
@@ -185,6 +236,21 @@ class OutboxPolicy(Strict):
     the bot added to a team), then is recorded as expired."""
     waiting_recheck_minutes: float = Field(default=15, gt=0, le=1440)
     """How often a waiting message's destination is checked again (linking checks at once)."""
+    concurrency: int = Field(default=16, ge=1, le=500)
+    """Rows a worker has in hand at once; each holds at most one database connection at a time,
+    so the pool is sized from it (PostgreSQL: replicas x (concurrency + 8) <= max_connections)."""
+    send_timeout_seconds: float = Field(default=15.0, gt=0)
+    shutdown_grace_seconds: float = Field(default=20.0, ge=0)
+    default_expire_hours: float = Field(default=72.0, gt=0)
+    expire_hours: dict[str, float] = {}
+    default_when_in_doubt: InDoubt = "at_most_once"
+    when_in_doubt: dict[str, InDoubt] = {
+        "nudge": "at_most_once",
+        "learning-day-cancelled": "at_least_once",
+    }
+
+    def in_doubt(self, kind: str) -> InDoubt:
+        return self.when_in_doubt.get(kind, self.default_when_in_doubt)
 
 
 class SlackPolicy(Strict):
@@ -195,21 +261,39 @@ class SlackPolicy(Strict):
     workspace_per_minute: int = Field(default=300, ge=1)
 
 
+class InboxPolicy(Strict):
+    """Inbound requests wait in the inbox between the ack and their processing (``inbox:``).
+
+    ``lease_seconds``: how long a process holds a request it is working on before another
+    process may take it over (it extends the lease every third of it while it works), i.e.
+    how long a request caught by a crash waits; ``poll_seconds``: how often every process
+    looks for such requests."""
+
+    lease_seconds: float = Field(default=15, gt=0)
+    poll_seconds: float = Field(default=2.0, gt=0)
+
+
 class AppConfig(Strict):
     bot_name: str = "Learnbot"
     default_office: str | None = None
     offices: list[Office] = Field(min_length=1)
+    org_admins: list[str] = []
+    """Emails of people who see every office: reports, learning days, confirmations."""
+    directory: Directory = Directory()
     courses: list[Course] = []
     feeds: list[Feed] = []
     schedules: list[Schedule] = []
     nudges: NudgePolicy = NudgePolicy()
     lms_import: ImportColumns = ImportColumns()
+    inbox: InboxPolicy = InboxPolicy()
     outbox: OutboxPolicy = OutboxPolicy()
     slack: SlackPolicy = SlackPolicy()
     picks: PicksPolicy = PicksPolicy()
     dialog_idle_minutes: int = Field(default=60, ge=1)
     skillshare: SkillshareSettings = SkillshareSettings()
     learning_days: LearningDaysConfig = LearningDaysConfig()
+
+    _admins = field_validator("org_admins")(classmethod(lambda cls, v: _check_emails(v)))
 
     @model_validator(mode="after")
     def _references(self) -> AppConfig:
@@ -218,6 +302,7 @@ class AppConfig(Strict):
             raise ValueError(f"office ids must be unique, got {office_ids}")
         if self.default_office is not None and self.default_office not in office_ids:
             raise ValueError(f"default_office '{self.default_office}' is not one of {office_ids}")
+        _check_office_labels(self.offices)
         self.learning_days.check_offices(office_ids)
         for index, source in enumerate(self.lms_import.sources):
             if source.office not in office_ids:
@@ -252,20 +337,31 @@ class AppConfig(Strict):
             return False
         return any(email.lower() in office.learning_managers for office in self.offices)
 
-    def course(self, course_id: str) -> Course | None:
-        return next((c for c in self.courses if c.id == course_id), None)
+    def is_org_admin(self, email: str | None) -> bool:
+        return email is not None and email.lower() in self.org_admins
+
+    def managed_office_ids(self, email: str | None) -> frozenset[str]:
+        """The offices this person acts for as a manager: every office for an org admin, the
+        offices that list them as learning manager otherwise (often none)."""
+        if not email:
+            return frozenset()
+        if self.is_org_admin(email):
+            return frozenset(office.id for office in self.offices)
+        return frozenset(o.id for o in self.offices if email.lower() in o.learning_managers)
 
     def office_for_label(self, label: str | None) -> Office | None:
-        """The office an export's office/OU label names (by id or name, ignoring case and
-        accents), or ``None``. A minimal stand-in until office aliases land (issue 11, which
-        gives the same method aliases and codes)."""
-        wanted = fold(label or "")
-        if not wanted:
+        """The office an import column, a directory field or a person means by ``label`` (its
+        id, name or an alias, compared by :func:`office_key`), or None when none matches."""
+        key = office_key(label or "")
+        if not key:
             return None
         for office in self.offices:
-            if wanted in {fold(office.id), fold(office.name)}:
+            if any(office_key(known) == key for known in office.labels()):
                 return office
         return None
+
+    def course(self, course_id: str) -> Course | None:
+        return next((c for c in self.courses if c.id == course_id), None)
 
 
 def fold(text: str) -> str:
@@ -273,6 +369,21 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(char for char in decomposed if not unicodedata.combining(char))
     return " ".join(plain.casefold().split())
+
+
+def _check_office_labels(offices: list[Office]) -> None:
+    """Two offices must never answer to the same label, or an import row would be placed by
+    luck; the error names the key to change."""
+    owner: dict[str, str] = {}
+    for index, office in enumerate(offices):
+        for label in office.labels():
+            key = office_key(label)
+            if key in owner and owner[key] != office.id:
+                raise ValueError(
+                    f"offices[{index}].aliases: '{label}' also names office '{owner[key]}'; "
+                    "each id, name and alias must point to one office"
+                )
+            owner[key] = office.id
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -287,6 +398,10 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return path or "(top level)"
 
 
+_NAMES_ITS_KEY = re.compile(r"^[a-z_]+(\[\d+\])?(\.[a-z_]+(\[\d+\])?)*: ")
+"""A message that starts with the dotted key it is about (checks across sections)."""
+
+
 def _describe(error: dict[str, Any], model_fields: dict[str, list[str]]) -> str:
     loc = error["loc"]
     where = _location(loc)
@@ -297,6 +412,8 @@ def _describe(error: dict[str, Any], model_fields: dict[str, list[str]]) -> str:
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         return f"{where}: unknown key{hint}"
     message = str(error["msg"]).removeprefix("Value error, ")
+    if where == "(top level)" and _NAMES_ITS_KEY.match(message):
+        return message  # a check across sections that already names the key it is about
     return f"{where}: {message}"
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import ENGLISH, Translator
 from bot.messages import Message, plain
 from storage.models import DialogState
 
@@ -47,18 +48,24 @@ class Dialog:
             raise ValueError(f"dialog {self.name} has button actions but no on_action")
 
 
-CANCEL_WORDS = frozenset({"cancel", "stop", "quit", "exit"})
+CANCEL_WORDS = frozenset(
+    {"cancel", "stop", "quit", "exit", "annuler", "arrêter", "arreter", "cancelar", "salir"}
+)
+"""Typed in a conversation, these drop it, in the three languages."""
 
 
-async def cancel(session: AsyncSession, person_id: int, dialog: Dialog, *, dm: bool = False) -> Message:
-    """End ``dialog`` without saving anything (typed "cancel" or a Cancel button)."""
+async def cancel(
+    session: AsyncSession, person_id: int, dialog: Dialog, *, dm: bool = False, t: Translator = ENGLISH
+) -> Message:
+    """End ``dialog`` without saving anything (typed "cancel" or a Cancel button). ``topic``
+    and ``restart_hint`` are message ids (``N_``), said in the person's language ``t``."""
     await finish(session, person_id)
-    return plain(f"Cancelled {dialog.topic}; nothing was saved.", dm=dm)
+    return plain(t._("Cancelled {topic}; nothing was saved.", topic=t._(dialog.topic)), dm=dm)
 
 
-def ended(dialog: Dialog) -> Message:
+def ended(dialog: Dialog, t: Translator = ENGLISH) -> Message:
     """The answer to a button of a dialog that is no longer open."""
-    return plain(f"That conversation has ended. {dialog.restart_hint}", dm=True)
+    return plain(t._("That conversation has ended.") + " " + t._(dialog.restart_hint), dm=True)
 
 
 async def current(session: AsyncSession, person_id: int) -> DialogState | None:

@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.untrusted import strip_bidi
+
 
 @dataclass(frozen=True, slots=True)
 class Actor:
@@ -29,6 +31,12 @@ class Actor:
     timezone: str | None = None
     locale: str | None = None
     workspace_id: str | None = None
+    office_label: str | None = None
+    """The office the platform's directory gives (a profile field named in app.yaml), if any."""
+
+    def __post_init__(self) -> None:
+        if self.display_name:
+            object.__setattr__(self, "display_name", strip_bidi(self.display_name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +69,18 @@ class CommandInvoked(Event):
     name: str
     text: str = ""
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", strip_bidi(self.text))  # see bot.untrusted
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MessageReceived(Event):
     """Free text typed to the bot (a DM, or an @mention in a channel)."""
 
     text: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", strip_bidi(self.text))  # see bot.untrusted
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,6 +89,9 @@ class ButtonPressed(Event):
 
     action_id: str
     value: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "value", strip_bidi(self.value))  # form fields arrive here
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

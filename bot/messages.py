@@ -110,6 +110,10 @@ class Form:
     submit_action_id: str
     fields: list[FormField]
     submit_label: str = "Submit"
+    step_by_step: str = "Reply here step by step."
+    """Said where the form cannot open (a Slack message, the console), in the reader's language."""
+    required: str = "Please fill in {label}."
+    """A required field left empty (Teams checks it on the card); ``{label}`` is the field's label."""
     kind: Literal["form"] = "form"
 
 
@@ -124,13 +128,24 @@ class Message:
 
     ``dm`` asks the adapter to deliver a reply in the person's direct conversation with the bot
     even when the command was typed in a channel (multi-turn conversations happen in a DM).
+    ``private`` marks a reply that carries personal data (course status, RSVP names, one's own
+    offers, a report): an adapter must never show it in a shared channel. It goes to the
+    person privately (Slack ephemeral or DM, the Teams personal chat) with at most
+    :data:`PRIVATE_POINTER` left in the channel; if that is impossible, :data:`PRIVATE_FAILED`
+    is shown instead of the content.
     ``attachments`` holds named files such as an ``.ics`` invitation (name -> text content).
+    ``replaces_pressed``, on a reply to a button, asks the adapter to show it *in place of* the
+    message whose button was pressed (Slack ``replace_original``, Teams ``updateActivity``), so
+    a reminder's Done / Remind later buttons can't be pressed twice; where the platform can't
+    (the console, a press with no message to update) it is an ordinary reply.
     """
 
     text: str
     blocks: list[Block] = field(default_factory=list)
     dm: bool = False
     attachments: dict[str, str] = field(default_factory=dict)
+    private: bool = False
+    replaces_pressed: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return _MESSAGE_ADAPTER.dump_python(self, mode="json")
@@ -143,6 +158,20 @@ class Message:
 _MESSAGE_ADAPTER: TypeAdapter[Message] = TypeAdapter(Message)
 
 
-def plain(text: str, *, dm: bool = False) -> Message:
+def plain(text: str, *, dm: bool = False, private: bool = False, replaces_pressed: bool = False) -> Message:
     """A message that is just a paragraph of text."""
-    return Message(text=text, blocks=[Text(text)], dm=dm)
+    return Message(text=text, blocks=[Text(text)], dm=dm, private=private, replaces_pressed=replaces_pressed)
+
+
+def personal(*messages: Message) -> list[Message]:
+    """Mark replies as carrying personal data (see :attr:`Message.private`)."""
+    for message in messages:
+        message.private = True
+    return list(messages)
+
+
+PRIVATE_POINTER = "I've sent you the details privately."
+PRIVATE_FAILED = (
+    "That answer is personal, so I won't post it here, and I couldn't reach you privately. "
+    "Open a chat with me (or install me for yourself) and ask again there."
+)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -38,6 +39,8 @@ NOT_CAPPED = ("welcome:", "teams-reply:")
 """Idempotency-key prefixes of messages that do not use up a person's daily cap of proactive
 messages: the welcome (so the install day's first reminder still goes out) and replies queued
 after a direct reply failed (answers to the person, not proactive)."""
+REMINDER_KINDS = frozenset({"nudge"})
+"""Kinds whose deadline is the end of their day in the person's time zone."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +90,43 @@ def channel_platforms(config: AppConfig, key: str, platforms: Sequence[str]) -> 
     raise KeyError(f"no channel with key '{key}' in app.yaml")
 
 
+def message_kind(key: str) -> str:
+    """The kind of message an idempotency key names: its first part (``nudge`` for
+    ``nudge:12:first``), and for learning days the reason too (``learning-day-cancelled``
+    for ``learning-day:3:cancelled:learning``), since a cancellation matters more."""
+    parts = key.split(":")
+    if parts[0] == "learning-day" and len(parts) > 2:
+        return f"learning-day-{parts[2]}"
+    return parts[0]
+
+
+def default_deadline(config: AppConfig, kind: str, start: datetime, timezone: str | None) -> datetime:
+    """When a message of ``kind`` planned for ``start`` stops being worth sending: the
+    configured hours for its kind; a reminder at the end of its day where the person is;
+    otherwise ``outbox.default_expire_hours`` later."""
+    policy = config.outbox
+    if kind in policy.expire_hours:
+        return start + timedelta(hours=policy.expire_hours[kind])
+    if kind in REMINDER_KINDS:
+        zone = ZoneInfo(timezone or "UTC")
+        local_day = start.astimezone(zone).date()
+        return datetime.combine(local_day + timedelta(days=1), time(0), tzinfo=zone)
+    return start + timedelta(hours=policy.default_expire_hours)
+
+
+def _timezone_of(config: AppConfig, person: Person) -> str | None:
+    """The person's own time zone if it is a real one (profiles carry odd values), else their
+    office's."""
+    if person.timezone:
+        try:
+            ZoneInfo(person.timezone)
+            return person.timezone
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    office = next((o for o in config.offices if o.id == person.office_id), None)
+    return office.timezone if office else None
+
+
 _Row = tuple[str, Literal["person", "channel"], str, int | None, OutboxStatus, str | None]
 """platform, destination kind, destination key, person id, status, error."""
 
@@ -129,8 +169,11 @@ async def enqueue(
     message: Message,
     now: datetime,
     not_before: datetime | None = None,
+    expires_at: datetime | None = None,
 ) -> list[Planned]:
-    """Plan ``message`` for ``destination`` under idempotency ``key``.
+    """Plan ``message`` for ``destination`` under idempotency ``key``, to be delivered from
+    ``not_before`` until ``expires_at`` (by default, from the message kind: see
+    :func:`default_deadline`).
 
     A person reachable on no enabled platform yet gets a ``waiting`` row with the reason: the
     delivery worker re-checks reachability (linking by email, a Teams roster) and releases it
@@ -139,15 +182,20 @@ async def enqueue(
     """
     payload = message.to_json()
     rows = await _rows(session, config, platforms, destination)
+    kind = message_kind(key)
+    timezone = None
+    if isinstance(destination, ToPerson):
+        timezone = _timezone_of(config, await session.get_one(Person, destination.person_id))
+    deadline = expires_at or default_deadline(config, kind, not_before or now, timezone)
     planned: list[Planned] = []
     insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
-    for platform, kind, dest_key, person_id, status, error in rows:
+    for platform, dest_kind, dest_key, person_id, status, error in rows:
         statement = (
             insert(OutboxMessage)
             .values(
                 idempotency_key=key,
                 platform=platform,
-                destination_kind=kind,
+                destination_kind=dest_kind,
                 destination_key=dest_key,
                 person_id=person_id,
                 payload=payload,
@@ -156,6 +204,8 @@ async def enqueue(
                 created_at=now,
                 next_attempt_at=not_before or now,
                 last_error=error,
+                kind=kind,
+                expires_at=deadline,
             )
             .on_conflict_do_nothing(index_elements=["idempotency_key", "platform"])
         )

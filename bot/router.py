@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import AppConfig
 from bot.dialogs import Dialog
 from bot.events import Event
+from bot.i18n import Translator
 from bot.messages import Message
 from bot.outbox import Destination, Planned
 from storage.models import Person
@@ -43,12 +44,26 @@ class Feature(Protocol):
     def register(self, router: Router) -> None: ...
 
 
-HELP_WORDS = {"help", "hi", "hello", "hey", "menu", "commands"}
+HELP_WORDS = {"help", "menu", "commands", "aide", "commandes", "ayuda", "menú", "comandos"}
+GREETINGS = {
+    "hi", "hello", "hey", "hiya", "good morning", "good afternoon", "good evening", "hi there",
+    "bonjour", "salut", "coucou", "bonsoir", "hola", "buenos días", "buenos dias", "buenas",
+    "buenas tardes", "buenas noches", "hi learnbot", "hello learnbot", "hola learnbot", "bonjour learnbot",
+}  # fmt: skip
+
+
+def _bare(text: str) -> str:
+    return " ".join(text.lower().strip("!.?¡¿ 👋🙂😊").split())
 
 
 def is_help_word(text: str) -> bool:
-    """``help``, ``hi``, ``?`` and the like: a request for the general help."""
-    return text.lower().strip("!.? ") in HELP_WORDS or text.strip() == "?"
+    """``help``, ``aide``, ``ayuda``, ``?`` and the like: a request for the general help."""
+    return _bare(text) in HELP_WORDS or text.strip() in {"?", "¿?"}
+
+
+def is_greeting(text: str) -> bool:
+    """``hi``, ``bonjour``, ``hola 👋``: a greeting deserves a greeting, not the command list."""
+    return _bare(text) in GREETINGS or text.strip() == "👋"
 
 
 @dataclass(slots=True)
@@ -62,6 +77,19 @@ class Context:
     person: Person
 
     @property
+    def t(self) -> Translator:
+        """The person's language and formats (their choice, platform, office, English)."""
+        return self.app.translator_for(self.person)
+
+    def _(self, message: str, /, **values: object) -> str:
+        """``message`` in the person's language, with ``{name}`` fields filled from ``values``."""
+        return self.t._(message, **values)
+
+    def ngettext(self, singular: str, plural: str, n: int, /, **values: object) -> str:
+        """The singular or plural text for ``n`` in the person's language (``{n}`` available)."""
+        return self.t.ngettext(singular, plural, n, **values)
+
+    @property
     def now(self) -> datetime:
         return self.app.clock.now()
 
@@ -71,11 +99,30 @@ class Context:
 
     @property
     def is_learning_manager(self) -> bool:
-        return self.app.config.is_learning_manager(self.person.email)
+        """A learning manager of some office, or an org admin (who may do what managers do)."""
+        return bool(self.managed_offices)
 
-    async def send(self, destination: Destination, message: Message, key: str) -> list[Planned]:
-        """Plan a proactive message through the outbox (delivered after this event commits)."""
-        return await self.app.plan(self.session, destination=destination, message=message, key=key)
+    @property
+    def is_org_admin(self) -> bool:
+        return bool(self.app.config.is_org_admin(self.person.email))
+
+    @property
+    def managed_offices(self) -> frozenset[str]:
+        """The office ids this person acts for as a manager (every office for an org admin)."""
+        return frozenset(self.app.config.managed_office_ids(self.person.email))
+
+    def manages(self, office_id: str | None) -> bool:
+        """Whether a manager-only action on ``office_id`` is within this person's scope."""
+        return self.app.config.office(office_id).id in self.managed_offices
+
+    async def send(
+        self, destination: Destination, message: Message, key: str, *, expires_at: datetime | None = None
+    ) -> list[Planned]:
+        """Plan a proactive message through the outbox (delivered after this event commits),
+        until ``expires_at`` (default: by its kind, see :func:`bot.outbox.default_deadline`)."""
+        return await self.app.plan(
+            self.session, destination=destination, message=message, key=key, expires_at=expires_at
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +133,8 @@ class Subcommand:
     help: str
     usage: str = ""
     managers_only: bool = False
+    private: bool = False
+    """Its answers carry personal data: the core marks them :attr:`Message.private`."""
 
 
 @dataclass(slots=True)
@@ -100,6 +149,9 @@ class Router:
     join_handlers: list[JoinHandler] = field(default_factory=list)
     home_sections: list[tuple[int, HomeSection]] = field(default_factory=list)
     jobs: dict[str, Job] = field(default_factory=dict)
+    private_actions: set[str] = field(default_factory=set)
+    """Buttons whose answers carry personal data (marked private by the core)."""
+    private_interpreters: set[str] = field(default_factory=set)
     file_handlers: list[FileHandler] = field(default_factory=list)
 
     def describe(self, command: str, text: str) -> None:
@@ -108,20 +160,28 @@ class Router:
         self.commands.setdefault(command, {})
 
     def command(
-        self, command: str, name: str, *, help: str, usage: str = "", managers_only: bool = False
+        self,
+        command: str,
+        name: str,
+        *,
+        help: str,
+        usage: str = "",
+        managers_only: bool = False,
+        private: bool = False,
     ) -> Callable[[CommandHandler], CommandHandler]:
-        """Register ``/command name ...``. ``name=""`` handles the bare command."""
+        """Register ``/command name ...``. ``name=""`` handles the bare command. ``private``:
+        every answer carries personal data and is never shown in a shared channel."""
 
         def register(handler: CommandHandler) -> CommandHandler:
             subs = self.commands.setdefault(command, {})
             if name in subs:
                 raise ValueError(f"/{command} {name} is registered twice")
-            subs[name] = Subcommand(command, name, handler, help, usage, managers_only)
+            subs[name] = Subcommand(command, name, handler, help, usage, managers_only, private)
             return handler
 
         return register
 
-    def action(self, action_id: str) -> Callable[[ActionHandler], ActionHandler]:
+    def action(self, action_id: str, *, private: bool = False) -> Callable[[ActionHandler], ActionHandler]:
         """Register a button ``action_id`` (exact match, e.g. ``"nudge.done"``)."""
 
         def register(handler: ActionHandler) -> ActionHandler:
@@ -132,14 +192,21 @@ class Router:
                     f"action {action_id} already belongs to dialog {self.dialog_actions[action_id].name}"
                 )
             self.actions[action_id] = handler
+            if private:
+                self.private_actions.add(action_id)
             return handler
 
         return register
 
-    def interpreter(self, name: str, priority: int = 50) -> Callable[[Interpreter], Interpreter]:
-        """Register a free-text interpreter; lower priority numbers are asked first."""
+    def interpreter(
+        self, name: str, priority: int = 50, *, private: bool = False
+    ) -> Callable[[Interpreter], Interpreter]:
+        """Register a free-text interpreter; lower priority numbers are asked first. ``private``:
+        its answers carry personal data (marked private by the core)."""
 
         def register(handler: Interpreter) -> Interpreter:
+            if private:
+                self.private_interpreters.add(name)
             self.interpreters.append((priority, name, handler))
             self.interpreters.sort(key=lambda item: (item[0], item[1]))
             return handler

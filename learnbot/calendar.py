@@ -17,14 +17,17 @@ from storage.learning_days import LearningDay
 logger = logging.getLogger(__name__)
 
 ROUTE = "/calendar/{name}"
-_NAME = re.compile(r"^learning-day-(\d{1,12})\.ics$")
+_NAME = re.compile(r"^learning-day-([1-9][0-9]{0,9})\.ics$")
+MAX_ID = 2**31 - 1
+"""Ids are 32-bit integers on PostgreSQL: a larger one is no learning day (and would make
+the query itself fail, a 500, rather than find nothing)."""
 
 
 async def learning_day_ics(request: web.Request) -> web.Response:
     from learnbot.server import RUNTIME
 
     match = _NAME.match(request.match_info["name"])
-    if not match:
+    if not match or int(match.group(1)) > MAX_ID:
         raise web.HTTPNotFound(text="No such calendar file.")
     runtime = request.app[RUNTIME]
     async with runtime.app.sessions() as session:

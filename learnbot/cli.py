@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING
 
 from bot.clock import Clock, ManualClock
 from bot.config import ConfigError, load_config
+from learnbot import logs, version
 from learnbot.settings import Settings
+from storage.db import DatabaseUnreachable
 
 if TYPE_CHECKING:
     from bot.core import Learnbot
@@ -58,13 +60,20 @@ def cmd_start(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from learnbot.server import serve
 
-    if args.port:
+    if args.port is not None:
         from dataclasses import replace
 
         settings = replace(settings, port=args.port)
     load_config(settings.config_path)
     serve(settings)
     return 0
+
+
+def cmd_deliver(args: argparse.Namespace, settings: Settings) -> int:
+    """Only the outbox delivery worker (an extra replica next to ``serve``)."""
+    from learnbot.server import deliver_only
+
+    return asyncio.run(deliver_only(settings, name=args.name))
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
@@ -97,12 +106,13 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
-    from storage.db import create_engine
+    from storage.db import create_engine, ensure_reachable
     from storage.migrate import current_revisions, upgrade
 
     async def run() -> set[str]:
         engine = create_engine(settings.database_url)
         try:
+            await ensure_reachable(engine)
             await upgrade(engine)
             return await current_revisions(engine)
         finally:
@@ -149,14 +159,10 @@ def cmd_run_job(args: argparse.Namespace, settings: Settings) -> int:
             if not plugins:
                 from adapters.console.chat import ConsoleChat
                 from adapters.console.deliverer import ConsoleDeliverer
-                from scheduler.delivery import DeliveryWorker
 
                 shown = ConsoleChat(runtime.app, "operator@localhost", print)
-                worker = DeliveryWorker(
-                    runtime.app.sessions,
-                    {"console": ConsoleDeliverer(shown.show_delivery)},
-                    runtime.app.clock,
-                    runtime.worker_settings(resend_when_in_doubt=True),
+                worker = runtime.worker(
+                    {"console": ConsoleDeliverer(shown.show_delivery)}, resend_when_in_doubt=True
                 )
                 await worker.drain()
             return summary + await _delivery_note(runtime.app, started, delivered_here=not plugins)
@@ -231,11 +237,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="learnbot",
         description="Learnbot: weekly picks, course nudges, learning days and skillshare, in chat.",
-        epilog="Settings come from the environment: DATABASE_URL (default: SQLite learnbot.db), "
-        "LEARNBOT_CONFIG (default: app.yaml), SLACK_* and MICROSOFT_APP_* credentials.",
+        epilog="Settings come from the environment, a .env file or secrets files: DATABASE_URL "
+        "(default: SQLite learnbot.db), LEARNBOT_CONFIG (default: app.yaml), SLACK_* and "
+        "MICROSOFT_APP_* credentials, LOG_LEVEL, LOG_FORMAT=json.",
     )
     parser.add_argument("--config", help="path to app.yaml (default: $LEARNBOT_CONFIG or app.yaml)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details (LOG_LEVEL=DEBUG)")
+    parser.add_argument("--version", action="version", version=f"learnbot {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     start = sub.add_parser("start", help="run the bot: serve with credentials, else the console chat")
@@ -248,6 +256,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the HTTP server for Slack and Teams, with /healthz")
     serve.add_argument("--port", type=int, help="port (default: $PORT or 3000)")
     serve.set_defaults(func=cmd_serve)
+
+    deliver = sub.add_parser(
+        "deliver",
+        help="run only the outbox delivery worker (extra replicas share the database and the pacing)",
+    )
+    deliver.add_argument("--name", help="this worker's name in the outbox's claimed_by (default: random)")
+    deliver.set_defaults(func=cmd_deliver)
 
     chat = sub.add_parser("chat", help="chat with Learnbot in the terminal")
     chat.add_argument("--as", dest="as_email", default="you@example.org", help="who you are (an email)")
@@ -288,17 +303,23 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     try:
         settings = _settings(args)
+    except ValueError as exc:
+        print(f"learnbot: {exc}", file=sys.stderr)
+        return 2
+    logs.configure(
+        "DEBUG" if args.verbose else settings.log_level, settings.log_format, settings.log_libraries
+    )
+    try:
         handler: Handler = args.func
         return handler(args, settings)
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    except DatabaseUnreachable as exc:
+        print(f"learnbot: {exc}", file=sys.stderr)
+        return 3
     except (ValueError, KeyError, FileNotFoundError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         print(f"learnbot: {message}", file=sys.stderr)

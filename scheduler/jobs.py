@@ -14,6 +14,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.core import Learnbot
+from scheduler.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -39,21 +40,28 @@ def check_jobs(app: Learnbot) -> None:
         raise UnknownJob("\n".join(problems))
 
 
-async def _run(app: Learnbot, job: str, args: dict[str, Any]) -> None:
+async def _run(app: Learnbot, job: str, args: dict[str, Any], metrics: Metrics | None = None) -> None:
+    metrics = metrics or Metrics()
+    outcome = "ok"
     try:
-        await app.run_job(job, args)
+        with metrics.job_seconds.labels(job).time():
+            await app.run_job(job, args)
     except Exception:
+        outcome = "failed"
         logger.exception("scheduled job %s failed", job)
+    finally:
+        metrics.job_runs.labels(job, outcome).inc()
 
 
-def build_scheduler(app: Learnbot) -> AsyncIOScheduler:
+def build_scheduler(app: Learnbot, metrics: Metrics | None = None) -> AsyncIOScheduler:
     check_jobs(app)
+    metrics = metrics or Metrics()
     scheduler = AsyncIOScheduler()
     for schedule in app.config.schedules:
         scheduler.add_job(
             _run,
             CronTrigger.from_crontab(schedule.cron, timezone=schedule.timezone),
-            args=[app, schedule.job, schedule.args],
+            args=[app, schedule.job, schedule.args, metrics],
             id=schedule.name,
             name=schedule.name,
             coalesce=True,
@@ -63,7 +71,12 @@ def build_scheduler(app: Learnbot) -> AsyncIOScheduler:
     for job, trigger in HOUSEKEEPING.items():
         if job in app.router.jobs:
             scheduler.add_job(
-                _run, trigger, args=[app, job, {}], id=f"housekeeping:{job}", coalesce=True, max_instances=1
+                _run,
+                trigger,
+                args=[app, job, {}, metrics],
+                id=f"housekeeping:{job}",
+                coalesce=True,
+                max_instances=1,
             )
     return scheduler
 

@@ -11,8 +11,9 @@ platform whether the destination is reachable now:
   asks its API (Slack ``users.lookupByEmail``), once per destination per round.
 
 A reachable row is released (``pending``, on that platform) and delivered in the same round; a
-row still unreachable after ``expiry`` is recorded ``expired`` with the reason, so the learning
-manager sees it. Nothing is planned again: linking later releases what was already planned.
+row still unreachable after ``expiry``, or at its own deadline (``expires_at``), is recorded
+``expired`` with the reason, so the learning manager sees it. Nothing is planned again: linking
+later releases what was already planned.
 """
 
 from __future__ import annotations
@@ -113,6 +114,15 @@ async def _check(
         email=person.email if person else None,
         name=person.name if person else "",
     )
+    if row.expires_at is not None and row.expires_at <= now:
+        deadline = row.expires_at.isoformat(timespec="minutes")
+        row.status = EXPIRED
+        row.last_error = (
+            f"expired: not reachable by its deadline ({deadline}): {row.last_error or 'not reachable'}"
+        )
+        logger.warning("outbox %s: %s", row.idempotency_key, row.last_error)
+        report.expired += 1
+        return
     # Platforms that answer from what is stored go before those that call an API for it.
     candidates = (
         sorted(finders, key=lambda name: getattr(finders[name], "asks_platform", False))
@@ -134,6 +144,8 @@ async def _check(
         report.expired += 1
         return
     row.next_attempt_at = now + recheck
+    if row.expires_at is not None:  # checked once more at the deadline, then expired
+        row.next_attempt_at = min(row.next_attempt_at, row.expires_at)
     report.still_waiting += 1
 
 

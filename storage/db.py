@@ -10,8 +10,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 logger = logging.getLogger(__name__)
@@ -67,3 +68,33 @@ def dialect_name(session: AsyncSession) -> str:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+class DatabaseUnreachable(RuntimeError):
+    """The database could not be reached: one line saying where and how to fix it, instead of
+    a driver traceback."""
+
+
+CONNECT_SECONDS = 10.0
+
+
+async def ensure_reachable(engine: AsyncEngine) -> None:
+    """Connect once (``SELECT 1``), or raise ``DatabaseUnreachable`` naming the URL (without
+    its password), the driver's reason and the fix."""
+    import asyncio
+
+    url = engine.url.render_as_string(hide_password=True)
+    try:
+        async with asyncio.timeout(CONNECT_SECONDS), engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except (DBAPIError, OSError, TimeoutError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        first = reason[0] if reason else type(exc).__name__
+        if engine.dialect.name == "sqlite":
+            fix = "check that the directory exists and is writable, or set DATABASE_URL"
+        else:
+            fix = (
+                "start PostgreSQL or set DATABASE_URL to one that is reachable "
+                "(postgresql://user:password@host:5432/dbname)"
+            )
+        raise DatabaseUnreachable(f"cannot reach the database at {url}: {first}. Fix: {fix}.") from None

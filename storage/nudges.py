@@ -67,6 +67,9 @@ class Assignment(Base):
     next_nudge_on: Mapped[date | None]
     last_stage: Mapped[str | None] = mapped_column(String(40))
     last_nudge_at: Mapped[datetime | None]
+    paused_reason: Mapped[str | None] = mapped_column(String(16))
+    """Why reminders are paused until the learning manager decides (the person said the course
+    is not theirs, they are exempt, on leave, or asked to stop); NULL while reminders run."""
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

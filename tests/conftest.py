@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock
 from bot.config import AppConfig, parse_config
-from bot.core import Learnbot
+from bot.core import Learnbot, RecordReplies
 from bot.events import Event
 from bot.features import FEATURES
 from bot.messages import Message, plain
@@ -68,8 +68,14 @@ def stray_message_mutation(monkeypatch: pytest.MonkeyPatch) -> None:
         return
     handle, plan = Learnbot.handle, Learnbot.plan
 
-    async def handle_with_a_stray_reply(self: Learnbot, event: Event) -> list[Message]:
-        replies = await handle(self, event)
+    async def handle_with_a_stray_reply(
+        self: Learnbot, event: Event, *, record: RecordReplies | None = None
+    ) -> list[Message]:
+        async def record_with_a_stray_reply(session: AsyncSession, replies: list[Message]) -> None:
+            assert record is not None  # the inbox stores the replies the adapters will send
+            await record(session, [plain(STRAY), *replies] if replies else replies)
+
+        replies = await handle(self, event, record=record_with_a_stray_reply if record else None)
         return [plain(STRAY), *replies] if replies else replies
 
     async def plan_after_a_stray_message(

@@ -104,7 +104,7 @@ async def test_idle_conversation_note_is_delivered_by_the_housekeeping_job(world
     app = world.app
     ana = world.person("ana@example.org")
     await ana.send("hello")
-    await ana.expect_reply("Here's what I can do")
+    await ana.expect_reply("How can I help")
     async with app.sessions() as session, session.begin():
         person = await get_or_create_by_email(session, app.config, "ana@example.org", app.clock.now())
         await dialogs.save(

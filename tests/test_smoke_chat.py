@@ -9,4 +9,4 @@ async def test_help_lists_commands(chat: ConsoleDriver) -> None:
 async def test_welcome_is_a_private_dm(world: ChatWorld) -> None:
     ana = world.person("ana@example.org")
     await ana.send("hello")
-    await ana.expect_reply("Here's what I can do")
+    await ana.expect_reply("How can I help")

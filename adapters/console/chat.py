@@ -64,7 +64,7 @@ class ConsoleChat:
             app.sessions,
             {"console": ConsoleDeliverer(self.show_delivery)},
             app.clock,
-            WorkerSettings(max_attempts=app.config.outbox.max_attempts, resend_when_in_doubt=True),
+            WorkerSettings.from_policy(app.config.outbox, resend_when_in_doubt=True),
             name="console",
         )
 
@@ -196,9 +196,14 @@ class ConsoleChat:
 
     async def run_interactive(self) -> None:
         """Read lines from the terminal while the outbox worker prints what it delivers."""
+        config = self.app.config
+        t = self.app.i18n.choose(config.office(config.default_office).locale)
         self.write(
-            f"Learnbot console — you are {self.email}. Type `help`, or :help for "
-            "console directives, :quit to leave."
+            t._(
+                "Learnbot console — you are {email}. Type `help`, or :help for console directives, "
+                ":quit to leave.",
+                email=self.email,
+            )
         )
         background = asyncio.create_task(self._deliver_in_background())
         scheduler = build_scheduler(self.app)  # scheduled jobs fire here too, on real time

@@ -47,10 +47,7 @@ def render(message: Message, buttons_out: list[tuple[str, str]] | None = None) -
             lines.append(f"  ({block.text})")
         elif isinstance(block, Form):
             names = ", ".join(f.label for f in block.fields)
-            lines.append(
-                f"[form: {block.title} ({names}); forms open in Slack and Teams, "
-                "here just answer step by step]"
-            )
+            lines.append(f"[form: {block.title} ({names}); {block.step_by_step}]")
     for name in message.attachments:
         lines.append(f"  [attachment: {name}]")
     return "\n".join(lines)

@@ -4,26 +4,61 @@ to paste) and ``learnbot slack-link`` (link known people to Slack accounts by em
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
 
 from adapters.slack.plugin import MANIFEST
+from bot.router import Router, Subcommand
 
 PLACEHOLDER = "https://learnbot.example.org"
+MAX_NAME = 35
+"""Slack's limit for ``display_information.name`` (the bot user's display name allows 80)."""
+MAX_USAGE_HINT = 1000
 
 
-def manifest_for(url: str | None, *, socket_mode: bool) -> dict[str, Any]:
-    """The manifest with ``url`` as the public address, or set up for Socket Mode (no URLs)."""
+def usage_hint(subcommands: Mapping[str, Subcommand]) -> str:
+    """``help | offer [skill] | search <words> | ...``: the subcommands the router really has
+    (managers' ones left out: everyone sees the hint), within Slack's 1000 characters."""
+    parts = ["help"]  # the router answers help on every command
+    parts += [
+        f"{sub.name} {sub.usage}".strip()
+        for sub in subcommands.values()
+        if sub.name and sub.name != "help" and not sub.managers_only
+    ]
+    hint = ""
+    for part in parts:
+        candidate = f"{hint} | {part}" if hint else part
+        if len(candidate) > MAX_USAGE_HINT:
+            break
+        hint = candidate
+    return hint
+
+
+def manifest_for(
+    url: str | None,
+    *,
+    socket_mode: bool,
+    bot_name: str = "Learnbot",
+    commands: Mapping[str, Mapping[str, Subcommand]] | None = None,
+) -> dict[str, Any]:
+    """The manifest with ``url`` as the public address, or set up for Socket Mode (no URLs);
+    named ``bot_name`` (app.yaml), with usage hints from the registered ``commands``."""
     manifest: dict[str, Any] = yaml.safe_load(MANIFEST.read_text())
+    _name(manifest, bot_name)
     settings = manifest["settings"]
-    commands = manifest["features"]["slash_commands"]
+    commands_in_manifest = manifest["features"]["slash_commands"]
+    for command in commands_in_manifest:
+        subs = (commands or {}).get(command["command"].lstrip("/"))
+        if subs:
+            command["usage_hint"] = usage_hint(subs)
     if socket_mode:
         settings["socket_mode_enabled"] = True
         settings["event_subscriptions"].pop("request_url", None)
         settings["interactivity"].pop("request_url", None)
         manifest["oauth_config"].pop("redirect_urls", None)
-        for command in commands:
+        for command in commands_in_manifest:
             command.pop("url", None)
         return manifest
     base = (url or PLACEHOLDER).rstrip("/")
@@ -32,13 +67,40 @@ def manifest_for(url: str | None, *, socket_mode: bool) -> dict[str, Any]:
     settings["event_subscriptions"]["request_url"] = f"{base}/slack/events"
     settings["interactivity"]["request_url"] = f"{base}/slack/events"
     manifest["oauth_config"]["redirect_urls"] = [f"{base}/slack/oauth_redirect"]
-    for command in commands:
+    for command in commands_in_manifest:
         command["url"] = f"{base}/slack/events"
     return manifest
 
 
-def cmd_slack_manifest(args: argparse.Namespace, settings: object) -> int:
-    manifest = manifest_for(args.url, socket_mode=args.socket_mode)
+def _name(manifest: dict[str, Any], bot_name: str) -> None:
+    """Put ``bot_name`` wherever the manifest names the app (clipped to Slack's limits)."""
+    name = bot_name.strip() or "Learnbot"
+    info = manifest["display_information"]
+    info["name"] = name[:MAX_NAME].rstrip()
+    info["long_description"] = info["long_description"].replace("Learnbot", name)
+    manifest["features"]["bot_user"]["display_name"] = name[:80].rstrip()
+
+
+def feature_router() -> Router:
+    """Every feature's commands, registered as the running bot registers them."""
+    from bot.features import FEATURES
+
+    router = Router()
+    for feature in FEATURES:
+        feature.register(router)
+    return router
+
+
+def cmd_slack_manifest(args: argparse.Namespace, settings: Any) -> int:
+    from bot.config import load_config
+
+    config = load_config(settings.config_path)
+    manifest = manifest_for(
+        args.url,
+        socket_mode=args.socket_mode,
+        bot_name=config.bot_name,
+        commands=feature_router().commands,
+    )
     print(yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True), end="")
     return 0
 
@@ -70,7 +132,7 @@ def cmd_slack_link(args: argparse.Namespace, settings: Any) -> int:
     from adapters.slack.linking import link_people
     from adapters.slack.plugin import api_url
     from bot.clock import SystemClock
-    from storage.db import create_engine, session_factory
+    from storage.db import create_engine, ensure_reachable, session_factory
     from storage.migrate import upgrade
 
     if not settings.slack_bot_token:
@@ -79,6 +141,7 @@ def cmd_slack_link(args: argparse.Namespace, settings: Any) -> int:
     async def run() -> str:
         engine = create_engine(settings.database_url)
         try:
+            await ensure_reachable(engine)
             await upgrade(engine)
             clients = SlackClients(base_url=api_url(settings), bot_token=settings.slack_bot_token)
             report = await link_people(session_factory(engine), await clients.for_team(None), SystemClock())

@@ -16,7 +16,7 @@ with ``conversations.history(include_all_metadata=True)`` since the interrupted 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -29,13 +29,22 @@ from adapters.slack.linking import link_by_email
 from adapters.slack.render import render_message
 from bot.config import AppConfig, SlackPolicy
 from bot.messages import Message
-from scheduler.delivery import Delivery, NotReachableYet, RetryLater, Undeliverable
+from scheduler.delivery import (
+    Ambiguous,
+    Delivery,
+    NotReachableYet,
+    RetryLater,
+    SendFailed,
+    Throttled,
+    Undeliverable,
+)
 from scheduler.ratelimit import Limit
 from scheduler.waiting import Target
 
 logger = logging.getLogger(__name__)
 
 METADATA_EVENT_TYPE = "learnbot_outbox"
+WORKSPACE_BURST = 10
 HISTORY_PAGES = 20
 HISTORY_SLACK = timedelta(minutes=2)
 """Look this far before the interrupted attempt (clock skew between us and Slack)."""
@@ -61,10 +70,10 @@ PERMANENT_ERRORS: dict[str, str] = {
     "no_text": "the message had no text",
     "team_access_not_granted": "the app is not granted access to this workspace",
 }
+AMBIGUOUS_ERRORS = {"internal_error", "fatal_error"}
+"""Slack: "it's possible some aspect of the operation succeeded before the error was raised"."""
 TEMPORARY_ERRORS = {
     "ratelimited",
-    "internal_error",
-    "fatal_error",
     "service_unavailable",
     "request_timeout",
     "team_added_to_org",
@@ -80,6 +89,8 @@ class SlackDeliverer:
     platform: str = PLATFORM
     asks_platform: bool = True
     """Finding an unlinked person calls ``users.lookupByEmail``: other platforms are asked first."""
+    _opened: dict[tuple[str, str], tuple[AsyncWebClient, str]] = field(default_factory=dict)
+    """Conversations found by :meth:`prepare`, for the :meth:`send` that follows."""
 
     # -- pacing -----------------------------------------------------------------------------
     def limits(self, delivery: Delivery) -> list[Limit]:
@@ -89,10 +100,34 @@ class SlackDeliverer:
             if delivery.destination_kind == "channel"
             else f"person:{delivery.destination_key}"
         )
+        spacing = 60.0 / self.policy.workspace_per_minute
         return [
             Limit(f"slack:{where}", 1, 1.0 / self.policy.per_channel_per_second),
-            Limit(self._workspace_bucket(team), 1, 60.0 / self.policy.workspace_per_minute),
+            # Evenly spread, with a little slack: at most WORKSPACE_BURST sends in any
+            # WORKSPACE_BURST spacings, so a send that got its turn a few milliseconds late
+            # (replicas asking the shared store in turn) does not lose the slot for good.
+            # Any 60 s then holds at most workspace_per_minute + WORKSPACE_BURST sends.
+            Limit(self._workspace_bucket(team), WORKSPACE_BURST, WORKSPACE_BURST * spacing),
         ]
+
+    def reply_limits(self, conversation: str) -> list[Limit]:
+        """The buckets an interactive reply into ``conversation`` counts against: its own
+        conversation's, and the workspace's exactly as the outbox counts a DM (same bucket,
+        same limit, so the two share one budget)."""
+        probe = Delivery(
+            outbox_id=0,
+            key="reply",
+            platform=PLATFORM,
+            destination_kind="person",
+            destination_key=f"dm:{conversation}",
+            message=Message(text=""),
+            attempt=1,
+        )
+        return self.limits(probe)
+
+    @staticmethod
+    def workspace_limits(limits: list[Limit]) -> list[Limit]:
+        return [limit for limit in limits if limit.bucket.startswith("slack:workspace")]
 
     def _workspace_bucket(self, team: str | None) -> str:
         # Person destinations may live in any workspace; with one workspace (the usual case)
@@ -100,10 +135,16 @@ class SlackDeliverer:
         return "slack:workspace" if not team else f"slack:workspace:{team}"
 
     # -- sending ----------------------------------------------------------------------------
+    async def prepare(self, delivery: Delivery) -> None:
+        """Before the rate limiter: find or open the conversation, so that once a send is
+        paced, the post follows at once (and a Retry-After learnt meanwhile still holds)."""
+        self._opened[_destination(delivery)] = await self._opened_conversation(delivery)
+
     async def send(self, delivery: Delivery) -> str | None:
         text, blocks = render_message(delivery.message)
+        opened = self._opened.pop(_destination(delivery), None)
+        client, channel = opened or await self._opened_conversation(delivery)
         try:
-            client, channel = await self._open(delivery)
             response = await client.chat_postMessage(
                 channel=channel,
                 text=text,
@@ -112,13 +153,23 @@ class SlackDeliverer:
                 metadata={"event_type": METADATA_EVENT_TYPE, "event_payload": {"key": delivery.key}},
             )
         except SlackApiError as exc:
-            raise self._classify(exc, delivery) from exc
+            raise self._classify(exc, delivery, posting=True) from exc
+        except aiohttp.ClientConnectorError as exc:  # never connected: nothing was posted
+            raise RetryLater(f"could not reach Slack: {type(exc).__name__}") from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:  # the request may have been read
+            raise Ambiguous(f"no answer from Slack after posting: {type(exc).__name__}") from exc
+        await send_attachments(client, str(response.get("channel") or channel), delivery.message)
+        return f"{response.get('channel')}:{response.get('ts')}"
+
+    async def _opened_conversation(self, delivery: Delivery) -> tuple[AsyncWebClient, str]:
+        try:
+            return await self._open(delivery)
+        except SlackApiError as exc:
+            raise self._classify(exc, delivery, posting=False) from exc
         except NotInstalled as exc:
             raise Undeliverable(str(exc)) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise RetryLater(f"could not reach Slack: {type(exc).__name__}") from exc
-        await send_attachments(client, str(response.get("channel") or channel), delivery.message)
-        return f"{response.get('channel')}:{response.get('ts')}"
 
     async def _open(self, delivery: Delivery) -> tuple[AsyncWebClient, str]:
         if delivery.destination_kind == "channel":
@@ -186,15 +237,23 @@ class SlackDeliverer:
         setting = self._channel_setting(delivery)
         return setting.split("/", 1)[0] if "/" in setting else None
 
-    def _classify(self, exc: SlackApiError, delivery: Delivery) -> Exception:
+    def _classify(self, exc: SlackApiError, delivery: Delivery, *, posting: bool) -> SendFailed:
+        """429 -> throttled (pauses the workspace); a 5xx or ``internal_error`` while posting
+        -> ambiguous (Slack says some of it may have succeeded); other temporary errors -> not
+        delivered; the rest -> rejected with a reason a learning manager can act on."""
         status = exc.response.status_code
         error = str(exc.response.get("error") or f"HTTP {status}")
         if status == 429 or error == "ratelimited":
             retry_after = _retry_after(exc.response.headers)
             team = self._team_of_channel(delivery) if delivery.destination_kind == "channel" else None
-            return RetryLater(f"Slack rate limit ({error})", retry_after, self._workspace_bucket(team))
+            bucket = self._workspace_bucket(team) if posting else None
+            return Throttled(f"Slack rate limit ({error})", retry_after, bucket)
+        if posting and (status >= 500 or error in AMBIGUOUS_ERRORS):
+            return Ambiguous(
+                f"Slack answered {error} (HTTP {status})", _retry_after(exc.response.headers, None)
+            )
         if status >= 500 or error in TEMPORARY_ERRORS:
-            return RetryLater(f"Slack is unavailable ({error})", _retry_after(exc.response.headers))
+            return RetryLater(f"Slack is unavailable ({error})", _retry_after(exc.response.headers, None))
         if error in {"invalid_auth", "token_revoked", "token_expired"}:
             self.clients.forget(None)
         reason = PERMANENT_ERRORS.get(error, "Slack refused the message")
@@ -248,17 +307,21 @@ async def send_attachments(client: AsyncWebClient, channel: str, message: Messag
             logger.warning("could not attach %s in %s: %s", name, channel, exc)
 
 
+def _destination(delivery: Delivery) -> tuple[str, str]:
+    return delivery.destination_kind, delivery.destination_key
+
+
 def _carries(message: dict[str, Any], key: str) -> bool:
     metadata = message.get("metadata") or {}
     payload = metadata.get("event_payload") or {}
     return bool(metadata.get("event_type") == METADATA_EVENT_TYPE and payload.get("key") == key)
 
 
-def _retry_after(headers: Any) -> float:
+def _retry_after(headers: Any, default: float | None = 1.0) -> float | None:
     for name, value in dict(headers or {}).items():
         if str(name).lower() == "retry-after":
             try:
                 return max(float(value[0] if isinstance(value, list) else value), 0.0)
             except (TypeError, ValueError):
                 break
-    return 1.0
+    return default

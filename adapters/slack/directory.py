@@ -13,10 +13,11 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import desc, select
@@ -36,6 +37,32 @@ class NotInstalled(Exception):
     """No bot token for this workspace (OAuth mode and the app was never installed there)."""
 
 
+RATE_LIMIT_RETRIES = 3
+
+
+def web_client(
+    token: str | None, base_url: str, *, retry_rate_limits: bool = True, timeout: int = 30
+) -> AsyncWebClient:
+    """An ``AsyncWebClient`` that waits out a 429 (``Retry-After``) and retries, up to
+    ``RATE_LIMIT_RETRIES`` times, besides slack_sdk's default retry of connection errors: a
+    directory sync (``users.list`` pages) must survive Slack's rate limits.
+
+    The outbox deliverer asks for ``retry_rate_limits=False``: it turns a 429 into a paused
+    workspace and a later attempt (every send then waits, not only the one that was refused)."""
+    if not retry_rate_limits:
+        # No automatic retries at all: the outbox owns them. slack_sdk's default handler resends
+        # a post whose connection dropped, which may have been posted already (a duplicate).
+        return AsyncWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
+    return retrying_rate_limits(AsyncWebClient(token=token, base_url=base_url, timeout=timeout))
+
+
+def retrying_rate_limits(client: AsyncWebClient) -> AsyncWebClient:
+    """``client`` with slack_sdk's 429 retry handler added (once)."""
+    if not any(isinstance(h, AsyncRateLimitErrorRetryHandler) for h in client.retry_handlers):
+        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
+    return client
+
+
 @dataclass(slots=True)
 class SlackClients:
     """An ``AsyncWebClient`` per workspace: the single bot token, or the token the OAuth
@@ -44,6 +71,9 @@ class SlackClients:
     base_url: str
     bot_token: str | None = None
     installations: AsyncSQLAlchemyInstallationStore | None = None
+    retry_rate_limits: bool = True
+    timeout: int = 30
+    """Seconds before a call is given up (slack_sdk's own timeout; the outbox uses a short one)."""
     _by_team: dict[str, AsyncWebClient] = field(default_factory=dict)
 
     async def for_team(self, team_id: str | None) -> AsyncWebClient:
@@ -51,11 +81,10 @@ class SlackClients:
         client = self._by_team.get(key)
         if client is not None:
             return client
-        if self.installations is None:
-            client = AsyncWebClient(token=self.bot_token, base_url=self.base_url)
-        else:
-            token = await self._installed_token(team_id)
-            client = AsyncWebClient(token=token, base_url=self.base_url)
+        token = self.bot_token if self.installations is None else await self._installed_token(team_id)
+        client = web_client(
+            token, self.base_url, retry_rate_limits=self.retry_rate_limits, timeout=self.timeout
+        )
         self._by_team[key] = client
         return client
 
@@ -94,6 +123,8 @@ def dm_key(team_id: str | None, user_id: str) -> str:
 class SlackDirectory:
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
+    office_field: str | None = None
+    """``directory.slack_office_field`` from app.yaml: a custom profile field id or label."""
 
     async def actor(self, client: AsyncWebClient, team_id: str | None, user_id: str) -> Actor:
         """The actor for a Slack user, with the profile from the database when this user is
@@ -129,7 +160,22 @@ class SlackDirectory:
             logger.warning("users.info for %s failed: %s", user_id, exc.response.get("error"))
             return Actor(platform=PLATFORM, user_id=user_id, workspace_id=team_id)
         user = response.get("user") or {}
-        return actor_from_user(user, team_id)
+        actor = actor_from_user(user, team_id)
+        if self.office_field:
+            actor = replace(actor, office_label=await self.office_label(client, user_id))
+        return actor
+
+    async def office_label(self, client: AsyncWebClient, user_id: str) -> str | None:
+        """The value of the configured office field of this user's profile. ``users.info``
+        leaves custom fields out, so this asks ``users.profile.get`` (scope
+        ``users.profile:read``); a failure only means the office comes from elsewhere."""
+        try:
+            response = await client.users_profile_get(user=user_id, include_labels=True)
+        except SlackApiError as exc:
+            logger.warning("users.profile.get for %s failed: %s", user_id, exc.response.get("error"))
+            return None
+        profile = response.get("profile") or {}
+        return profile_field(profile, self.office_field or "")
 
     async def dm_channel(self, client: AsyncWebClient, team_id: str | None, user_id: str) -> str:
         """The bot's DM channel with this user (opened once, then read from the database)."""
@@ -181,6 +227,22 @@ class SlackDirectory:
         return (account.workspace_id, account.external_id) if account else None
 
 
+def profile_field(profile: dict[str, object], wanted: str) -> str | None:
+    """A custom field's value from a Slack profile, the field named by id or by label
+    (labels compared case-insensitively)."""
+    fields = profile.get("fields")
+    if not isinstance(fields, dict):
+        return None
+    for field_id, entry in fields.items():
+        if not isinstance(entry, dict):
+            continue
+        label = str(entry.get("label") or "")
+        if field_id == wanted or label.strip().casefold() == wanted.strip().casefold():
+            value = entry.get("value")
+            return value.strip() or None if isinstance(value, str) else None
+    return None
+
+
 def actor_from_user(user: dict[str, object], team_id: str | None) -> Actor:
     """An actor from a Slack user object (``users.info``'s ``user``, or ``team_join``'s)."""
     profile = user.get("profile")
@@ -193,9 +255,10 @@ def actor_from_user(user: dict[str, object], team_id: str | None) -> Actor:
         platform=PLATFORM,
         user_id=str(user.get("id", "")),
         email=text(profile.get("email")),
-        display_name=text(profile.get("display_name"))
-        or text(profile.get("real_name"))
-        or text(user.get("real_name")),
+        # The full name, as colleagues know it; the display name is often a nickname.
+        display_name=text(profile.get("real_name"))
+        or text(user.get("real_name"))
+        or text(profile.get("display_name")),
         timezone=text(user.get("tz")),
         locale=text(user.get("locale")),
         workspace_id=team_id or text(user.get("team_id")),

@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.slack.directory import PLATFORM, NotInstalled, SlackClients
+from adapters.slack.directory import PLATFORM, NotInstalled, SlackClients, actor_from_user
 from bot.clock import Clock
 from bot.outbox import recheck_waiting
 from storage.models import Person, PlatformAccount
@@ -45,8 +45,11 @@ class LinkReport:
         )
 
 
-async def slack_emails(client: AsyncWebClient) -> dict[str, tuple[str, str]]:
-    """email -> (team id, user id) of every active human in the workspace."""
+async def slack_emails(
+    client: AsyncWebClient, names: dict[str, str] | None = None
+) -> dict[str, tuple[str, str]]:
+    """email -> (team id, user id) of every active human in the workspace; with ``names``,
+    also email -> full name (for people imported without one)."""
     found: dict[str, tuple[str, str]] = {}
     cursor: str | None = None
     for _ in range(MAX_PAGES):
@@ -57,6 +60,8 @@ async def slack_emails(client: AsyncWebClient) -> dict[str, tuple[str, str]]:
             email = str((user.get("profile") or {}).get("email") or "").strip().lower()
             if email:
                 found[email] = (str(user.get("team_id") or ""), str(user["id"]))
+                if names is not None:
+                    names[email] = actor_from_user(user, None).display_name or ""
         cursor = ((response.get("response_metadata") or {}).get("next_cursor")) or None
         if not cursor:
             break
@@ -66,7 +71,8 @@ async def slack_emails(client: AsyncWebClient) -> dict[str, tuple[str, str]]:
 async def link_people(
     sessions: async_sessionmaker[AsyncSession], client: AsyncWebClient, clock: Clock
 ) -> LinkReport:
-    users = await slack_emails(client)
+    names: dict[str, str] = {}
+    users = await slack_emails(client, names)
     linked = already = 0
     newly: list[int] = []
     now = clock.now()
@@ -74,6 +80,10 @@ async def link_people(
         people = await session.scalars(select(Person).where(func.lower(Person.email).in_(list(users))))
         for person in people:
             team, user_id = users[(person.email or "").lower()]
+            if not person.display_name and names.get((person.email or "").lower()):
+                # imported without a name: replies say "Amina Diallo", not amina@example.org
+                person.display_name = names[(person.email or "").lower()]
+                person.updated_at = now
             if await _owner(session, team, user_id) is not None:
                 already += 1
                 continue

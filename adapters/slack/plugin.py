@@ -29,10 +29,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.plugin import Attached
 from adapters.slack.app import SlackAdapter
 from adapters.slack.deliverer import SlackDeliverer
-from adapters.slack.directory import SlackClients, SlackDirectory
+from adapters.slack.directory import SlackClients, SlackDirectory, retrying_rate_limits, web_client
+from adapters.slack.inbound import SlackScreen
 from adapters.slack.linking import keep_linking, link_people
+from adapters.webhooks import Rejections
 from bot.config import SlackPolicy
 from bot.core import Learnbot
+from scheduler.metrics import Metrics
+from scheduler.ratelimit import RateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +58,7 @@ BOT_SCOPES = [
     "im:write",
     "users:read",
     "users:read.email",
+    "users.profile:read",
 ]
 OAUTH_STATE_SECONDS = 600
 
@@ -87,6 +92,10 @@ class Runtime(Protocol):
     def app(self) -> Learnbot: ...
     @property
     def engine(self) -> AsyncEngine: ...
+    @property
+    def rate_limiter(self) -> RateLimiter: ...
+    @property
+    def metrics(self) -> Metrics: ...
 
 
 def configured(settings: Settings) -> bool:
@@ -112,11 +121,14 @@ def build(
     *,
     engine: AsyncEngine | None = None,
     policy: SlackPolicy | None = None,
+    metrics: Metrics | None = None,
+    limiter: RateLimiter | None = None,
 ) -> SlackParts:
     """The Bolt app, its adapter and the outbox deliverer, wired to ``learnbot``.
 
     ``engine`` is needed for OAuth (the installation and state stores); ``policy`` overrides
-    app.yaml's pacing (tests and benchmarks)."""
+    app.yaml's pacing (tests and benchmarks); ``limiter`` is the delivery worker's, which
+    interactive replies share."""
     base_url = api_url(settings)
     installations: AsyncSQLAlchemyInstallationStore | None = None
     states: AsyncSQLAlchemyOAuthStateStore | None = None
@@ -125,7 +137,7 @@ def build(
             raise ValueError("Slack OAuth needs the database engine for its installation store")
         installations = AsyncSQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine)
         states = AsyncSQLAlchemyOAuthStateStore(expiration_seconds=OAUTH_STATE_SECONDS, engine=engine)
-        client = AsyncWebClient(base_url=base_url)
+        client = web_client(None, base_url)
         oauth_settings = AsyncOAuthSettings(
             client_id=settings.slack_client_id,
             client_secret=settings.slack_client_secret,
@@ -142,18 +154,44 @@ def build(
             process_before_response=True,
         )
     else:
-        client = AsyncWebClient(token=settings.slack_bot_token, base_url=base_url)
+        # The token is handed in, not a client: Bolt reads SLACK_BOT_TOKEN from the environment
+        # itself and warns "As you gave `client` as well, `token` will be unused" when both
+        # are there. Its own client then gets the API URL and the 429 retry handler.
         bolt = AsyncApp(
-            client=client, signing_secret=settings.slack_signing_secret, process_before_response=True
+            token=settings.slack_bot_token,
+            signing_secret=settings.slack_signing_secret,
+            process_before_response=True,
         )
-    directory = SlackDirectory(learnbot.sessions, learnbot.clock)
-    clients = SlackClients(base_url=base_url, bot_token=settings.slack_bot_token, installations=installations)
-    adapter = SlackAdapter(learnbot=learnbot, bolt=bolt, directory=directory)
+        bolt.client.base_url = base_url
+        retrying_rate_limits(bolt.client)
+    directory = SlackDirectory(
+        learnbot.sessions, learnbot.clock, office_field=learnbot.config.directory.slack_office_field
+    )
+    metrics = metrics or Metrics()
+    # One set of clients for the outbox and the interactive replies: no automatic retries (the
+    # limiter and the outbox own them), the outbox's send timeout.
+    clients = SlackClients(
+        base_url=base_url,
+        bot_token=settings.slack_bot_token,
+        installations=installations,
+        retry_rate_limits=False,
+        timeout=max(1, round(learnbot.config.outbox.send_timeout_seconds)),
+    )
     deliverer = SlackDeliverer(
         config=learnbot.config,
         clients=clients,
         directory=directory,
         policy=policy or learnbot.config.slack,
+    )
+    adapter = SlackAdapter(
+        learnbot=learnbot,
+        bolt=bolt,
+        directory=directory,
+        clients=clients,
+        deliverer=deliverer,
+        limiter=limiter or RateLimiter(),
+        screen=SlackScreen(settings.slack_signing_secret, Rejections(metrics)),
+        metrics=metrics,
     )
     return SlackParts(adapter=adapter, deliverer=deliverer, installations=installations, states=states)
 
@@ -205,16 +243,24 @@ def add_routes(web_app: web.Application, parts: SlackParts) -> None:
 
 async def attach(web_app: web.Application, runtime: Runtime) -> Attached:
     settings = runtime.settings
-    parts = build(runtime.app, settings, engine=runtime.engine)
+    parts = build(
+        runtime.app, settings, engine=runtime.engine, metrics=runtime.metrics, limiter=runtime.rate_limiter
+    )
     if parts.installations is not None and parts.states is not None:
         await create_oauth_tables(parts.installations, parts.states)
     add_routes(web_app, parts)
-    attached = Attached(deliverer=parts.deliverer, on_stop=[parts.adapter.close])
+    attached = Attached(
+        deliverer=parts.deliverer, on_start=[parts.adapter.start], on_stop=[parts.adapter.close]
+    )
     linker: list[asyncio.Task[None]] = []
 
     async def start_linking() -> None:
         learnbot = runtime.app
-        task = keep_linking(learnbot.sessions, parts.deliverer.clients, learnbot.clock)
+        # Its own clients: a directory sync waits out a 429, unlike the deliverer's sends.
+        clients = SlackClients(
+            base_url=api_url(settings), bot_token=settings.slack_bot_token, installations=parts.installations
+        )
+        task = keep_linking(learnbot.sessions, clients, learnbot.clock)
         linker.append(asyncio.create_task(task))
 
     async def stop_linking() -> None:
@@ -235,8 +281,12 @@ async def attach(web_app: web.Application, runtime: Runtime) -> Attached:
         async def stop_socket_mode() -> None:
             await handler.close_async()
 
+        async def socket_mode_connected() -> bool:
+            return bool(await handler.client.is_connected())
+
         attached.on_start.append(start_socket_mode)
         attached.on_stop.insert(0, stop_socket_mode)
+        attached.ready["slack_socket_mode"] = socket_mode_connected
     logger.info(
         "Slack adapter ready on POST /slack/events%s", " and Socket Mode" if settings.slack_app_token else ""
     )

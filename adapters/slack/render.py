@@ -262,7 +262,7 @@ def _form_in_message(block: Form) -> list[dict[str, Any]]:
     """A form outside a button reply cannot open a modal (Slack needs a click's trigger), so the
     message says what it asks and how to answer step by step instead."""
     names = ", ".join(escape(field.label) for field in block.fields)
-    text = f"*{escape(block.title)}* — {names}. Reply here step by step."
+    text = f"*{escape(block.title)}* — {names}. {escape(block.step_by_step)}"
     return [_section(clip(text, SECTION_TEXT))]
 
 

@@ -40,9 +40,13 @@ class TeamsDeliverer:
         default_tenant: str = "",
         tenant_per_second: int = TENANT_PER_SECOND,
         roster: TeamsRoster | None = None,
+        *,
+        public_url: str = "",
     ) -> None:
         self.sender = sender
         self.roster = roster
+        self.public_url = public_url
+        """Where calendar files are linked from (Teams takes no files)."""
         self.sessions = sessions
         self.default_tenant = default_tenant
         self.tenant_per_second = tenant_per_second
@@ -66,6 +70,16 @@ class TeamsDeliverer:
             Limit(f"teams:tenant:{tenant}", self.tenant_per_second, 1.0),
         ]
 
+    def reply_limits(self, conversation_id: str, tenant: str) -> list[Limit]:
+        """The limits a turn reply in ``conversation_id`` counts against: the conversation's
+        (per second first: its bucket is the one a 429 pauses) and the tenant's, which the
+        outbox's proactive messages share."""
+        return [
+            Limit(f"teams:conversation:reply:{conversation_id}", PER_SECOND, 1.0),
+            Limit(f"teams:conversation30:reply:{conversation_id}", PER_30_SECONDS, 30.0),
+            Limit(f"teams:tenant:{tenant or self.default_tenant or 'default'}", self.tenant_per_second, 1.0),
+        ]
+
     @staticmethod
     def _bucket(delivery: Delivery) -> str:
         return f"teams:conversation:{delivery.destination_kind}:{delivery.destination_key}"
@@ -79,7 +93,7 @@ class TeamsDeliverer:
         if ref is None:
             raise NotReachableYet(self.why_not(delivery))
         self._tenants[(delivery.destination_kind, delivery.destination_key)] = ref.tenant_id or "default"
-        activity = render_activity(delivery.message)
+        activity = render_activity(delivery.message, public_url=self.public_url)
         if delivery.destination_kind == refs.PERSON:
             # Show proactive DMs in the person's activity feed, like a colleague's message.
             activity["channelData"] = {"notification": {"alert": True}}
@@ -134,11 +148,11 @@ class TeamsDeliverer:
         return False
 
     async def reconcile(self, delivery: Delivery) -> bool | None:
-        """Teams cannot say whether an interrupted send arrived: the Bot Connector has no API
-        to read a conversation's messages back (only to send, update and delete by id, and we
-        lost the id in the crash). So the honest answer is ``None``; the worker then records the
-        row as "in doubt" and does not resend, because for nudges a duplicate reminder is worse
-        than a missing one, and the learning manager sees the in-doubt row."""
+        """Teams cannot say whether an earlier send arrived: the Bot Connector has no API to
+        read a conversation's messages back (only to send, update and delete by id, and an
+        ambiguous answer or a crash lost the id). So the honest answer is ``None``; the worker
+        then applies the message kind's policy (``outbox.when_in_doubt`` in app.yaml): a
+        reminder is not resent (``unconfirmed``), a cancellation is."""
         return None
 
 

@@ -15,6 +15,12 @@
 Every time a person or channel talks to the bot or installs it, its conversation reference is
 stored first (see :mod:`adapters.teams.refs`), so the welcome and later nudges can reach them.
 The activity id is the event id: a redelivered activity is handled once by the core.
+
+Activities arrive through the inbox (:mod:`adapters.teams.inbox`): when the turn carries an
+inbox job, the core stores the replies with its changes and the replies not sent yet are sent,
+so a turn run again after a crash neither redoes the work nor repeats what was said. Replies
+pace through the outbox's rate limiter; a 429 is retried after its Retry-After, and a reply
+that still fails goes to the outbox, not before that Retry-After.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from http import HTTPStatus
 from typing import Any
 
@@ -44,13 +50,16 @@ from adapters.teams import refs
 from adapters.teams.refs import StoredRef
 from adapters.teams.render import render_activity
 from adapters.teams.roster import TeamInfo, TeamsRoster
-from adapters.teams.sender import TeamsSender
+from adapters.teams.sender import TeamsSender, http_status
 from bot.core import Learnbot
 from bot.events import Actor, ButtonPressed, Conversation, Event, FileShared, MemberJoined, MessageReceived
-from bot.messages import Message
+from bot.messages import PRIVATE_FAILED, PRIVATE_POINTER, Message, plain
 from bot.outbox import ToPerson
 from bot.people import resolve_actor
 from scheduler.delivery import RetryLater, Undeliverable
+from scheduler.inbox import InboxJob
+from scheduler.ratelimit import Limit, RateLimiter
+from scheduler.replies import pause, send_paced
 from storage.models import Person, PlatformAccount
 from storage.teams import TeamsTeam
 
@@ -71,6 +80,11 @@ TEAM_EVENTS = {
 """``channelData.eventType`` values of Teams' conversationUpdate that change what is reachable."""
 ROSTER_RETRY_WAITS = (30.0, 120.0, 600.0)
 """Seconds before reading a new team's roster again after a 429 or 5xx."""
+INBOX_JOB = "learnbot.inbox_job"
+"""Where :mod:`adapters.teams.inbox` leaves the turn's inbox job in ``turn_state``."""
+REPLY_DEADLINE_SECONDS = 30.0
+"""Retry a throttled turn reply in place this long; after that it goes to the outbox."""
+ReplyLimits = Callable[[str, str], list[Limit]]
 
 
 def _tenant(activity: Activity) -> str:
@@ -150,12 +164,17 @@ class LearnbotTeamsBot(ActivityHandler):
         sender: TeamsSender,
         now: Callable[[], datetime],
         roster: TeamsRoster | None = None,
+        *,
+        limiter: RateLimiter | None = None,
+        reply_limits: ReplyLimits | None = None,
     ) -> None:
         self.app = app
         self.sender = sender
         self.now = now
         self.roster = roster
         self._roster_reads: set[asyncio.Task[None]] = set()
+        self.limiter = limiter or RateLimiter()
+        self.reply_limits: ReplyLimits = reply_limits or (lambda _conversation, _tenant: [])
 
     # -- activities --------------------------------------------------------------------------
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -177,6 +196,7 @@ class LearnbotTeamsBot(ActivityHandler):
                         size=size,
                         fetch=functools.partial(download, url),
                     ),
+                    single=len(files) == 1,
                 )
             return
         else:
@@ -236,7 +256,9 @@ class LearnbotTeamsBot(ActivityHandler):
             if team is not None and self.roster is not None:
                 await self._joined_team(team, member, actor)
             await self._handle(
-                turn_context, MemberJoined(actor=actor, conversation=conversation, event_id=event_id)
+                turn_context,
+                MemberJoined(actor=actor, conversation=conversation, event_id=event_id),
+                single=False,
             )
 
     async def on_members_removed_activity(
@@ -475,30 +497,113 @@ class LearnbotTeamsBot(ActivityHandler):
         email = member.email or member.user_principal_name
         return (str(email) if email else None), (member.name or who.name)
 
-    async def _handle(self, turn_context: TurnContext, event: Event) -> None:
-        replies = await self.app.handle(event)
-        for index, reply in enumerate(replies):
+    async def _handle(self, turn_context: TurnContext, event: Event, *, single: bool = True) -> None:
+        """Handle ``event`` and reply. With the turn's inbox job (one event per activity), the
+        core runs once and only the replies not sent yet are sent; an activity with several
+        events (members added) relies on the core's event ids."""
+        job: InboxJob | None = turn_context.turn_state.get(INBOX_JOB) if single else None
+        if job is None:
+            replies, start = await self.app.handle(event), 0
+        else:
+            handled = (
+                job.replies if job.replies is not None else await self.app.handle(event, record=job.record)
+            )
+            replies, start = await job.answered(handled), job.replies_sent
+        outcomes: set[str] = set()
+        for index in range(start, len(replies)):
+            reply = replies[index]
             try:
-                await self._reply(turn_context, event, reply)
+                outcomes.add(await self._reply(turn_context, event, reply))
             except (HttpOperationError, ClientRequestError, aiohttp.ClientError, TimeoutError) as exc:
                 # The event is handled and committed, so a redelivery would do nothing: hand the
-                # reply to the outbox, which retries it with backoff, rather than lose it.
+                # reply to the outbox, which retries it with backoff, rather than lose it. The
+                # outbox sends to the person, so a personal reply stays private.
                 logger.warning("reply to %s failed (%s); queued in the outbox", event.actor.user_id, exc)
-                await self._queue_reply(event, reply, index)
+                await self._queue_reply(event, reply, index, _retry_after(exc))
+            if job is not None:
+                await job.sent(index + 1)
+        # One short note in the shared conversation, never the personal content itself.
+        note = PRIVATE_FAILED if "withheld" in outcomes else PRIVATE_POINTER if "private" in outcomes else ""
+        if note:
+            await self._send_in_turn(turn_context, render_activity(plain(note)))
 
-    async def _queue_reply(self, event: Event, reply: Message, index: int) -> None:
+    async def _queue_reply(self, event: Event, reply: Message, index: int, retry_after: float | None) -> None:
+        """To the outbox, not before the Retry-After Teams gave (if it gave one)."""
         key = f"teams-reply:{event.event_id or uuid.uuid4().hex}:{index}"
+        not_before = self.now() + timedelta(seconds=retry_after) if retry_after else None
         async with self.app.sessions() as session, session.begin():
             person = await resolve_actor(session, self.app.config, event.actor, self.now())
-            await self.app.plan(session, destination=ToPerson(person.id), message=reply, key=key)
+            await self.app.plan(
+                session, destination=ToPerson(person.id), message=reply, key=key, not_before=not_before
+            )
 
-    async def _reply(self, turn_context: TurnContext, event: Event, reply: Message) -> None:
-        activity = render_activity(reply)
-        if reply.dm and not event.conversation.is_direct:
+    async def _reply(self, turn_context: TurnContext, event: Event, reply: Message) -> str:
+        """Send one reply; returns where it went: ``here``, ``private`` (the person's 1:1 chat,
+        for a personal or DM reply to something said in a channel or group chat) or
+        ``withheld`` (personal, and no 1:1 chat could be reached: not shown at all)."""
+        activity = render_activity(reply, public_url=self.app.config.learning_days.public_url)
+        pressed_on = turn_context.activity.reply_to_id
+        personal = reply.dm or reply.private
+        replace = reply.replaces_pressed and isinstance(event, ButtonPressed) and not personal
+        if replace and pressed_on and await self._replace_pressed(turn_context, pressed_on, activity):
+            return "here"
+        if (reply.dm or reply.private) and not event.conversation.is_direct:
             if await self._reply_privately(event, activity):
-                return
+                return "private"
+            if reply.private:
+                logger.warning(
+                    "personal reply to %s withheld: no 1:1 chat could be reached", event.actor.user_id
+                )
+                return "withheld"
             logger.info("could not open a 1:1 chat with %s; replying where they wrote", event.actor.user_id)
-        await turn_context.send_activity(Activity().deserialize(activity))
+        await self._send_in_turn(turn_context, activity)
+        return "here"
+
+    async def _replace_pressed(
+        self, turn_context: TurnContext, activity_id: str, activity: dict[str, Any]
+    ) -> bool:
+        """Show the reply in place of the card whose button was pressed (Teams
+        ``updateActivity``), so its buttons can't be pressed again; ``False`` when Teams
+        refused, so the caller sends it as a new message instead."""
+        update = Activity().deserialize({**activity, "id": activity_id})
+        try:
+            await turn_context.update_activity(update)
+        except (HttpOperationError, ClientRequestError, aiohttp.ClientError, TimeoutError) as exc:
+            logger.info("could not update the pressed card (%s); replying instead", exc)
+            return False
+        return True
+
+    async def _send_in_turn(self, turn_context: TurnContext, activity: dict[str, Any]) -> None:
+        """A turn reply, paced with the outbox's limiter (this conversation and the tenant);
+        a 429 pauses the conversation for its Retry-After and the reply is sent again."""
+        incoming = turn_context.activity
+        conversation = str(incoming.conversation.id) if incoming.conversation else ""
+        limits = self.reply_limits(conversation, _tenant(incoming))
+
+        async def send() -> None:
+            try:
+                await turn_context.send_activity(Activity().deserialize(activity))
+            except HttpOperationError as exc:
+                status, retry_after = http_status(exc)
+                if status != 429:
+                    raise
+                bucket = limits[0].bucket if limits else None
+                raise _Throttled(
+                    f"Teams answered 429 to a reply in {conversation}", retry_after, bucket, exc
+                ) from exc
+
+        try:
+            await send_paced(
+                self.limiter,
+                limits,
+                send,
+                what=f"Teams reply in {conversation}",
+                deadline_seconds=REPLY_DEADLINE_SECONDS,
+            )
+        except _Throttled as exc:
+            if exc.bucket and exc.retry_after:
+                await pause(self.limiter, exc.bucket, exc.retry_after)
+            raise exc.error from None
 
     async def _reply_privately(self, event: Event, activity: dict[str, Any]) -> bool:
         async with self.app.sessions() as session:
@@ -514,6 +619,21 @@ class LearnbotTeamsBot(ActivityHandler):
             logger.warning("private reply to person %s failed: %s", owner, exc)
             return False
         return True
+
+
+class _Throttled(RetryLater):
+    """A turn reply refused with 429 (carries the Bot Connector's error for the fallback)."""
+
+    def __init__(self, reason: str, retry_after: float | None, bucket: str | None, error: HttpOperationError):
+        super().__init__(reason, retry_after, bucket)
+        self.error = error
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    """The Retry-After of a failed Bot Connector call, if it gave one."""
+    if isinstance(exc, HttpOperationError):
+        return http_status(exc)[1]
+    return None
 
 
 FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"

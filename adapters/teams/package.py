@@ -37,6 +37,12 @@ PREFERRED = [
     "learning timezone",
     "learning home",
 ]
+SAFE_IN_PUBLIC = frozenset(
+    {"learning help", "learning share", "skillshare list", "skillshare search", "skillshare offer"}
+)
+"""The commands offered in team channels and group chats: none shows anyone's personal data
+(course status, RSVP names, one's own offers, reports); the rest are offered in the personal
+scope only. Typed anyway in a channel, a personal answer still goes privately."""
 ACCENT = (0x1F, 0x6F, 0x5C)
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
@@ -101,34 +107,61 @@ def outline_icon(size: int = 32) -> bytes:
 
 
 # -- manifest ----------------------------------------------------------------------------------
-def bot_commands(router: Router) -> list[dict[str, str]]:
-    """Up to 10 commands for the Teams command menu: the usual ones first, then the rest."""
+def bot_commands(router: Router, *, public: bool = False) -> list[dict[str, str]]:
+    """Up to 10 commands for the Teams command menu: the usual ones first, then the rest;
+    with ``public``, only those :data:`SAFE_IN_PUBLIC` (for team and group-chat scopes)."""
     available: dict[str, str] = {}
     for command, subs in sorted(router.commands.items()):
         for name, sub in subs.items():
-            if name and not sub.managers_only:
-                available[f"{command} {name}"] = sub.help
+            title = f"{command} {name}"
+            if name and not sub.managers_only and (not public or title in SAFE_IN_PUBLIC):
+                available[title] = sub.help
     ordered = [title for title in PREFERRED if title in available]
     ordered += [title for title in sorted(available) if title not in ordered]
     return [{"title": title[:32], "description": available[title][:128]} for title in ordered[:MAX_COMMANDS]]
+
+
+MAX_DEVELOPER_NAME = 32
+MAX_SHORT_NAME = 30
+MAX_FULL_NAME = 100
+"""The Teams manifest schema's limits (1.16): a longer name makes the whole package invalid."""
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters, cut at a word when one ends near the limit."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0].rstrip(" :-,")
+    return cut if len(cut) >= limit // 2 else text[:limit].rstrip()
+
+
+def developer_name(bot_name: str) -> str:
+    """``<bot> maintainers`` when it fits, else the bot name itself, clipped."""
+    full = f"{bot_name} maintainers"
+    return full if len(full) <= MAX_DEVELOPER_NAME else clip(bot_name, MAX_DEVELOPER_NAME)
 
 
 def manifest(
     app_id: str, bot_name: str, router: Router, *, website: str, version: str = "1.0.0"
 ) -> dict[str, Any]:
     commands = bot_commands(router)
+    bot_name = " ".join(bot_name.split()) or "Learnbot"
     return {
         "$schema": MANIFEST_SCHEMA,
         "manifestVersion": MANIFEST_VERSION,
         "version": version,
         "id": app_id,
         "developer": {
-            "name": f"{bot_name} maintainers",
+            "name": developer_name(bot_name),
             "websiteUrl": website,
             "privacyUrl": website,
             "termsOfUseUrl": website,
         },
-        "name": {"short": bot_name[:30], "full": f"{bot_name}: learning at work"[:100]},
+        "name": {
+            "short": clip(bot_name, MAX_SHORT_NAME),
+            "full": clip(f"{bot_name}: learning at work", MAX_FULL_NAME),
+        },
         "description": {
             "short": "Weekly picks, course reminders, learning days and skillshare."[:80],
             "full": (
@@ -148,7 +181,7 @@ def manifest(
                 "isNotificationOnly": False,
                 "commandLists": [
                     {"scopes": ["personal"], "commands": commands},
-                    {"scopes": ["team", "groupChat"], "commands": commands},
+                    {"scopes": ["team", "groupChat"], "commands": bot_commands(router, public=True)},
                 ],
             }
         ],

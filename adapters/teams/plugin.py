@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -21,9 +22,15 @@ from botframework.connector.auth import AuthenticateRequestResult, ServiceClient
 from adapters.plugin import Attached
 from adapters.teams.deliverer import TENANT_PER_SECOND, TeamsDeliverer
 from adapters.teams.handler import LearnbotTeamsBot
+from adapters.teams.inbound import TeamsScreen
+from adapters.teams.inbox import RAW_ACTIVITY, TeamsInbox
 from adapters.teams.roster import SYNC_EVERY_SECONDS, TeamsRoster, link_stored_rosters
 from adapters.teams.sender import TeamsSender
+from adapters.webhooks import Rejections
 from bot.core import Learnbot
+from scheduler.inbox import Inbox
+from scheduler.metrics import Metrics
+from scheduler.ratelimit import RateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +56,10 @@ class Runtime(Protocol):
 
     settings: Settings
     app: Learnbot
+    metrics: Metrics
+
+    @property
+    def rate_limiter(self) -> RateLimiter: ...
 
 
 def configured(settings: Settings) -> bool:
@@ -92,7 +103,6 @@ class StrictAuthentication(ConfigurationBotFrameworkAuthentication):
         except PermissionError:
             raise
         except Exception as exc:
-            logger.info("Teams: rejected a request with an invalid token (%s)", type(exc).__name__)
             raise PermissionError("invalid Bot Framework token") from exc
 
 
@@ -103,11 +113,21 @@ class TeamsApp:
     sender: TeamsSender
     deliverer: TeamsDeliverer
     roster: TeamsRoster
+    screen: TeamsScreen
+    inbox: TeamsInbox
 
     async def messages(self, request: web.Request) -> web.StreamResponse:
-        if "application/json" not in request.headers.get("Content-Type", ""):
-            return web.json_response({"error": "expected an application/json Activity"}, status=415)
-        response = await self.adapter.process(request, self.bot)
+        refused = await self.screen.check(request)
+        if refused is not None:
+            return refused
+        body = await request.json()  # the screen has read and checked it: a JSON object
+        token = RAW_ACTIVITY.set(body if isinstance(body, dict) else None)
+        try:
+            response = await self.adapter.process(request, self.inbox)
+        except web.HTTPUnauthorized:
+            return self.screen.rejections.refuse(request, 401, "invalid Bot Framework token")
+        finally:
+            RAW_ACTIVITY.reset(token)
         return response if response is not None else web.Response(status=201)
 
 
@@ -117,23 +137,75 @@ def build(
     *,
     credentials_factory: ServiceClientCredentialsFactory | None = None,
     tenant_per_second: int = TENANT_PER_SECOND,
+    metrics: Metrics | None = None,
+    limiter: RateLimiter | None = None,
 ) -> TeamsApp:
-    """The adapter, bot, sender and deliverer for one process."""
+    """The adapter, bot, sender, deliverer and inbox for one process; ``limiter`` is the
+    delivery worker's, which turn replies share."""
     options: dict[str, Any] = {}
     if credentials_factory is not None:
         options["credentials_factory"] = credentials_factory
     adapter = CloudAdapter(StrictAuthentication(auth, **options))
-    sender = TeamsSender(adapter, auth.APP_ID, app.sessions, app.clock.now, app.config.bot_name)
+    sender = TeamsSender(
+        adapter,
+        auth.APP_ID,
+        app.sessions,
+        app.clock.now,
+        app.config.bot_name,
+        timeout=app.config.outbox.send_timeout_seconds,
+    )
+    public_url = app.config.learning_days.public_url
     roster = TeamsRoster(sender, app.sessions, app.config, app.clock.now)
-    bot = LearnbotTeamsBot(app, sender, app.clock.now, roster)
-    deliverer = TeamsDeliverer(sender, app.sessions, auth.APP_TENANTID, tenant_per_second, roster)
+    deliverer = TeamsDeliverer(
+        sender, app.sessions, auth.APP_TENANTID, tenant_per_second, roster, public_url=public_url
+    )
+    bot = LearnbotTeamsBot(
+        app,
+        sender,
+        app.clock.now,
+        roster,
+        limiter=limiter or RateLimiter(),
+        reply_limits=deliverer.reply_limits,
+    )
+    policy = app.config.inbox
+    inbox = TeamsInbox(
+        adapter,
+        auth.APP_ID,
+        bot,
+        Inbox(app.sessions, app.clock, lease=timedelta(seconds=policy.lease_seconds)),
+        policy.poll_seconds,
+    )
+    if not public_url:
+        logger.warning(
+            "Teams cannot receive calendar files: set LEARNBOT_PUBLIC_URL so learning-day posts "
+            "link to their .ics instead"
+        )
     if not auth.APP_ID:
-        logger.warning("Teams: MICROSOFT_APP_ID is not set: requests are not authenticated (emulator mode)")
-    return TeamsApp(adapter=adapter, bot=bot, sender=sender, deliverer=deliverer, roster=roster)
+        logger.warning(
+            "Teams: MICROSOFT_APP_ID is not set, so %s is NOT AUTHENTICATED (Bot Framework Emulator "
+            "mode): anyone who can reach it can talk as anyone. It only accepts a loopback "
+            "serviceUrl; set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD for a real deployment.",
+            ROUTE,
+        )
+    screen = TeamsScreen(auth_required=bool(auth.APP_ID), rejections=Rejections(metrics))
+    return TeamsApp(
+        adapter=adapter,
+        bot=bot,
+        sender=sender,
+        deliverer=deliverer,
+        roster=roster,
+        screen=screen,
+        inbox=inbox,
+    )
 
 
 async def attach(web_app: web.Application, runtime: Runtime, auth: BotAuthConfig | None = None) -> Attached:
-    teams = build(runtime.app, auth or BotAuthConfig.from_settings(runtime.settings))
+    teams = build(
+        runtime.app,
+        auth or BotAuthConfig.from_settings(runtime.settings),
+        metrics=runtime.metrics,
+        limiter=runtime.rate_limiter,
+    )
     web_app.router.add_post(ROUTE, teams.messages)
     syncing: list[asyncio.Task[None]] = []
 
@@ -148,7 +220,9 @@ async def attach(web_app: web.Application, runtime: Runtime, auth: BotAuthConfig
                 await task
 
     return Attached(
-        deliverer=teams.deliverer, on_start=[start_syncing], on_stop=[stop_syncing, teams.sender.close]
+        deliverer=teams.deliverer,
+        on_start=[teams.inbox.start, start_syncing],
+        on_stop=[stop_syncing, teams.inbox.close, teams.sender.close],
     )
 
 

@@ -2,18 +2,25 @@
 
 Two Teams facts shape this module:
 
-* The whole activity must stay under about 40 KB, or Teams refuses it. A message that grows
-  too long (a big report, say) is shortened, element by element, with a note saying so; it
-  never fails.
-* TextBlocks and FactSet values are markdown. Text a person typed (a skill, a course title from
-  an import) must not turn into formatting, links or mentions, so every markdown character in
-  it is backslash-escaped. Text the bot writes may use the neutral markup (``*bold*``,
-  ``_italic_``, ``<https://url|label>``), which becomes Teams markdown here.
+* The whole activity must stay under about 40 KB, or Teams refuses it, and Teams counts the
+  JSON in UTF-16 (two bytes a character, four for an emoji), so the size guard does too. A
+  message that grows too long (a big report, say) is shortened, element by element, with a
+  note saying so; it never fails.
+* TextBlocks and FactSet values are Adaptive Cards markdown, a small subset: ``**bold**``,
+  ``_italic_``, ``[links](url)`` and lists (``- item`` / ``1. item`` lines); a single newline
+  is no line break. Text a person typed (a skill, a course title from an import) must not turn
+  into formatting, links or mentions, so exactly those constructs are backslash-escaped in it,
+  and nothing else: "I'm Learnbot." stays as written. Text the bot writes may use the neutral
+  markup (``*bold*``, ``_italic_``, ``<https://url|label>``, ``• item`` lines), which becomes
+  Teams markdown here.
+
+Files: the manifest says ``supportsFiles: false`` and Teams does not take ``data:`` URIs, so
+a named file (a learning day's ``.ics``) becomes an "Add to calendar" link to Learnbot's own
+``/calendar/...`` route when the deployment has a public URL, and is left out otherwise.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from typing import Any
@@ -33,24 +40,41 @@ from bot.messages import (
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MAX_ACTIVITY_BYTES = 40_000
-"""Teams rejects messages over ~40 KB (the whole activity, card included)."""
+"""Teams rejects messages over ~40 KB (the whole activity, card included, counted in UTF-16)."""
+CALENDAR_ROUTE = "/calendar/"
+"""Where ``learnbot serve`` serves calendar files (``learnbot.calendar``)."""
+_CALENDAR_FILE = re.compile(r"^learning-day-\d+\.ics$")
 MAX_TEXT_CHARS = 8_000
 """No single paragraph gets longer than this; the size check trims the rest."""
 SHORTENED_NOTE = "(This message was too long for Teams and has been shortened.)"
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!<>~|])")
+"""What ``unescape`` reads back after a backslash (a superset of what ``escape`` writes)."""
+_INLINE_SPECIAL = re.compile(r"([\\`*\[\]])|(?<!\w)_|_(?!\w)")
+_TAG = re.compile(r"<(?=[A-Za-z/!?])([^<>\n]*)(>?)")
+_LINE_START = re.compile(r"^([ \t]*)(?:([-+*>#])|(\d+)([.)]))", re.MULTILINE)
+_BULLET = re.compile(r"^[ \t]*(?:•|·|‣|◦)[ \t]+", re.MULTILINE)
 _SLACK_LINK = re.compile(r"<(https?://[^|>\s]+)(?:\|([^>]*))?>")
 _BOLD = re.compile(r"(?<![\w*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![\w*])")
 _CODE = re.compile(r"`([^`\n]+)`")
 
 
 def escape(text: str) -> str:
-    """Backslash-escape Teams markdown so ``text`` shows exactly as typed.
+    """Backslash-escape what Adaptive Cards markdown would read as markup, and only that, so
+    ``text`` shows exactly as typed.
 
-    Covers emphasis (``*``, ``_``, ``~``), links and images (``[``, ``]``, ``(``, ``)``, ``!``),
-    headings, lists and quotes at a line start (``#``, ``-``, ``+``, ``1.``, ``>``) and ``<``
-    (no ``<at>`` mention or HTML can be smuggled in)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    Inline: emphasis (``*``, ``_`` at a word's edge, never inside ``snake_case``), links
+    (``[``, ``]``), code (`````), backslashes and a ``<`` that opens a tag (no ``<at>`` mention
+    or HTML); at a line start: list, quote and heading markers (``-``, ``+``, ``*``, ``1.``,
+    ``>``, ``#``). Full stops, brackets, ``!`` and the rest stay as they are."""
+    text = _INLINE_SPECIAL.sub(lambda m: "\\" + m.group(0), text)
+    text = _TAG.sub(lambda m: "\\<" + m.group(1) + ("\\>" if m.group(2) else ""), text)
+    return _LINE_START.sub(_escape_line_start, text)
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    indent, marker, number, dot = match.groups()
+    return f"{indent}\\{marker}" if marker else f"{indent}{number}\\{dot}"
 
 
 def unescape(text: str) -> str:
@@ -156,7 +180,7 @@ def _form(form: Form) -> list[dict[str, Any]]:
     for field in form.fields:
         common: dict[str, Any] = {"id": field.name, "label": field.label, "isRequired": not field.optional}
         if not field.optional:
-            common["errorMessage"] = f"Please fill in {field.label.lower()}."
+            common["errorMessage"] = form.required.replace("{label}", field.label.lower())
         if field.kind == "choice":
             item: dict[str, Any] = {
                 "type": "Input.ChoiceSet",
@@ -196,7 +220,8 @@ def card_body(message: Message) -> list[dict[str, Any]]:
         if isinstance(block, Header):
             body.append(_text_block(escape(block.text), size="Large", weight="Bolder"))
         elif isinstance(block, Text):
-            body.append(_text_block(bot_markdown(block.text) if block.markdown else escape(block.text)))
+            shown = bot_markdown(block.text) if block.markdown else escape(block.text)
+            body.append(_text_block(layout(shown)))
         elif isinstance(block, LinkCard):
             title = f"[{escape(block.title)}]({_escape_url(block.url)})"
             items: list[dict[str, Any]] = [_text_block(title, weight="Bolder")]
@@ -234,7 +259,7 @@ def card_body(message: Message) -> list[dict[str, Any]]:
         elif isinstance(block, Divider):
             body.append({"type": "Container", "separator": True, "spacing": "Medium", "items": []})
         elif isinstance(block, Note):
-            body.append(_text_block(bot_markdown(block.text), isSubtle=True, size="Small"))
+            body.append(_text_block(layout(bot_markdown(block.text)), isSubtle=True, size="Small"))
         elif isinstance(block, Form):
             body.extend(_form(block))
     return body
@@ -250,58 +275,88 @@ def adaptive_card(body: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _file_attachments(message: Message) -> list[dict[str, Any]]:
-    """Named files (an .ics invitation) ride along as data-URI attachments."""
-    files = []
-    for name, content in message.attachments.items():
-        mime = "text/calendar" if name.endswith(".ics") else "text/plain"
-        encoded = base64.b64encode(content.encode("utf-8")).decode("ascii")
-        files.append({"contentType": mime, "contentUrl": f"data:{mime};base64,{encoded}", "name": name})
-    return files
+def layout(markdown: str) -> str:
+    """Lines as Adaptive Cards shows them: ``• item`` lines become a list (``- item``), every
+    other line its own paragraph (a single newline is no line break in a TextBlock)."""
+    out: list[str] = []
+    previous_item = False
+    for line in markdown.split("\n"):
+        if not line.strip():
+            continue
+        bullet = _BULLET.match(line)
+        item = bullet is not None
+        text = f"- {line[bullet.end() :]}" if bullet else line
+        if out:
+            out.append("\n" if item and previous_item else "\n\n")
+        out.append(text)
+        previous_item = item
+    return "".join(out)
 
 
-def render_activity(message: Message) -> dict[str, Any]:
+def _unlayout(markdown: str) -> str:
+    """The neutral lines back from ``layout`` (for ``flatten``)."""
+    return re.sub(r"^- ", "• ", markdown.replace("\n\n", "\n"), flags=re.MULTILINE)
+
+
+def plain_text(text: str) -> str:
+    """The bot's neutral markup as plain text, for the notification ``summary``: no ``*``,
+    ``_`` or ``<url|label>`` left over."""
+    text = _SLACK_LINK.sub(lambda m: m.group(2) or m.group(1), text)
+    text = _CODE.sub(lambda m: m.group(1), text)
+    text = _BOLD.sub(lambda m: m.group(1), text)
+    text = re.sub(r"(?<![\w_])_(?!\s)([^_\n]+?)(?<!\s)_(?![\w_])", r"\1", text)
+    return " ".join(text.split())
+
+
+def _file_links(message: Message, public_url: str) -> list[dict[str, Any]]:
+    """Calendar files as links to Learnbot's own route (never ``data:`` URIs); none when the
+    message already links to the file or there is no public URL to link to."""
+    if not public_url:
+        return []
+    shown = {b.url for block in message.blocks if isinstance(block, Buttons) for b in block.buttons if b.url}
+    links = []
+    for name in message.attachments:
+        url = f"{public_url.rstrip('/')}{CALENDAR_ROUTE}{name}"
+        if _CALENDAR_FILE.match(name) and url not in shown:
+            links.append({"type": "Action.OpenUrl", "title": "Add to calendar", "url": url})
+    return links
+
+
+def render_activity(message: Message, *, public_url: str = "") -> dict[str, Any]:
     """A Bot Framework message activity (a dict in the Activity JSON schema) for ``message``.
 
     A message with no blocks is sent as markdown text; otherwise as one Adaptive Card with the
-    fallback text as the ``summary`` (what notifications and old clients show)."""
+    fallback text, as plain text, for the ``summary`` (what notifications and old clients
+    show). ``public_url`` (``LEARNBOT_PUBLIC_URL``) lets calendar files become links."""
     activity: dict[str, Any] = {"type": "message"}
-    files = _file_attachments(message)
-    if not message.blocks:
-        activity.update(text=_clip(bot_markdown(message.text)), textFormat="markdown")
-        if files:
-            activity["attachments"] = files
+    links = _file_links(message, public_url)
+    if not message.blocks and not links:
+        activity.update(text=_clip(layout(bot_markdown(message.text))), textFormat="markdown")
         return _fit(activity)
-    card = adaptive_card(card_body(message))
-    activity["summary"] = _clip(message.text, 200)
-    activity["attachments"] = [{"contentType": CARD_CONTENT_TYPE, "content": card}, *files]
+    body = card_body(message) if message.blocks else [_text_block(layout(bot_markdown(message.text)))]
+    if links:
+        body.append({"type": "ActionSet", "actions": links})
+    activity["summary"] = _clip(plain_text(message.text), 200)
+    activity["attachments"] = [{"contentType": CARD_CONTENT_TYPE, "content": adaptive_card(body)}]
     return _fit(activity)
 
 
 def size_of(activity: dict[str, Any]) -> int:
-    return len(json.dumps(activity, ensure_ascii=False).encode("utf-8"))
+    """The activity's size as Teams counts it: its JSON in UTF-16 bytes."""
+    return len(json.dumps(activity, ensure_ascii=False).encode("utf-16-le"))
 
 
 def _fit(activity: dict[str, Any]) -> dict[str, Any]:
     """Shorten ``activity`` until it is within Teams' size limit, saying so in the message."""
     if size_of(activity) <= MAX_ACTIVITY_BYTES:
         return activity
-    attachments = activity.get("attachments", [])
-    # Files are the first thing to go: a file is useless when cut.
-    cards = [a for a in attachments if a["contentType"] == CARD_CONTENT_TYPE]
-    if len(cards) != len(attachments):
-        activity["attachments"] = cards
-        if not cards:
-            del activity["attachments"]
     if "text" in activity and "attachments" not in activity:
-        budget = MAX_ACTIVITY_BYTES - 1_000
+        budget = MAX_ACTIVITY_BYTES // 2 - 1_000
         while size_of(activity) > MAX_ACTIVITY_BYTES:
             activity["text"] = activity["text"][: max(budget, 0)].rstrip("\\") + "…\n\n" + SHORTENED_NOTE
-            budget -= 2_000
+            budget -= 1_000
         return activity
-    if not cards:
-        return activity
-    body: list[dict[str, Any]] = cards[0]["content"]["body"]
+    body: list[dict[str, Any]] = activity["attachments"][0]["content"]["body"]
     note = _text_block(escape(SHORTENED_NOTE), isSubtle=True, size="Small")
     body.append(note)
     while size_of(activity) > MAX_ACTIVITY_BYTES and len(body) > 1:
@@ -316,7 +371,7 @@ def _walk(node: Any, lines: list[str]) -> None:
     if isinstance(node, dict):
         kind = node.get("type", "")
         if kind == "TextBlock":
-            lines.append(unescape(str(node.get("text", ""))))
+            lines.append(unescape(_unlayout(str(node.get("text", "")))))
         elif kind == "FactSet":
             for fact in node.get("facts", []):
                 lines.append(f"{unescape(fact['title'])}: {unescape(fact['value'])}")
@@ -339,11 +394,11 @@ def flatten(activity: dict[str, Any]) -> str:
     (card text, fact titles and values, input labels and choices, button titles)."""
     lines: list[str] = []
     if activity.get("text"):
-        lines.append(unescape(str(activity["text"])))
+        lines.append(unescape(_unlayout(str(activity["text"]))))
 
     for attachment in activity.get("attachments", []) or []:
         if attachment.get("contentType") == CARD_CONTENT_TYPE:
             _walk(attachment.get("content"), lines)
-        elif attachment.get("name"):
+        elif attachment.get("name"):  # not sent by render_activity; kept for what others send
             lines.append(f"[attachment: {attachment['name']}]")
     return "\n".join(lines)

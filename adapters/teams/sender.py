@@ -31,11 +31,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.teams import refs
 from adapters.teams.refs import StoredRef
-from scheduler.delivery import RetryLater, Undeliverable
+from scheduler.delivery import Ambiguous, RetryLater, Undeliverable
+from scheduler.delivery import Throttled as OutboxThrottled
 
 logger = logging.getLogger(__name__)
 
 RETRYABLE = {412, 429, 500, 502, 503, 504}
+AMBIGUOUS = {500, 504}
+"""A server error, or a gateway that gave up waiting: the Bot Connector may have delivered the
+message. (412, 502 and 503 mean it was not taken.)"""
 UNREACHABLE = {401, 403, 404}
 
 
@@ -52,6 +56,18 @@ def http_status(exc: HttpOperationError) -> tuple[int | None, float | None]:
         except ValueError:
             retry_after = None
     return (int(status) if status else None), retry_after
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """True when the request cannot have reached Teams (the connection was never made)."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, aiohttp.ClientConnectorError | ConnectionRefusedError):
+            return True
+        seen = getattr(seen, "inner_exception", None) or seen.__cause__ or seen.__context__
+    return False
 
 
 def to_reference(ref: StoredRef, bot_name: str = "Learnbot") -> ConversationReference:
@@ -71,7 +87,7 @@ def to_reference(ref: StoredRef, bot_name: str = "Learnbot") -> ConversationRefe
     )
 
 
-class Throttled(RetryLater):
+class Throttled(OutboxThrottled):
     """Teams answered 429: the message was refused, not processed, so resending is safe."""
 
 
@@ -83,8 +99,11 @@ class TeamsSender:
         sessions: async_sessionmaker[AsyncSession],
         now: Callable[[], datetime],
         bot_name: str = "Learnbot",
+        timeout: float = 15.0,
     ) -> None:
         self.adapter = adapter
+        self.timeout = timeout
+        """Seconds msrest waits for the Bot Connector (its default, 100 s, would stall a worker)."""
         self.bot_name = bot_name
         self._clients: dict[str, ConnectorClient] = {}
         self.app_id = app_id
@@ -95,6 +114,7 @@ class TeamsSender:
         """Send ``activity`` to the reference's conversation (creating a 1:1 chat first if the
         person has none yet); returns the Teams activity id."""
         what = f"{owner_kind} {owner_key}"
+        posting = False
         try:
             if not ref.conversation_id:
                 ref = await self._create_personal(owner_kind, owner_key, ref)
@@ -102,12 +122,15 @@ class TeamsSender:
             outgoing = TurnContext.apply_conversation_reference(
                 Activity().deserialize(activity), to_reference(ref, self.bot_name)
             )
+            posting = True
             response = await client.conversations.send_to_conversation(ref.conversation_id, outgoing)
             return str(response.id) if response is not None and response.id else ""
         except HttpOperationError as exc:
             status, retry_after = http_status(exc)
             if status == 429:
                 raise Throttled(f"Teams answered 429 for {what}", retry_after) from exc
+            if posting and status in AMBIGUOUS:
+                raise Ambiguous(f"Teams answered {status} for {what}", retry_after) from exc
             if status in RETRYABLE:
                 raise RetryLater(f"Teams answered {status} for {what}", retry_after) from exc
             if status in UNREACHABLE:
@@ -116,6 +139,8 @@ class TeamsSender:
                 ) from exc
             raise Undeliverable(f"Teams refused the message to {what} (HTTP {status}): {exc}") from exc
         except (TimeoutError, ClientRequestError, aiohttp.ClientError, ConnectionError) as exc:
+            if posting and not _never_connected(exc):
+                raise Ambiguous(f"no answer from the Bot Connector for {what}: {exc}") from exc
             raise RetryLater(f"could not reach the Bot Connector at {ref.service_url}: {exc}") from exc
 
     async def connector(self, service_url: str) -> ConnectorClient:
@@ -135,6 +160,7 @@ class TeamsSender:
             claims.claims[AuthenticationConstants.SERVICE_URL_CLAIM] = service_url
             factory = self.adapter.bot_framework_authentication.create_connector_factory(claims)
             client = await factory.create(service_url, None)
+            client.config.connection.timeout = self.timeout
             await client.__aenter__()  # keep one HTTP session open instead of one per request
             self._clients[service_url] = client
         return client

@@ -15,7 +15,17 @@ from typing import TYPE_CHECKING, cast
 if TYPE_CHECKING:
     from bot.router import Feature
 
-NAMES = ("basics", "nudges", "skillshare", "picks", "learning_days", "agenda_invites", "lms")
+NAMES = (
+    "basics",
+    "language",
+    "nudges",
+    "skillshare",
+    "picks",
+    "learning_days",
+    "agenda_invites",
+    "lms",
+    "offices",
+)
 """The enabled features, in registration order (the single registry)."""
 
 

@@ -71,3 +71,19 @@ async def test_hours_before_counts_from_the_start_time(
     clock.set(datetime(2026, 12, 2, 4, 0, tzinfo=UTC))
     await app.run_job(JOB)
     assert await outbox_keys(sessions) == [f"learning-day:{day_id}:2h:1:learning"]
+
+
+async def test_an_announcement_expires_when_its_day_ends(
+    app: Learnbot, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
+    """Delivery gives up on an announcement once the day it announces is over (17:00 in
+    Nairobi), however long a platform outage or a 429 storm lasted."""
+    from sqlalchemy import select
+
+    from storage.models import OutboxMessage
+
+    await make_day(sessions, date(2026, 12, 3), now=clock.now())
+    await app.run_job(JOB)
+    async with sessions() as session:
+        row = await session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "learning-day-7d"))
+    assert row is not None and row.expires_at == datetime(2026, 12, 3, 14, 0, tzinfo=UTC)

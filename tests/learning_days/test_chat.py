@@ -227,6 +227,9 @@ async def test_each_manager_schedules_for_their_own_office_and_time_zone(
     # 02:00 UTC on Tuesday 1 December is still Monday 30 November in Bogotá.
     clock.set(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
     gestora = world.person("gestora@example.org")
+    # Her office's locale is Spanish; on the console (no platform locale) she would read Spanish.
+    await gestora.send("/learning language en")
+    await gestora.expect_reply("I'll speak English with you")
     await gestora.send("/learning day schedule")
     await gestora.expect_reply("America/Bogota")
     await gestora.send("tomorrow")

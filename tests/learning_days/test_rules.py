@@ -87,8 +87,9 @@ def test_a_start_time_alone_keeps_the_usual_end() -> None:
 
     from bot.errors import UserError
     from bot.features.learning_days.parsing import parse_time_range
+    from bot.i18n import ENGLISH
 
-    assert parse_time_range("10:00", time(17, 0)) == (time(10, 0), time(17, 0))
-    assert parse_time_range("9am", time(17, 0)) == (time(9, 0), time(17, 0))
+    assert parse_time_range(ENGLISH, "10:00", time(17, 0)) == (time(10, 0), time(17, 0))
+    assert parse_time_range(ENGLISH, "9am", time(17, 0)) == (time(9, 0), time(17, 0))
     with pytest.raises(UserError, match="would end before 17:00"):
-        parse_time_range("18:00", time(17, 0))
+        parse_time_range(ENGLISH, "18:00", time(17, 0))

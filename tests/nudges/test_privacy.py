@@ -37,13 +37,14 @@ async def test_help_goes_privately_to_the_persons_own_manager(app: Learnbot, clo
     clock.set(datetime(2026, 12, 1, 14, tzinfo=UTC))  # 09:00 in Bogotá
     await world.run_job("nudge_sweep")
     await luis.expect_reply("Information security")
-    await luis.press("I need help")
-    await luis.expect_reply("know privately", "I'll remind you")
+    # Luis is in the Bogotá office (locale: es) and the console has no locale of its own.
+    await luis.press("Necesito ayuda")
+    await luis.expect_reply("en privado", "te recordaré")
     await luis.send("I need help")  # the same day again: the manager is not told twice
     await world.deliver()
     sent = [row for row in await _outbox(app) if row[0].startswith("nudge-help:")]
     assert [(kind, email) for _, kind, email in sent] == [("person", "gestora@example.org")]
-    await world.person("gestora@example.org").expect_reply("luis@example.org", "Information security")
+    await world.person("gestora@example.org").expect_reply("pidió ayuda", "Information security")
     assert "manager@example.org" not in world.people or not world.people["manager@example.org"].outputs
 
 
@@ -63,13 +64,13 @@ async def test_only_the_offices_learning_manager_sees_who_is_overdue(app: Learnb
     report = await manager.expect_reply("Nairobi office", "Ethics and integrity", "Overdue: Ana")
     assert "luis" not in report.lower()
     await gestora.send("/learning report")
-    report = await gestora.expect_reply("Bogotá office", "Overdue: luis@example.org")
+    report = await gestora.expect_reply("Bogotá office", "Vencidos: luis@example.org")  # office locale: es
     assert "Ana (due" not in report
     # A manager cannot review another office's people either.
     await ana.send("done")  # no reminder yet: not taken as an answer
     await ana.expect_reply("didn't understand")
     await gestora.send("/learning confirm ana@example.org ethics")
-    await gestora.expect_reply("I don't know ana@example.org in Bogotá office")
+    await gestora.expect_reply("no está en una oficina que gestionas")
 
 
 async def test_a_button_from_someone_elses_reminder_does_nothing(app: Learnbot) -> None:
@@ -128,6 +129,7 @@ async def test_weekly_summary_goes_to_each_manager_once_per_week(app: Learnbot, 
 async def test_help_says_so_when_the_manager_cannot_be_reached(config, sessions, clock) -> None:  # type: ignore[no-untyped-def]
     """On Slack, a manager who never used the bot has no account yet: say so, don't pretend."""
     from bot.features.nudges.outcomes import ask_for_help
+    from bot.i18n import ENGLISH
     from bot.people import person_by_email
     from storage.nudges import Assignment
 
@@ -137,7 +139,7 @@ async def test_help_says_so_when_the_manager_cannot_be_reached(config, sessions,
         ana = await person_by_email(session, "ana@example.org")
         assert ana is not None
         assignment = await session.get_one(Assignment, 1)
-        outcome = await ask_for_help(slack_only, session, ana, assignment, "no access")
+        outcome = await ask_for_help(slack_only, session, ENGLISH, ana, assignment, "no access")
     assert "write to manager@example.org" in outcome.text
     failed = [row for row in await _outbox(slack_only) if row[0].startswith("nudge-help:")]
     assert [email for _, _, email in failed] == ["manager@example.org"]

@@ -112,7 +112,7 @@ async def test_a_failing_feed_is_skipped_and_reported_privately(
     await world.expect_post("learning", "How to make hard choices", "The power of vulnerability")
     await manager.expect_reply("Picks feeds skipped", "TED Ideas", "HTTP 500")
     await manager.send("/learning feeds")
-    await manager.expect_reply("TED Talks", "OK, last read 2026-12-01", "failed 1 time(s) in a row")
+    await manager.expect_reply("TED Talks", "OK, last read 2026-12-01", "failed 1 time in a row")
     ana = world.person("ana@example.org")
     await ana.send("hello")
     await ana.expect_reply("what I can do")

@@ -12,6 +12,7 @@ from bot.core import Learnbot
 from bot.errors import UserError
 from bot.events import Actor, ButtonPressed, CommandInvoked, Conversation, HomeOpened
 from bot.features.skillshare import text as usertext
+from bot.i18n import ENGLISH
 from bot.messages import Buttons, Form, Message, Text
 from storage.skillshare import SkillOffer
 from tests.skillshare.helpers import make_offer
@@ -200,11 +201,12 @@ async def test_form_edits_the_offer_being_edited(app: Learnbot, chat: ChatDriver
 )
 def test_broadcast_mentions_are_refused(text: str) -> None:
     with pytest.raises(UserError, match="must not ping a whole channel"):
-        usertext.clean(text, usertext.DESCRIPTION)
+        usertext.clean(ENGLISH, text, usertext.DESCRIPTION)
 
 
 def test_slack_markup_becomes_plain_words_and_emails_are_fine() -> None:
     cleaned = usertext.clean(
+        ENGLISH,
         "Ask <@U123|ana> or <@U456> in <#C1|learning>, see <https://ex.org/a|the guide> or <https://ex.org/b>",
         usertext.DESCRIPTION,
     )
@@ -212,8 +214,8 @@ def test_slack_markup_becomes_plain_words_and_emails_are_fine() -> None:
         cleaned == "Ask ana or a colleague in #learning, see the guide (https://ex.org/a) or https://ex.org/b"
     )
     assert (
-        usertext.clean("write to ana@example.org\n\tthanks", usertext.SKILL)
+        usertext.clean(ENGLISH, "write to ana@example.org\n\tthanks", usertext.SKILL)
         == "write to ana@example.org thanks"
     )
     with pytest.raises(UserError, match="can't be empty"):
-        usertext.clean("   ", usertext.SKILL)
+        usertext.clean(ENGLISH, "   ", usertext.SKILL)

@@ -10,6 +10,7 @@ import asyncio
 import itertools
 import json
 import math
+import random
 import time
 from collections import deque
 from collections.abc import Callable
@@ -40,6 +41,8 @@ class FakeUser:
     tz: str | None = None
     locale: str | None = "en-US"
     deleted: bool = False
+    fields: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Custom profile fields, ``{"Xf01": {"label": "Office", "value": "Dakar"}}``."""
 
     def as_slack(self) -> dict[str, Any]:
         user: dict[str, Any] = {
@@ -55,6 +58,22 @@ class FakeUser:
         if self.locale:
             user["locale"] = self.locale
         return user
+
+
+@dataclass
+class Faults:
+    rate: float
+    hang: float
+    rng: random.Random
+    errors: int = 0
+    hangs: int = 0
+
+
+@dataclass
+class Storm:
+    until: float
+    retry_after: float
+    rejected_at: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -102,6 +121,9 @@ class FakeSlack:
         self.token = ""
         self.uploads: dict[str, str] = {}
         self._files: dict[str, str] = {}
+        self.faults: dict[str, Faults] = {}
+        self.storm: Storm | None = None
+        self.storm_rejected = 0
         self.shared: dict[str, bytes] = {}
         self.downloads: list[str] = []
 
@@ -151,6 +173,17 @@ class FakeSlack:
         (``ratelimited`` answers HTTP 429 with ``Retry-After``)."""
         self.errors.setdefault(method, []).extend([error] * times)
 
+    def inject_faults(self, method: str, rate: float, *, hang: float = 2.0, seed: int = 15) -> Faults:
+        """Answer ``rate`` of ``method``'s successful calls with a fault *after* doing the work:
+        half HTTP 500 ``internal_error``, half no answer for ``hang`` seconds (the client times
+        out). The message is posted either way: the answer is ambiguous."""
+        self.faults[method] = Faults(rate, hang, random.Random(seed))
+        return self.faults[method]
+
+    def start_storm(self, seconds: float, retry_after: float) -> None:
+        """Answer every ``chat.postMessage`` with 429 and ``Retry-After`` for ``seconds``."""
+        self.storm = Storm(time.monotonic() + seconds, retry_after)
+
     def limit(self, method: str, count: int, per: float, retry_after: int = 1) -> None:
         self.limits[method] = RateLimit(count, per, retry_after)
 
@@ -193,6 +226,11 @@ class FakeSlack:
     async def _respond(self, request: web.Request) -> web.Response:
         args = await self._args(request)
         args["token"] = request.match_info["token"]
+        queued = self.errors.get("response_url")  # fail("response_url", "ratelimited")
+        if queued:
+            error = queued.pop(0)
+            status, headers = (429, {"Retry-After": "1"}) if error == "ratelimited" else (500, {})
+            return web.Response(status=status, text=error, headers=headers)
         self.calls.append(Call("response_url", args))
         return web.Response(text="ok")
 
@@ -206,6 +244,15 @@ class FakeSlack:
         delay = self.delays.get(method)
         if delay:
             await asyncio.sleep(delay)
+        storm = self.storm
+        if method == "chat.postMessage" and storm is not None and time.monotonic() < storm.until:
+            self.storm_rejected += 1
+            storm.rejected_at.append(time.monotonic())
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": f"{storm.retry_after:g}"},
+            )
         limit = self.limits.get(method)
         if limit and not limit.allow(time.monotonic()):
             self.rejected += 1
@@ -228,7 +275,15 @@ class FakeSlack:
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
         self.token = token
-        return web.json_response(handler(args))
+        answer = handler(args)
+        faults = self.faults.get(method)
+        if faults is not None and answer.get("ok") and faults.rng.random() < faults.rate:
+            if faults.rng.random() < 0.5:
+                faults.errors += 1
+                return web.json_response({"ok": False, "error": "internal_error"}, status=500)
+            faults.hangs += 1
+            await asyncio.sleep(faults.hang)
+        return web.json_response(answer)
 
     async def _upload(self, request: web.Request) -> web.Response:
         self.uploads[request.match_info["file_id"]] = (await request.read()).decode()
@@ -313,6 +368,18 @@ class FakeSlack:
         if user is None:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "user": user.as_slack()}
+
+    def _users_profile_get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Custom fields come only from users.profile.get, with labels when asked."""
+        user = self._user(str(args.get("user")))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        labels = str(args.get("include_labels", "")).lower() in {"1", "true"}
+        fields = {
+            key: {"value": entry.get("value", ""), "alt": "", **({"label": entry["label"]} if labels else {})}
+            for key, entry in user.fields.items()
+        }
+        return {"ok": True, "profile": {**user.as_slack()["profile"], "fields": fields}}
 
     def _users_list(self, args: dict[str, Any]) -> dict[str, Any]:
         members = [user.as_slack() for user in self.users.values()]

@@ -41,7 +41,7 @@ async def _met(slack: SlackWorld, email: str) -> tuple[SlackDriver, int]:
     """A person who has talked to the bot once (so they are linked to Slack)."""
     driver = slack.person(email)
     await driver.send("hello")
-    await driver.expect_reply("Here's what I can do")
+    await driver.expect_reply("How can I help")
     return driver, await _person_id(slack.app.sessions, email)
 
 
@@ -185,7 +185,7 @@ async def test_exactly_once_after_a_crash(slack: SlackWorld, clock: ManualClock,
                 select(OutboxMessage).where(OutboxMessage.idempotency_key == "nudge:crash")
             )
             assert row is not None
-            row.status, row.attempts, row.last_error = "sending", 1, "in flight"
+            row.status, row.attempts, row.in_doubt_since = "sending", 1, clock.now()
             row.lease_until = clock.now() + timedelta(seconds=60)
     assert (await _row(slack.app.sessions, "nudge:crash")).status == "sending"
     clock.advance(timedelta(minutes=2))  # the lease runs out; another worker reclaims

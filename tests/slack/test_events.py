@@ -150,7 +150,7 @@ async def test_command_in_a_channel_answers_privately(slack: SlackWorld) -> None
 async def test_dm_text_and_mention(slack: SlackWorld) -> None:
     ana = slack.person("ana@example.org")
     await ana.send("hello")
-    await ana.expect_reply("Here's what I can do")
+    await ana.expect_reply("How can I help")
     ts = f"{time.time():.6f}"
     mention = {
         "type": "app_mention",

@@ -61,3 +61,50 @@ def test_learnbot_prints_the_manifest_for_this_server(capsys: pytest.CaptureFixt
 def test_a_plain_http_address_is_refused_with_a_hint(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["slack-manifest", "--url", "http://10.0.0.5:3000"]) == 2
     assert "Slack only calls HTTPS addresses" in capsys.readouterr().err
+
+
+def _slack_manifest_schema_problems(manifest: dict) -> list[str]:
+    import json
+
+    from jsonschema import Draft7Validator
+
+    from tests.teams.schemas import SPECS
+
+    schema = json.loads((SPECS / "slack-app-manifest-1.0.0.schema.json").read_text())
+    return [f"{e.message} at {list(e.path)}" for e in Draft7Validator(schema).iter_errors(manifest)]
+
+
+def test_the_manifest_names_the_bot_and_hints_only_real_commands(
+    tmp_path, config_data: dict, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from adapters.slack.cli import feature_router
+
+    config_data["bot_name"] = "Aprendizaje y Desarrollo Bot de la Oficina Regional"
+    path = tmp_path / "app.yaml"
+    path.write_text(yaml.safe_dump(config_data, allow_unicode=True), encoding="utf-8")
+    assert main(["--config", str(path), "slack-manifest", "--url", "https://learn.example.org"]) == 0
+    manifest = yaml.safe_load(capsys.readouterr().out)
+    assert _slack_manifest_schema_problems(manifest) == []
+    assert manifest["display_information"]["name"] == "Aprendizaje y Desarrollo Bot de la"
+    assert manifest["features"]["bot_user"]["display_name"] == config_data["bot_name"]
+    assert "Learnbot" not in manifest["display_information"]["long_description"]
+
+    router = feature_router()
+    for command in manifest["features"]["slash_commands"]:
+        registered = router.commands[command["command"].lstrip("/")]
+        for hinted in command["usage_hint"].split(" | "):
+            name = hinted.split(" ", 1)[0]
+            assert name == "help" or name in registered, f"{command['command']} {name}"
+    assert all("find" not in c["usage_hint"] for c in manifest["features"]["slash_commands"])
+
+
+def test_the_static_manifest_hints_only_real_commands() -> None:
+    from adapters.slack.cli import feature_router
+
+    router = feature_router()
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    assert _slack_manifest_schema_problems(manifest) == []
+    for command in manifest["features"]["slash_commands"]:
+        for hinted in command["usage_hint"].split(" | "):
+            name = hinted.split(" ", 1)[0]
+            assert name == "help" or name in router.commands[command["command"].lstrip("/")], name

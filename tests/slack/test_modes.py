@@ -20,6 +20,8 @@ from bot.config import AppConfig
 from bot.core import Learnbot
 from bot.features import FEATURES
 from learnbot.settings import Settings
+from scheduler.metrics import Metrics
+from scheduler.ratelimit import RateLimiter
 from tests.slack.fake import TEAM, FakeSlack, serve_locally, sign
 
 
@@ -54,7 +56,9 @@ def _runtime(
 ) -> SimpleNamespace:
     """What ``learnbot serve`` hands a platform plugin."""
     app = Learnbot(config, sessions, clock=clock, platforms=("slack",), features=FEATURES)
-    return SimpleNamespace(settings=settings, app=app, engine=sessions.kw["bind"])
+    return SimpleNamespace(
+        settings=settings, app=app, engine=sessions.kw["bind"], rate_limiter=RateLimiter(), metrics=Metrics()
+    )
 
 
 async def test_socket_mode_receives_a_command_and_replies(

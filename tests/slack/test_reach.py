@@ -184,6 +184,7 @@ async def test_writing_to_the_bot_releases_a_waiting_reminder_at_once(slack: Sla
     dan = slack.person("dan@example.org")
     await dan.send("hello")  # no clock change: not the periodic re-check
     await slack.deliver()
+    await dan.expect_reply("How can I help")  # the greeting answer, then the released reminder
     await dan.expect_reply("Ethics and integrity")
 
 

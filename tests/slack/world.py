@@ -149,7 +149,12 @@ class SlackWorld:
         # as a Slack retry of an event it already handled.
         self._ids = itertools.count(int.from_bytes(os.urandom(3), "big") * 1000)
         self.worker = DeliveryWorker(
-            app.sessions, {"slack": parts.deliverer}, app.clock, WorkerSettings(), name="slack-world"
+            app.sessions,
+            {"slack": parts.deliverer},
+            app.clock,
+            WorkerSettings.from_policy(app.config.outbox),
+            name="slack-world",
+            limiter=parts.adapter.limiter,  # replies and proactive messages share the pacing
         )
 
     # -- people -----------------------------------------------------------------------------
@@ -221,7 +226,11 @@ class SlackWorld:
             }
         )
 
-    async def direct_message(self, driver: SlackDriver, text: str) -> int:
+    async def direct_message_nowait(self, driver: SlackDriver, text: str) -> int:
+        """A DM whose processing is not waited for (a burst of messages)."""
+        return await self.direct_message(driver, text, settle=False)
+
+    async def direct_message(self, driver: SlackDriver, text: str, *, settle: bool = True) -> int:
         ts = f"{time.time():.6f}"
         event = {
             "type": "message",
@@ -233,7 +242,7 @@ class SlackWorld:
             "event_ts": ts,
             "team": TEAM,
         }
-        return await self.post(self.event_body(event), "application/json")
+        return await self.post(self.event_body(event), "application/json", settle=settle)
 
     async def home_opened(self, driver: SlackDriver) -> int:
         event = {

@@ -55,6 +55,10 @@ def register(router: Router) -> None:
     async def _pick(ctx: Context, value: str) -> Reply:
         return plain(f"You picked {value}.")
 
+    @router.action("demo.done")
+    async def _done(ctx: Context, value: str) -> Reply:
+        return plain(f"Marked {value} done.", replaces_pressed=True)
+
     @router.action("demo.form")
     async def _submitted(ctx: Context, value: str) -> Reply:
         data = json.loads(value)

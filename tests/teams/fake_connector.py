@@ -10,6 +10,7 @@ status (429 with Retry-After, 403, 404, 5xx) or enforce Teams' per-conversation 
 from __future__ import annotations
 
 import itertools
+import random
 import time
 from collections import deque
 from collections.abc import Callable
@@ -65,12 +66,17 @@ class FakeConnector:
     failures: deque[Failure] = field(default_factory=deque)
     listeners: list[Listener] = field(default_factory=list)
     enforce_limits: bool = False
+    fail_after_processing: float = 0.0
+    """This share of sends is delivered and then answered 500 (an ambiguous answer)."""
+    after_processing_failures: int = 0
     validate: bool = True
     throttled: int = 0
     requests: int = 0
     arrivals: list[float] = field(default_factory=list)
+    updates: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     _windows: dict[str, deque[float]] = field(default_factory=dict)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
+    _rng: random.Random = field(default_factory=lambda: random.Random(15))
     url: str = ""
     shared: dict[str, bytes] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
@@ -80,6 +86,7 @@ class FakeConnector:
         app.router.add_post("/v3/conversations", self._create)
         app.router.add_post("/v3/conversations/{cid}/activities", self._send)
         app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._send)
+        app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._update)
         app.router.add_get("/v3/conversations/{cid}/members/{mid}", self._member)
         app.router.add_get("/v3/conversations/{cid}/pagedmembers", self._paged_members)
         app.router.add_get("/v3/teams/{tid}/conversations", self._team_channels)
@@ -172,16 +179,36 @@ class FakeConnector:
                     headers={"Retry-After": f"{max(wait, 0.05):.2f}"},
                 )
         activity = await request.json()
-        found = problems(activity) if self.validate else []
-        if found:
-            self.invalid.extend(found)
-            error = {"code": "BadSyntax", "message": "; ".join(found)}
-            return web.json_response({"error": error}, status=400)
+        refused = self._invalid(activity)
+        if refused is not None:
+            return refused
         self.activities.append((conversation_id, activity))
         self.arrivals.append(time.monotonic())
         for listener in self.listeners:
             listener(conversation_id, activity)
+        if self.fail_after_processing and self._rng.random() < self.fail_after_processing:
+            self.after_processing_failures += 1
+            body = {"error": {"code": "ServiceError", "message": "fake connector: 500 after delivering"}}
+            return web.json_response(body, status=500)
         return web.json_response({"id": f"act-{next(self._ids)}"})
+
+    def _invalid(self, activity: dict[str, Any]) -> web.Response | None:
+        """A 400 like the real connector's when ``activity`` breaks the schemas."""
+        found = problems(activity) if self.validate else []
+        if not found:
+            return None
+        self.invalid.extend(found)
+        return web.json_response({"error": {"code": "BadSyntax", "message": "; ".join(found)}}, status=400)
+
+    async def _update(self, request: web.Request) -> web.Response:
+        """``updateActivity``: the bot replaces a message it sent (e.g. a card after a press)."""
+        self.requests += 1
+        activity = await request.json()
+        refused = self._failure() or self._invalid(activity)
+        if refused is not None:
+            return refused
+        self.updates.append((request.match_info["cid"], request.match_info["aid"], activity))
+        return web.json_response({"id": request.match_info["aid"]})
 
     async def _create(self, request: web.Request) -> web.Response:
         self.requests += 1

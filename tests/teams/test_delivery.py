@@ -106,9 +106,9 @@ async def test_throttled_sends_wait_for_retry_after_then_succeed(
     assert teams.connector.requests == requests_before + 1  # botbuilder did not retry on its own
     waiting = await row(teams, "nudge:429")
     assert waiting.status == "pending"
-    assert waiting.last_error == "retrying: Teams answered 429 for person " + waiting.destination_key
+    assert waiting.last_error == "throttled: Teams answered 429 for person " + waiting.destination_key
     assert waiting.next_attempt_at >= clock.now() + timedelta(seconds=120)
-    paused = teams.worker.limiter.paused_for(f"teams:conversation:person:{waiting.destination_key}")
+    paused = await teams.worker.limiter.paused_for(f"teams:conversation:person:{waiting.destination_key}")
     assert 100 < paused <= 120
     teams.worker.limiter = type(teams.worker.limiter)()  # as if the pause had elapsed
     clock.advance(timedelta(seconds=121))
@@ -117,7 +117,7 @@ async def test_throttled_sends_wait_for_retry_after_then_succeed(
     await ana.expect_reply("Due soon")
 
 
-@pytest.mark.parametrize("status", [412, 502, 504])
+@pytest.mark.parametrize("status", [412, 502, 503])
 async def test_transient_errors_are_retried(teams: TeamsWorld, clock: ManualClock, status: int) -> None:
     ana = teams.person("ana@example.org")
     await ana.install()
@@ -182,8 +182,36 @@ async def test_crash_between_send_and_commit_is_not_resent(teams: TeamsWorld, cl
     clock.advance(timedelta(minutes=5))  # the lease runs out; another worker takes over
     await teams.deliver()
     in_doubt = await row(teams, "nudge:crash")
-    assert in_doubt.status == "failed" and (in_doubt.last_error or "").startswith("in doubt")
+    assert in_doubt.status == "unconfirmed" and "not resent" in (in_doubt.last_error or "")
     await ana.expect_nothing()
+
+
+@pytest.mark.parametrize(
+    ("key", "resent"), [("nudge:7:first", False), ("learning-day:1:cancelled:person:1", True)]
+)
+async def test_an_ambiguous_answer_follows_the_kinds_policy(
+    teams: TeamsWorld, clock: ManualClock, key: str, resent: bool
+) -> None:
+    """Teams cannot be read back: after a 500 or a 504 (it may have delivered), a reminder is
+    not resent (at most once) and a learning-day cancellation is (at least once)."""
+    ana = teams.person("ana@example.org")
+    await ana.install()
+    teams.connector.fail_next(500)
+    await plan_for(teams, "ana@example.org", "Maybe delivered", key)
+    await teams.deliver()
+    pending = await row(teams, key)
+    assert pending.status == "pending" and (pending.last_error or "").startswith(
+        "ambiguous: Teams answered 500"
+    )
+    clock.advance(timedelta(minutes=1))
+    await teams.deliver()
+    settled = await row(teams, key)
+    if resent:
+        assert settled.status == "sent"
+        await ana.expect_reply("Maybe delivered")
+    else:
+        assert settled.status == "unconfirmed"
+        await ana.expect_nothing()
 
 
 async def test_limits_are_per_conversation_and_per_tenant(teams: TeamsWorld) -> None:

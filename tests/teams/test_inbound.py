@@ -78,7 +78,8 @@ async def test_private_reply_to_a_channel_command_goes_to_the_dm(teams: TeamsWor
     )
     await teams.post(activity)
     await ana.expect_reply("just for you")
-    assert not teams.posts.get("learning")
+    # only the pointer, never the content, in the channel
+    assert teams.posts.get("learning") == ["I've sent you the details privately."]
 
 
 async def test_a_redelivered_activity_is_handled_once(teams: TeamsWorld) -> None:

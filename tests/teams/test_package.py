@@ -71,3 +71,27 @@ def test_cli_writes_the_zip_and_refuses_bad_ids(tmp_path: Path, capsys: pytest.C
     assert zipfile.is_zipfile(out)
     assert main(["teams", "package", "--app-id", "not-a-guid", "--out", str(out)]) == 2
     assert "must be the bot's Microsoft App ID" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "bot_name",
+    [
+        "Learnbot",
+        "Aprendizaje y Desarrollo",  # 24 characters: "... maintainers" went over 32
+        "Oficina Regional de Aprendizaje y Desarrollo Profesional Continuo del Personal",
+        "Ünïcödé Lërnbøt 🎓 für alle Büros",
+    ],
+)
+def test_the_package_is_valid_for_long_bot_names(tmp_path: Path, bot_name: str) -> None:
+    from jsonschema import Draft4Validator
+
+    from tests.teams.schemas import SPECS
+
+    out = build_package(APP_ID, bot_name, feature_router(), tmp_path / "app.zip", website="https://e.org")
+    with zipfile.ZipFile(out) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    schema = json.loads((SPECS / "teams-app-manifest-1.16.schema.json").read_text())
+    errors = [f"{e.message} at {list(e.path)}" for e in Draft4Validator(schema).iter_errors(manifest)]
+    assert errors == []
+    assert len(manifest["developer"]["name"]) <= 32
+    assert manifest["name"]["short"] and bot_name.startswith(manifest["name"]["short"][:8])

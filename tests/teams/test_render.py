@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from adapters.teams.render import (
     CARD_CONTENT_TYPE,
@@ -59,7 +60,7 @@ EVERYTHING = Message(
             ],
         ),
     ],
-    attachments={"day.ics": "BEGIN:VCALENDAR\nEND:VCALENDAR\n"},
+    attachments={"learning-day-3.ics": "BEGIN:VCALENDAR\nEND:VCALENDAR\n"},
 )
 
 
@@ -81,7 +82,6 @@ def test_every_block_renders_to_a_valid_card() -> None:
         "Type help any time",
         "Skill",
         "[Submit]",
-        "[attachment: day.ics]",
     ):
         assert fragment in text
     assert "**Bold**" in json.dumps(activity)
@@ -96,8 +96,9 @@ def test_plain_messages_are_markdown_text() -> None:
 def test_user_text_cannot_inject_formatting_links_or_mentions() -> None:
     typed = "**boss** [click](https://evil.example) <at>Everyone</at>\n# title\n- item\n1. first _x_"
     escaped = escape(typed)
-    for marker in ("**", "[click]", "](", "<at>", "\n# title", "\n- item", "\n1. first", " _x_"):
+    for marker in ("**", "[click]", "<at>", "\n# title", "\n- item", "\n1. first", " _x_"):
         assert marker not in escaped
+    assert not re.search(r"(?<!\\)\]\(", escaped)  # no link: its bracket is escaped
     assert unescape(escaped) == typed
     activity = render_activity(Message(text=typed, blocks=[Header(typed), Text(typed, markdown=False)]))
     assert "<at>" not in json.dumps(activity["attachments"])  # the summary is plain text, never markdown
@@ -152,3 +153,73 @@ def test_links_in_bot_text_always_show_where_they_go() -> None:
     card_text = activity["attachments"][0]["content"]["body"][0]["text"]
     assert "](" not in card_text
     assert flatten(activity) == "Ana offers Excel (https://evil.example)"
+
+
+def test_only_markdown_is_escaped_not_punctuation() -> None:
+    for typed in ("I'm Learnbot.", "Q&A (part 2)! Ready? 50% off - now", "a < b > c", "snake_case_name"):
+        assert escape(typed) == typed
+    assert escape("*bold* _it_ [x](y)") == "\\*bold\\* \\_it\\_ \\[x\\](y)"
+
+
+def test_bullet_lines_render_as_a_list_and_lines_as_paragraphs() -> None:
+    text = "Here's what I can do:\n• `/learning help` — show this list\n• `/learning me` — about you\nMore"
+    block = render_activity(Message(text="t", blocks=[Text(text)]))["attachments"][0]["content"]["body"][0]
+    assert block["text"] == (
+        "Here's what I can do:\n\n- /learning help — show this list\n- /learning me — about you\n\nMore"
+    )
+    assert flatten(render_activity(Message(text="t", blocks=[Text(text)]))) == text.replace("`", "")
+
+
+def test_the_summary_is_plain_text() -> None:
+    activity = render_activity(
+        Message(text="*Ethics* is due _Friday_: <https://lms.example/e|open it>", blocks=[Text("x")])
+    )
+    assert activity["summary"] == "Ethics is due Friday: open it"
+
+
+def test_calendar_files_are_links_to_the_route_never_data_uris() -> None:
+    message = Message(
+        text="Day", blocks=[Text("A learning day")], attachments={"learning-day-7.ics": "BEGIN"}
+    )
+    linked = render_activity(message, public_url="https://learn.example.org/")
+    assert "data:" not in json.dumps(linked)
+    actions = linked["attachments"][0]["content"]["body"][-1]["actions"]
+    assert actions == [
+        {
+            "type": "Action.OpenUrl",
+            "title": "Add to calendar",
+            "url": "https://learn.example.org/calendar/learning-day-7.ics",
+        }
+    ]
+    assert problems(sent(linked)) == []
+    already = Message(
+        text="Day",
+        blocks=[
+            Buttons(
+                [Button("Add to calendar", "x", url="https://learn.example.org/calendar/learning-day-7.ics")]
+            )
+        ],
+        attachments={"learning-day-7.ics": "BEGIN"},
+    )
+    assert (
+        json.dumps(render_activity(already, public_url="https://learn.example.org")).count("learning-day-7")
+        == 1
+    )
+    assert "attachments" not in render_activity(Message(text="Day", attachments={"learning-day-7.ics": "B"}))
+
+
+def test_a_large_report_is_measured_as_teams_measures_it() -> None:
+    """A learning manager's report with names in several scripts: UTF-16, as Teams counts,
+    is the size that must stay under the limit (UTF-8 undercounted it by half)."""
+    rows = [
+        (f"Сотрудник {i} — 山田 太郎 <{i}@example.org>", "overdue: Ethics, Security 🔒") for i in range(600)
+    ]
+    report = Message(
+        text="Report",
+        blocks=[Header("Overdue in Nairobi"), *[Fields(rows[i : i + 20]) for i in range(0, 600, 20)]],
+    )
+    activity = render_activity(report)
+    assert len(json.dumps(activity, ensure_ascii=False).encode("utf-16-le")) <= MAX_ACTIVITY_BYTES
+    assert size_of(activity) <= MAX_ACTIVITY_BYTES
+    assert SHORTENED_NOTE in flatten(activity) and "Overdue in Nairobi" in flatten(activity)
+    assert problems(sent(activity)) == []

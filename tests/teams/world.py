@@ -54,6 +54,7 @@ class TeamsServer:
         return self.url
 
     async def stop(self) -> None:
+        await self.teams.inbox.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -174,7 +175,12 @@ class TeamsWorld:
         self.posts: dict[str, list[str]] = {}
         self._numbers = itertools.count(1)
         self.worker = DeliveryWorker(
-            app.sessions, {"teams": server.teams.deliverer}, app.clock, WorkerSettings(), name="teams-world"
+            app.sessions,
+            {"teams": server.teams.deliverer},
+            app.clock,
+            WorkerSettings.from_policy(app.config.outbox),
+            name="teams-world",
+            limiter=server.teams.bot.limiter,  # turn replies and proactive messages share the pacing
         )
         self.channels = {
             channel.teams: channel.key
@@ -207,6 +213,7 @@ class TeamsWorld:
         async with self.http.post(self.server.url, json=activity) as response:
             body = await response.text()
             assert response.status in (200, 201), f"/api/messages answered {response.status}: {body}"
+            await self.server.teams.inbox.idle()  # anything queued behind a person's earlier turn
             invalid = "\n".join(self.connector.invalid)
             assert not invalid, f"invalid activities sent:\n{invalid}"
             return response

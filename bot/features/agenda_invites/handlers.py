@@ -18,6 +18,8 @@ from bot.features.skillshare.actions import INVITE
 from bot.messages import Button, Buttons, Message, Note, Text, plain
 from bot.outbox import ToPerson
 from bot.router import Context, Reply, Router
+from bot.scope import other_office_refusal
+from storage.models import Person
 from storage.skillshare import OfferStatus, SkillOffer
 
 logger = logging.getLogger(__name__)
@@ -28,37 +30,52 @@ MAX_DAYS_SHOWN = 5
 async def _active_offer(ctx: Context, offer_id: str) -> SkillOffer:
     offer = await store.offer(ctx.session, int(offer_id)) if offer_id.isdigit() else None
     if offer is None or offer.status != OfferStatus.ACTIVE:
-        raise UserError("That offer is no longer active, so it can't go on an agenda.")
+        raise UserError(ctx._("That offer is no longer active, so it can't go on an agenda."))
     return offer
 
 
 def _refuse_unless_manager(ctx: Context) -> None:
     if not ctx.is_learning_manager:
-        raise UserError("Sorry, only a learning manager can put an offer on a learning day's agenda.")
+        raise UserError(ctx._("Sorry, only a learning manager can put an offer on a learning day's agenda."))
+
+
+async def _managed_offer(ctx: Context, offer_id: str) -> SkillOffer:
+    """An active offer of an office this manager manages (its learning days are theirs)."""
+    _refuse_unless_manager(ctx)
+    offer = await _active_offer(ctx, offer_id)
+    if not ctx.manages(offer.office_id):
+        raise UserError((await other_office_refusal(ctx.session, ctx.config, offer.office_id, ctx.t)).text)
+    return offer
 
 
 async def choose_day(ctx: Context, value: str) -> Reply:
     """The "Invite to a learning day" button on an offer: which of the office's upcoming days?"""
-    _refuse_unless_manager(ctx)
-    offer = await _active_offer(ctx, value)
+    offer = await _managed_offer(ctx, value)
     days = (await upcoming_days(ctx.session, offer.office_id, ctx.now))[:MAX_DAYS_SHOWN]
     if not days:
         return plain(
-            "There is no learning day coming up in that office yet. Schedule one with "
-            "`/learning day schedule`, then invite the offer again.",
+            ctx._(
+                "There is no learning day coming up in that office yet. Schedule one with "
+                "`/learning day schedule`, then invite the offer again."
+            ),
             dm=True,
         )
+    question = ctx._("Which learning day should “{skill}” join?", skill=offer.skill)
     return Message(
-        text=f"Which learning day should \u201c{offer.skill}\u201d join?",
+        text=question,
         blocks=[
-            Text(f"Which learning day should \u201c{offer.skill}\u201d join?", markdown=False),
+            Text(question, markdown=False),
             Buttons(
                 [
-                    Button(f"{day.date:%a %d %b}: {day.title}"[:75], actions.PICK_DAY, f"{offer.id}:{day.id}")
+                    Button(
+                        f"{ctx.t.date(day.date, 'EEE d MMM')}: {day.title}"[:75],
+                        actions.PICK_DAY,
+                        f"{offer.id}:{day.id}",
+                    )
                     for day in days
                 ]
             ),
-            Note("The colleague who offered it will be told privately."),
+            Note(ctx._("The colleague who offered it will be told privately.")),
         ],
         dm=True,
     )
@@ -66,11 +83,12 @@ async def choose_day(ctx: Context, value: str) -> Reply:
 
 async def invite(ctx: Context, value: str) -> Reply:
     """A day was picked: the offer becomes an agenda session and its author hears so."""
-    _refuse_unless_manager(ctx)
     offer_id, _, day_id = value.partition(":")
-    offer = await _active_offer(ctx, offer_id)
-    if not day_id.isdigit():
-        raise UserError("That button is out of date; press \u201cInvite to a learning day\u201d again.")
+    offer = await _managed_offer(ctx, offer_id)
+    days = await upcoming_days(ctx.session, offer.office_id, ctx.now)
+    if not day_id.isdigit() or int(day_id) not in {d.id for d in days}:
+        # the offer's own office's upcoming days only: a day elsewhere is not this manager's
+        raise UserError(ctx._("That button is out of date; press “Invite to a learning day” again."))
     await add_agenda_session(
         ctx.session,
         day_id=int(day_id),
@@ -79,31 +97,29 @@ async def invite(ctx: Context, value: str) -> Reply:
         source="skillshare",
         now=ctx.now,
     )
-    day = next(
-        (d for d in await upcoming_days(ctx.session, offer.office_id, ctx.now) if d.id == int(day_id)),
-        None,
+    day = next((d for d in days if d.id == int(day_id)), None)
+    author = await ctx.session.get_one(Person, offer.person_id)
+    t = ctx.app.translator_for(author)
+    on = f"{t.day(day.date)} ({day.title})" if day else t._("the learning day")
+    said = t._(
+        "Good news: your skillshare offer “{skill}” is on the agenda of {when}.", skill=offer.skill, when=on
     )
-    when = f"{day.date:%A %d %B}" if day else "the learning day"
-    title = f" ({day.title})" if day else ""
     await ctx.send(
         ToPerson(offer.person_id),
         Message(
-            text=f"Your skillshare offer \u201c{offer.skill}\u201d is on the agenda of {when}{title}.",
-            blocks=[
-                Text(
-                    f"Good news: your skillshare offer \u201c{offer.skill}\u201d is on the "
-                    f"agenda of the learning day on {when}{title}.",
-                    markdown=False,
-                ),
-                Note("See the agenda with `/learning days`."),
-            ],
+            text=said,
+            blocks=[Text(said, markdown=False), Note(t._("See the agenda with `/learning days`."))],
         ),
         key=f"skillshare-invite:{offer.id}:{day_id}",
     )
     logger.info("offer %s invited onto learning day %s", offer.id, day_id)
-    return plain(f"Added \u201c{offer.skill}\u201d to the agenda of {when}; I've let them know.", dm=True)
+    here = f"{ctx.t.day(day.date)} ({day.title})" if day else ctx._("the learning day")
+    return plain(
+        ctx._("Added “{skill}” to the agenda of {when}; I've let them know.", skill=offer.skill, when=here),
+        dm=True,
+    )
 
 
 def register(router: Router) -> None:
-    router.action(INVITE)(choose_day)
-    router.action(actions.PICK_DAY)(invite)
+    router.action(INVITE, private=True)(choose_day)
+    router.action(actions.PICK_DAY, private=True)(invite)

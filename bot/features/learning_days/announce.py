@@ -104,10 +104,16 @@ async def run(app: Learnbot, session: AsyncSession) -> Summary:
         if done.issuperset(wanted.values()):
             continue  # the usual case every 15 minutes: already planned, don't build it again
         item = await views.view(session, day)
-        message = views.announcement(config, item, now)
+        # A channel post speaks the office's language.
+        office_language = app.i18n.choose(config.office(day.office_id).locale)
+        message = views.announcement(office_language, config, item, now)
         for key, idempotency_key in wanted.items():
             results = await app.plan(
-                session, destination=ToChannel(key), message=message, key=idempotency_key
+                session,
+                destination=ToChannel(key),
+                message=message,
+                key=idempotency_key,
+                expires_at=store.ends_at(day),  # an announcement is useless after its day
             )
             planned += sum(1 for result in results if result.created)
     return Summary(generated, planned)

@@ -10,17 +10,20 @@ from zoneinfo import ZoneInfo
 import dateparser
 
 from bot.errors import UserError
+from bot.i18n import Translator
+from bot.intents import read_day
 
 _CLOCK = r"(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm)?"
-_RANGE = re.compile(rf"^{_CLOCK}\s*(?:-|–|—|to|until|till)\s*{_CLOCK}$", re.IGNORECASE)
+_RANGE = re.compile(rf"^{_CLOCK}\s*(?:-|–|—|to|until|till|à|a|jusqu'à|hasta)\s*{_CLOCK}$", re.IGNORECASE)
 _SINGLE = re.compile(rf"^{_CLOCK}$", re.IGNORECASE)
 _URL = re.compile(r"https?://\S+")
 
 
-def parse_date(text: str, timezone: str, now: datetime, locale: str | None = None) -> date:
-    """A calendar date typed naturally, read relative to today in ``timezone``; never in the past."""
+def parse_date(t: Translator, text: str, timezone: str, now: datetime) -> date:
+    """A calendar date typed naturally in English, French or Spanish ("next Thursday", "jeudi 17
+    décembre", "el viernes"), read relative to today in ``timezone``; never in the past."""
     local_now = now.astimezone(ZoneInfo(timezone))
-    languages = ["en"] + ([locale.split("-")[0]] if locale and not locale.startswith("en") else [])
+    languages = [t.language, *(other for other in ("en", "fr", "es") if other != t.language)]
     parsed = dateparser.parse(
         text,
         languages=languages,
@@ -30,51 +33,71 @@ def parse_date(text: str, timezone: str, now: datetime, locale: str | None = Non
             "DATE_ORDER": "DMY",
         },
     )
-    if parsed is None:
+    # dateparser reads whole dates best ("15 Jan 2027", "jeudi 17 décembre"); bot.intents reads
+    # the weekday phrases it misses ("el viernes", "mardi dernier", "la semana que viene").
+    found = (
+        parsed.date() if parsed is not None else read_day(text, local_now, past=False, languages=languages)
+    )
+    if found is None:
         raise UserError(
-            f"I couldn't read '{text}' as a date. Try e.g. `next Thursday`, `15 Jan` or `2027-01-15`."
+            t._(
+                "I couldn't read '{text}' as a date. Try e.g. `next Thursday`, `15 Jan` or `2027-01-15`.",
+                text=text,
+            )
         )
-    found = parsed.date()
-    if found < local_now.date():
+    today = local_now.date()
+    if found < today:
         raise UserError(
-            f"{found:%A} {found.day} {found:%B %Y} is in the past (today is {local_now.date():%A} "
-            f"{local_now.day} {local_now:%B}). Which upcoming date?"
+            t._(
+                "{day} is in the past (today is {today}). Which upcoming date?",
+                day=t.day(found, date.min),
+                today=t.day(today),
+            )
         )
     return found
 
 
-def _clock(hour: str, minute: str | None, meridiem: str | None, text: str) -> time:
+def _clock(t: Translator, hour: str, minute: str | None, meridiem: str | None, text: str) -> time:
     value = int(hour)
     if meridiem:
         if not 1 <= value <= 12:
-            raise UserError(f"'{text}': with am/pm the hour is 1 to 12.")
+            raise UserError(t._("'{text}': with am/pm the hour is 1 to 12.", text=text))
         value = value % 12 + (12 if meridiem.lower() == "pm" else 0)
     if not 0 <= value <= 23 or not 0 <= int(minute or 0) <= 59:
-        raise UserError(f"'{text}' is not a time of day I can read; write e.g. `09:00-16:00`.")
+        raise UserError(t._("'{text}' is not a time of day I can read; write e.g. `09:00-16:00`.", text=text))
     return time(value, int(minute or 0))
 
 
-def parse_time_range(text: str, default_end: time | None = None) -> tuple[time, time]:
+def parse_time_range(t: Translator, text: str, default_end: time | None = None) -> tuple[time, time]:
     """``09:00-16:00``, ``9am to 1pm``; or just a start (``10:00``) that keeps ``default_end``."""
     single = _SINGLE.match(text.strip())
     if single and default_end is not None:
-        start = _clock(single.group(1), single.group(2), single.group(3), text)
+        start = _clock(t, single.group(1), single.group(2), single.group(3), text)
         if start >= default_end:
             raise UserError(
-                f"A day starting at {start:%H:%M} would end before {default_end:%H:%M}; "
-                "write both times, e.g. `13:00-18:00`."
+                t._(
+                    "A day starting at {start} would end before {end}; write both times, e.g. `13:00-18:00`.",
+                    start=t.time(start),
+                    end=t.time(default_end),
+                )
             )
         return start, default_end
     match = _RANGE.match(text.strip())
     if not match:
         raise UserError(
-            f"I couldn't read '{text}' as a start and end time; write e.g. `09:00-16:00` or `9am to 1pm`."
+            t._(
+                "I couldn't read '{text}' as a start and end time; write e.g. `09:00-16:00` or `9am to 1pm`.",
+                text=text,
+            )
         )
-    start = _clock(match.group(1), match.group(2), match.group(3) or match.group(6), text)
-    end = _clock(match.group(4), match.group(5), match.group(6), text)
+    start = _clock(t, match.group(1), match.group(2), match.group(3) or match.group(6), text)
+    end = _clock(t, match.group(4), match.group(5), match.group(6), text)
     if start >= end:
         raise UserError(
-            f"In '{text}' the day would end before it starts; write the start first, e.g. `09:00-16:00`."
+            t._(
+                "In '{text}' the day would end before it starts; write the start first, e.g. `09:00-16:00`.",
+                text=text,
+            )
         )
     return start, end
 

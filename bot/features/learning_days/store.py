@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import AppConfig, Office
 from bot.errors import UserError
 from bot.features.learning_days.rules import DEFAULT_ANCHOR, parse_rule
+from bot.i18n import N_
 from storage.db import dialect_name
 from storage.learning_days import CANCELLED, RSVP_ANSWERS, SCHEDULED, AgendaSession, LearningDay, Rsvp
 from storage.models import Person
@@ -57,7 +58,8 @@ async def get_day(session: AsyncSession, day_id: int) -> LearningDay:
     day = await session.get(LearningDay, day_id)
     if day is None:
         raise UserError(
-            f"There is no learning day number {day_id}. `/learning days` lists them with their numbers."
+            N_("There is no learning day number {number}. `/learning days` lists them with their numbers."),
+            number=day_id,
         )
     return day
 
@@ -65,7 +67,9 @@ async def get_day(session: AsyncSession, day_id: int) -> LearningDay:
 def parse_day_id(text: str) -> int:
     cleaned = text.strip().lstrip("#")
     if not cleaned.isdigit():
-        raise UserError(f"'{text}' is not a learning day number; `/learning days` shows each day's number.")
+        raise UserError(
+            N_("'{text}' is not a learning day number; `/learning days` shows each day's number."), text=text
+        )
     return int(cleaned)
 
 
@@ -103,7 +107,7 @@ async def set_answer(session: AsyncSession, day_id: int, person_id: int, answer:
     """Record a person's answer: one row per person and day, the latest press wins. An upsert, so
     two quick presses (or a platform retry racing the first) never fail on the primary key."""
     if answer not in RSVP_ANSWERS:
-        raise UserError("That answer isn't one I know; press Going, Maybe or Can't.")
+        raise UserError(N_("That answer isn't one I know; press Going, Maybe or Can't."))
     insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
     statement = insert(Rsvp).values(day_id=day_id, person_id=person_id, answer=answer, updated_at=now)
     statement = statement.on_conflict_do_update(
@@ -158,18 +162,24 @@ async def add_agenda_session(
     Raises :class:`~bot.errors.UserError` for an unknown, cancelled or past day."""
     day = await session.get(LearningDay, day_id)
     if day is None:
-        raise UserError(f"There is no learning day number {day_id}.")
+        raise UserError(N_("There is no learning day number {number}."), number=day_id)
     if day.status == CANCELLED:
-        raise UserError(f"Learning day {day_id} ({day.title}) was cancelled, so it has no agenda.")
+        raise UserError(
+            N_("Learning day {number} ({title}) was cancelled, so it has no agenda."),
+            number=day_id,
+            title=day.title,
+        )
     if is_over(day, now):
         raise UserError(
-            f"Learning day {day_id} ({day.title}) is over; pick an upcoming one from `/learning days`."
+            N_("Learning day {number} ({title}) is over; pick an upcoming one from `/learning days`."),
+            number=day_id,
+            title=day.title,
         )
     title = " ".join(title.split())
     if not title:
-        raise UserError("A session needs a title.")
+        raise UserError(N_("A session needs a title."))
     if len(title) > 300:
-        raise UserError("That session title is too long; keep it under 300 characters.")
+        raise UserError(N_("That session title is too long; keep it under 300 characters."))
     item = AgendaSession(
         day_id=day_id, title=title, presenter_person_id=presenter_person_id, source=source, created_at=now
     )

@@ -8,13 +8,14 @@ attachment, and as an "Add to calendar" link when Learnbot has a public URL.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import AppConfig
 from bot.features.learning_days import actions, calendar, store
+from bot.i18n import N_, Translator
 from bot.messages import Block, Button, Buttons, Divider, Fields, Header, Message, Note, Text
 from storage.learning_days import CANCELLED, LearningDay
 
@@ -22,8 +23,8 @@ HEADER_LIMIT = 150  # Slack's header block limit
 LISTED = 8
 AGENDA_SHOWN = 15  # keeps the agenda well inside Slack's 3000 characters per section
 HOME_SHOWN = 3
-ANSWER_LABELS = {"going": "Going", "maybe": "Maybe", "no": "Can't"}
-ANSWER_PHRASES = {"going": "you're going", "maybe": "you might come", "no": "you can't come"}
+ANSWER_LABELS = {"going": N_("Going"), "maybe": N_("Maybe"), "no": N_("Can't")}
+ANSWER_PHRASES = {"going": N_("you're going"), "maybe": N_("you might come"), "no": N_("you can't come")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,28 +42,30 @@ async def view(session: AsyncSession, day: LearningDay, person_id: int | None = 
     return DayView(day, await store.agenda(session, day.id), await store.counts(session, day.id), answer)
 
 
-def when(config: AppConfig, day: LearningDay) -> str:
-    """ "Thursday 7 January 2027, 09:00–17:00 (Africa/Nairobi)"."""
-    zone = day.timezone
-    return (
-        f"{day.date:%A} {day.date.day} {day.date:%B %Y}, {day.start_time:%H:%M}–{day.end_time:%H:%M} ({zone})"
-    )
+def when(t: Translator, day: LearningDay) -> str:
+    """ "Thursday 7 January 2027, 09:00–17:00 (Africa/Nairobi)", in the reader's language."""
+    return f"{t.day(day.date, date.min)}, {t.time(day.start_time)}–{t.time(day.end_time)} ({day.timezone})"
 
 
-def short_date(day: LearningDay) -> str:
-    return f"{day.date:%a} {day.date.day} {day.date:%b}"
+def short_date(t: Translator, day: LearningDay) -> str:
+    return t.date(day.date, "EEE d MMM")
 
 
-def details(config: AppConfig, item: DayView) -> list[Block]:
+def counts(t: Translator, item: DayView) -> str:
+    c = item.counts
+    return t._("Going {going} · Maybe {maybe} · Can't {no}", going=c.going, maybe=c.maybe, no=c.no)
+
+
+def details(t: Translator, config: AppConfig, item: DayView) -> list[Block]:
     day = item.day
     office = config.office(day.office_id)
-    facts: list[tuple[str, str]] = [("When", when(config, day)), ("Office", office.name)]
+    facts: list[tuple[str, str]] = [(t._("When"), when(t, day)), (t._("Office"), office.name)]
     if day.theme:
-        facts.append(("Theme", day.theme))
+        facts.append((t._("Theme"), day.theme))
     if day.place:
-        facts.append(("Where", day.place))
+        facts.append((t._("Where"), day.place))
     if day.online_url:
-        facts.append(("Online", day.online_url))
+        facts.append((t._("Online"), day.online_url))
     blocks: list[Block] = [Fields(facts)]
     if item.agenda:
         lines = [
@@ -72,15 +75,15 @@ def details(config: AppConfig, item: DayView) -> list[Block]:
             for entry in item.agenda[:AGENDA_SHOWN]
         ]
         if len(item.agenda) > AGENDA_SHOWN:
-            lines.append(f"…and {len(item.agenda) - AGENDA_SHOWN} more")
-        blocks.append(Text("*Agenda*\n" + "\n".join(lines)))
+            lines.append(t._("…and {n} more", n=len(item.agenda) - AGENDA_SHOWN))
+        blocks.append(Text(t._("*Agenda*") + "\n" + "\n".join(lines)))
     return blocks
 
 
-def rsvp_buttons(config: AppConfig, item: DayView) -> Buttons:
+def rsvp_buttons(t: Translator, config: AppConfig, item: DayView) -> Buttons:
     buttons = [
         Button(
-            f"{label} ✓" if item.answer == answer else label,
+            f"{t._(label)} ✓" if item.answer == answer else t._(label),
             actions.RSVP,
             f"{item.day.id}:{answer}",
             style="primary" if answer == "going" else "default",
@@ -89,76 +92,81 @@ def rsvp_buttons(config: AppConfig, item: DayView) -> Buttons:
     ]
     url = calendar.calendar_url(config, item.day.id)
     if url:
-        buttons.append(Button("Add to calendar", actions.CALENDAR, str(item.day.id), url=url))
+        buttons.append(Button(t._("Add to calendar"), actions.CALENDAR, str(item.day.id), url=url))
     return Buttons(buttons)
 
 
-def _footer(item: DayView) -> list[Block]:
-    answer = f" · You: {ANSWER_LABELS[item.answer]}" if item.answer else ""
-    return [Note(f"{item.counts.describe()}{answer} · Learning day #{item.day.id}")]
+def _footer(t: Translator, item: DayView) -> list[Block]:
+    you = " · " + t._("You: {answer}", answer=t._(ANSWER_LABELS[item.answer])) if item.answer else ""
+    return [Note(f"{counts(t, item)}{you} · " + t._("Learning day #{number}", number=item.day.id))]
 
 
 def _ics(config: AppConfig, item: DayView, now: datetime) -> dict[str, str]:
     return {calendar.filename(item.day.id): calendar.ics(item.day, item.agenda, now)}
 
 
-def relative(day: LearningDay, now: datetime) -> str:
+def relative(t: Translator, day: LearningDay, now: datetime) -> str:
     """ "today", "tomorrow", "in 5 days", counted in the day's own time zone. Worded from the real
     distance, not the offset's name, so an announcement sent late never says "in 7 days" wrongly."""
     days = (day.date - now.astimezone(ZoneInfo(day.timezone)).date()).days
     if days <= 0:
-        return "today"
-    return "tomorrow" if days == 1 else f"in {days} days"
+        return t._("today")
+    return t._("tomorrow") if days == 1 else t.ngettext("in {n} day", "in {n} days", days)
 
 
-def announcement(config: AppConfig, item: DayView, now: datetime) -> Message:
+def announcement(t: Translator, config: AppConfig, item: DayView, now: datetime) -> Message:
     day = item.day
-    heading = f"Learning day {relative(day, now)}: {day.title}"
+    heading = t._("Learning day {when}: {title}", when=relative(t, day, now), title=day.title)
     return Message(
-        text=f"{heading} — {when(config, day)}",
+        text=f"{heading} — {when(t, day)}",
         blocks=[
             Header(heading[:HEADER_LIMIT]),
-            *details(config, item),
-            Text("Will you come? Your answer helps plan the room and the sessions."),
-            rsvp_buttons(config, item),
-            *_footer(item),
+            *details(t, config, item),
+            Text(t._("Will you come? Your answer helps plan the room and the sessions.")),
+            rsvp_buttons(t, config, item),
+            *_footer(t, item),
         ],
         attachments=_ics(config, item, now),
     )
 
 
-def change_notice(config: AppConfig, item: DayView, what: str, now: datetime) -> Message:
+def change_notice(t: Translator, config: AppConfig, item: DayView, what: str, now: datetime) -> Message:
     day = item.day
-    heading = f"Learning day changed: {day.title}"
+    heading = t._("Learning day changed: {title}", title=day.title)
     return Message(
-        text=f"{heading} — {what}. Now: {when(config, day)}",
+        text=t._("{heading} — {what}. Now: {when}", heading=heading, what=what, when=when(t, day)),
         blocks=[
             Header(heading[:HEADER_LIMIT]),
-            Text(f"{what}. Here are the new details; your RSVP still stands."),
-            *details(config, item),
-            rsvp_buttons(config, item),
-            *_footer(item),
+            Text(t._("{what}. Here are the new details; your RSVP still stands.", what=what)),
+            *details(t, config, item),
+            rsvp_buttons(t, config, item),
+            *_footer(t, item),
         ],
         attachments=_ics(config, item, now),
     )
 
 
-def cancel_notice(config: AppConfig, item: DayView, now: datetime) -> Message:
+def cancel_notice(t: Translator, config: AppConfig, item: DayView, now: datetime) -> Message:
     day = item.day
     assert day.status == CANCELLED
-    heading = f"Learning day cancelled: {day.title}"
+    heading = t._("Learning day cancelled: {title}", title=day.title)
     return Message(
-        text=f"{heading} ({when(config, day)})",
+        text=f"{heading} ({when(t, day)})",
         blocks=[
             Header(heading[:HEADER_LIMIT]),
-            Text(f"The learning day on {when(config, day)} is cancelled. Sorry for the change of plans."),
-            Note("The attached calendar file removes it from your calendar."),
+            Text(
+                t._(
+                    "The learning day on {when} is cancelled. Sorry for the change of plans.",
+                    when=when(t, day),
+                )
+            ),
+            Note(t._("The attached calendar file removes it from your calendar.")),
         ],
         attachments=_ics(config, item, now),
     )
 
 
-def listing(config: AppConfig, items: list[DayView], *, heading: str, empty: str) -> Message:
+def listing(t: Translator, config: AppConfig, items: list[DayView], *, heading: str, empty: str) -> Message:
     """One message listing days (Slack allows 50 blocks, so at most ``LISTED`` days)."""
     if not items:
         return Message(text=empty, blocks=[Header(heading), Text(empty)])
@@ -166,28 +174,35 @@ def listing(config: AppConfig, items: list[DayView], *, heading: str, empty: str
     lines = [heading]
     for item in items[:LISTED]:
         day = item.day
-        lines.append(f"{day.title} — {when(config, day)} ({item.counts.describe()})")
-        blocks += [Divider(), Text(f"*{day.title}*"), *details(config, item), rsvp_buttons(config, item)]
-        blocks += _footer(item)
+        lines.append(f"{day.title} — {when(t, day)} ({counts(t, item)})")
+        blocks += [
+            Divider(),
+            Text(f"*{day.title}*"),
+            *details(t, config, item),
+            rsvp_buttons(t, config, item),
+        ]
+        blocks += _footer(t, item)
     if len(items) > LISTED:
-        blocks.append(Note(f"…and {len(items) - LISTED} more later."))
+        blocks.append(Note(t._("…and {n} more later.", n=len(items) - LISTED)))
     return Message(text="\n".join(lines), blocks=blocks)
 
 
-def home(config: AppConfig, items: list[DayView]) -> Message:
+def home(t: Translator, config: AppConfig, items: list[DayView]) -> Message:
     """The learning-days section of a person's home: the next few days and their answer."""
-    blocks: list[Block] = [Header("Learning days")]
+    blocks: list[Block] = [Header(t._("Learning days"))]
     if not items:
-        blocks.append(Text("None scheduled yet. `/learning days` will list them when there are."))
-        return Message(text="No learning days scheduled yet.", blocks=blocks)
+        blocks.append(Text(t._("None scheduled yet. `/learning days` will list them when there are.")))
+        return Message(text=t._("No learning days scheduled yet."), blocks=blocks)
     lines = []
     for item in items[:HOME_SHOWN]:
         day = item.day
-        answer = ANSWER_LABELS[item.answer] if item.answer else "not answered yet"
-        lines.append(f"{day.title}, {when(config, day)} — you: {answer}")
+        answer = t._(ANSWER_LABELS[item.answer]) if item.answer else t._("not answered yet")
+        lines.append(
+            t._("{title}, {when} — you: {answer}", title=day.title, when=when(t, day), answer=answer)
+        )
         blocks += [
-            Text(f"*{day.title}* — {when(config, day)}\nYour answer: {answer}"),
-            rsvp_buttons(config, item),
-            Note(item.counts.describe()),
+            Text(f"*{day.title}* — {when(t, day)}\n" + t._("Your answer: {answer}", answer=answer)),
+            rsvp_buttons(t, config, item),
+            Note(counts(t, item)),
         ]
-    return Message(text="Learning days: " + "; ".join(lines), blocks=blocks)
+    return Message(text=t._("Learning days:") + " " + "; ".join(lines), blocks=blocks)

@@ -35,6 +35,7 @@ from bot.features.lms.summary import ImportResult
 from bot.features.nudges import texts
 from bot.features.nudges.outcomes import course_of, record_completion
 from bot.outbox import ToPerson
+from storage.models import Person
 from storage.nudges import Source
 
 if TYPE_CHECKING:
@@ -129,7 +130,10 @@ async def _thank(app: Learnbot, session: AsyncSession, thanks: list[tuple[int, s
         await app.plan(
             session,
             destination=ToPerson(assignment.person_id),
-            message=texts.thanks(course_of(app.config, assignment)),
+            message=texts.thanks(
+                app.translator_for(await session.get_one(Person, assignment.person_id)),
+                course_of(app.config, assignment),
+            ),
             key=f"nudge-thanks:{assignment.id}",
         )
 

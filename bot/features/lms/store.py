@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import NudgePolicy
 from bot.features.lms.plan import AssignmentPlan, PeoplePlan, Slot, StoredPerson
 from bot.features.nudges.stages import first_stage_on
+from bot.people import OfficeSource
 from storage.models import Person, PlatformAccount
 from storage.nudges import Assignment, KudosOptIn, Source
 
@@ -38,10 +39,15 @@ async def write_people(session: AsyncSession, plan: PeoplePlan, now: datetime) -
             [{"id": pid, "display_name": name, "updated_at": now} for pid, name in plan.renamed],
         )
     if plan.moved:
-        # Until offices land (issue 11's assign_office), the import sets the office directly.
+        # The import is the strongest source (bot.people.OfficeSource): set in bulk, recorded as
+        # "import" so a directory field, a manager or the person cannot undo it.
+        source = OfficeSource.IMPORT.value
         await session.execute(
             update(Person),
-            [{"id": pid, "office_id": office, "updated_at": now} for pid, office in plan.moved],
+            [
+                {"id": pid, "office_id": office, "office_source": source, "updated_at": now}
+                for pid, office in plan.moved
+            ],
         )
 
 

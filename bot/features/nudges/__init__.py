@@ -1,6 +1,7 @@
 """Mandatory-course nudges: cadence (``stages``), the sweep that decides who is reminded
-(``sweep``), what people can answer (``replies``, ``outcomes``) and the learning manager's
-compliance report (``report``). Assignments come in through the LMS feature (``bot.features.lms``).
+(``sweep``), what people can answer (``bot.intents``, ``outcomes``) and the learning
+manager's compliance report (``report``). Assignments come in through the LMS feature
+(``bot.features.lms``).
 The chat wiring (handlers and their registration table) lives in ``handlers``, button ids in
 ``actions``, the wording in ``texts``, the handlers' queries in ``store``."""
 

@@ -35,6 +35,7 @@ from bot.config import AppConfig, WorkingHours
 from bot.features.nudges import texts
 from bot.features.nudges.config import NudgePolicy
 from bot.features.nudges.stages import Stage, current_stage, next_stage_on
+from bot.i18n import Translator
 from bot.outbox import ToPerson, counts_toward_daily_cap, supersede_waiting, waiting_count
 from storage.models import OutboxMessage, Person
 from storage.nudges import Assignment
@@ -295,13 +296,15 @@ async def sweep(app: Learnbot, session: AsyncSession) -> str:
     now = app.clock.now()
     decision = await decide(session, app.config, now)
     await apply_advances(session, decision.advance, now)
-    people = await _names(session, (n.person_id for n in decision.due))
+    people = await _names(app, session, (n.person_id for n in decision.due))
     planned = waiting = 0
     for item in decision.due:
         course = app.config.course(item.course_id)
         assert course is not None  # decide() skips courses no longer in app.yaml
+        name, t = people.get(item.person_id, ("", app.i18n.choose(None)))
         message = texts.nudge(
-            people.get(item.person_id, ""),
+            t,
+            name,
             course,
             item.due_on,
             item.stage,
@@ -331,12 +334,16 @@ async def sweep(app: Learnbot, session: AsyncSession) -> str:
     return texts.sweep_summary(planned, waiting, decision.capped, await waiting_count(session, "nudge:"))
 
 
-async def _names(session: AsyncSession, person_ids: Iterable[int]) -> dict[int, str]:
+async def _names(
+    app: Learnbot, session: AsyncSession, person_ids: Iterable[int]
+) -> dict[int, tuple[str, Translator]]:
+    """Each person's name and language (their choice, platform locale, office locale)."""
     ids: Sequence[int] = sorted(set(person_ids))
-    names: dict[int, str] = {}
+    names: dict[int, tuple[str, Translator]] = {}
+    columns = (Person.id, Person.display_name, Person.language, Person.locale, Person.office_id)
     for start in range(0, len(ids), CAP_CHUNK):
-        rows = await session.execute(
-            select(Person.id, Person.display_name).where(Person.id.in_(ids[start : start + CAP_CHUNK]))
-        )
-        names.update({person_id: name for person_id, name in rows})
+        rows = await session.execute(select(*columns).where(Person.id.in_(ids[start : start + CAP_CHUNK])))
+        for person_id, name, language, locale, office_id in rows:
+            office_locale = app.config.office(office_id).locale
+            names[person_id] = (name, app.i18n.choose(language, locale, office_locale))
     return names

@@ -1,4 +1,5 @@
-"""What the nudges say. Friendly and private: a reminder is a favour, never a warning."""
+"""What the nudges say, in the reader's language. Friendly and private: a reminder is a favour,
+never a warning, and it reads in about ten seconds (the longer explanation is in ``help``)."""
 
 from __future__ import annotations
 
@@ -8,51 +9,47 @@ from datetime import date
 from bot.config import Course
 from bot.features.nudges import actions
 from bot.features.nudges.stages import Stage
+from bot.i18n import N_, Translator
 from bot.messages import Block, Button, Buttons, Fields, Header, LinkCard, Message, Note, Text
 from storage.nudges import Assignment, Source
 
-UNDERSTOOD = (
-    "You can answer a reminder with the buttons, or type: `done` (or `finished it`), "
-    "`remind me on Friday`, `next week`, `in 3 days`, or `I need help` / `I can't access the course`."
+UNDERSTOOD = N_(
+    "Answer with the buttons or in your own words, e.g. `done yesterday`, `remind me on Friday`, "
+    "`next week`, `in 3 days`, `I can't access the course`, `I'm on leave` or `not mine`."
 )
 
 
-def day(value: date, today: date | None = None) -> str:
-    """``Friday 4 December``: people read days, not ISO dates (the year when it differs)."""
-    year = f" {value.year}" if today is not None and value.year != today.year else ""
-    return f"{value:%A} {value.day} {value:%B}{year}"
-
-
-def nudge(name: str, course: Course, due_on: date, stage: Stage, assignment_id: int, today: date) -> Message:
-    """The wording follows the dates, not the stage: a due-day reminder held over a weekend
-    arrives saying when it was due, not "due today"."""
-    first = name.split(" ")[0] if name and "@" not in name else "there"
+def nudge(
+    t: Translator, name: str, course: Course, due_on: date, stage: Stage, assignment_id: int, today: date
+) -> Message:
+    """At most about 50 words with the buttons. The wording follows the dates, not the stage:
+    a due-day reminder held over a weekend arrives saying when it was due, not "due today"."""
+    first = name.split(" ")[0] if name and "@" not in name else ""
     if due_on == today:
-        when = f"*{course.title}* is due today."
+        when = t._("*{course}* is due today.", course=course.title)
     elif due_on < today:
-        when = (
-            f"*{course.title}* was due on {day(due_on, today)}. "
-            "It's not too late, and it only takes a moment to start."
+        when = t._(
+            "*{course}* was due on {day}. It's not too late.", course=course.title, day=t.day(due_on, today)
         )
     else:
-        when = f"*{course.title}* is due on {day(due_on, today)}."
+        when = t._("*{course}* is due on {day}.", course=course.title, day=t.day(due_on, today))
     if stage.name.startswith("snooze-"):
-        when = f"you asked me to remind you today: {when}"
-    text = f"Hi {first}, {when}"
-    blocks: list = [Header(f"Reminder: {course.title}"), Text(text)]
+        when = t._("as you asked, again today: {when}", when=when)
+    text = t._("Hi {name}, {when}", name=first, when=when) if first else t._("Hi, {when}", when=when)
+    blocks: list[Block] = [Header(t._("Reminder: {course}", course=course.title)), Text(text)]
     if course.url:
-        blocks.append(LinkCard(title=course.title, url=course.url, description="Open the course"))
+        blocks.append(LinkCard(title=course.title, url=course.url, description=t._("Open the course")))
     value = str(assignment_id)
     blocks.append(
         Buttons(
             [
-                Button("Done", actions.DONE, value, style="primary"),
-                Button("Remind me later", actions.LATER, value),
-                Button("I need help", actions.HELP, value),
+                Button(t._("Done"), actions.DONE, value, style="primary"),
+                Button(t._("Remind me later"), actions.LATER, value),
+                Button(t._("I need help"), actions.HELP, value),
             ]
         )
     )
-    blocks.append(Note("Only you see this reminder. " + UNDERSTOOD))
+    blocks.append(Note(t._("Only you see this. Reply in your own words, or type `help`.")))
     return Message(text=text, blocks=blocks, dm=True)
 
 
@@ -71,52 +68,57 @@ def sweep_summary(planned: int, waiting: int, capped: int, waiting_in_all: int) 
     return text
 
 
-def thanks(course: Course) -> Message:
-    text = f"Thank you for completing *{course.title}*! It's recorded. 🎉"
+def thanks(t: Translator, course: Course) -> Message:
+    text = t._("Thank you for completing *{course}*! It's recorded. 🎉", course=course.title)
     return Message(text=text, blocks=[Text(text)], dm=True)
 
 
-def kudos(name: str, course: Course) -> Message:
-    text = f"Kudos to {name} for completing {course.title}! 👏"
+def kudos(t: Translator, name: str, course: Course) -> Message:
+    text = t._("Kudos to {name} for completing {course}! 👏", name=name, course=course.title)
     return Message(
-        text=text, blocks=[Text(text), Note("People choose to appear here with `/learning kudos on`.")]
+        text=text, blocks=[Text(text), Note(t._("People choose to appear here with `/learning kudos on`."))]
     )
 
 
 _HOW: dict[str, str] = {
-    Source.SELF_REPORTED: "you said so; awaiting confirmation",
-    Source.CONFIRMED: "confirmed",
-    Source.LMS: "recorded in the LMS",
+    Source.SELF_REPORTED: N_("you said so; awaiting confirmation"),
+    Source.CONFIRMED: N_("confirmed"),
+    Source.LMS: N_("recorded in the LMS"),
 }
 
 
-def status(assignment: Assignment, today: date) -> str:
+def status(t: Translator, assignment: Assignment, today: date) -> str:
     """One assignment's state as a person reads it ("overdue since Friday 4 December")."""
     if assignment.completed_on is not None:
+        done = t._("done on {day}", day=t.day(assignment.completed_on, today))
         how = _HOW.get(assignment.completion_source or "", "")
-        return f"done on {day(assignment.completed_on, today)}" + (f" ({how})" if how else "")
-    due = day(assignment.due_on, today)
+        return f"{done} ({t._(how)})" if how else done
+    due = t.day(assignment.due_on, today)
+    if assignment.paused_reason:
+        return t._("reminders paused until your learning manager decides; due {day}", day=due)
     if assignment.completion_source == Source.REJECTED:
-        return f"not found in the course records yet; due {due}"
+        return t._("not found in the course records yet; due {day}", day=due)
     if assignment.due_on < today:
-        return f"overdue since {due}"
+        return t._("overdue since {day}", day=due)
     if assignment.due_on == today:
-        return "due today"
-    return f"due {due}"
+        return t._("due today")
+    return t._("due {day}", day=due)
 
 
-def own_courses(courses: Sequence[tuple[Course, list[Assignment]]], today: date) -> Message:
+def own_courses(t: Translator, courses: Sequence[tuple[Course, list[Assignment]]], today: date) -> Message:
     """Per course: the latest completion and the open assignment if any."""
-    blocks: list[Block] = [Header("Your mandatory courses")]
+    heading = t._("Your mandatory courses")
+    blocks: list[Block] = [Header(heading)]
     lines = []
     for course, items in courses:
         open_one = next((a for a in items if a.completed_on is None), None)
         done = [a for a in items if a.completed_on is not None]
         parts = []
         if done:
-            parts.append(status(done[-1], today))
+            parts.append(status(t, done[-1], today))
         if open_one is not None:
-            parts.append(("next " if done else "") + status(open_one, today))
+            now = status(t, open_one, today)
+            parts.append(t._("next: {status}", status=now) if done else now)
         state = "; ".join(parts)
         lines.append(f"{course.title}: {state}")
         if open_one is not None and course.url:
@@ -127,40 +129,114 @@ def own_courses(courses: Sequence[tuple[Course, list[Assignment]]], today: date)
             blocks.append(Fields([(course.title, state)]))
     blocks.append(
         Note(
-            "Only you see this. Finished one? Type `done` after its reminder, or tell your learning manager."
+            t._(
+                "Only you see this. Finished one? Type `done` after its reminder, or tell your learning "
+                "manager."
+            )
         )
     )
-    return Message(text="Your mandatory courses:\n" + "\n".join(lines), blocks=blocks)
+    return Message(text=heading + ":\n" + "\n".join(lines), blocks=blocks)
 
 
-def review(pending: Sequence[tuple[str, Course, Assignment]], today: date) -> Message:
+def review(t: Translator, pending: Sequence[tuple[str, Course, Assignment]], today: date) -> Message:
     """The manager's list of self-reported completions, each with Confirm and Reject buttons."""
-    blocks: list[Block] = [Header("Self-reported completions to review")]
+    blocks: list[Block] = [Header(t._("Self-reported completions to review"))]
     for name, course, assignment in pending:
-        blocks.append(Text(f"{name}: {course.title} (done {day(assignment.completed_on or today)})"))
+        day = t.day(assignment.completed_on or today, today)
+        blocks.append(Text(t._("{name}: {course} (done {day})", name=name, course=course.title, day=day)))
         value = str(assignment.id)
         blocks.append(
             Buttons(
                 [
-                    Button(f"Confirm {name}", actions.CONFIRM, value, style="primary"),
-                    Button(f"Reject {name}", actions.REJECT, value, style="danger"),
+                    Button(t._("Confirm {name}", name=name), actions.CONFIRM, value, style="primary"),
+                    Button(t._("Reject {name}", name=name), actions.REJECT, value, style="danger"),
                 ]
             )
         )
-    blocks.append(Note("Or type `/learning confirm <email> <course>` / `/learning reject <email> <course>`."))
-    return Message(text=f"{len(pending)} self-reported completion(s) to review", blocks=blocks, dm=True)
+    blocks.append(
+        Note(t._("Or type `/learning confirm <email> <course>` / `/learning reject <email> <course>`."))
+    )
+    count = t.ngettext(
+        "{n} self-reported completion to review", "{n} self-reported completions to review", len(pending)
+    )
+    return Message(text=count, blocks=blocks, dm=True)
 
 
-def which_help(course: Course, assignment_id: int, general: Message) -> Message:
+def which_help(t: Translator, course: Course, assignment_id: int, general: Message) -> Message:
     """A bare "help" right after a reminder: ask whether it is about the course."""
     return Message(
-        text=f"Do you need help with {course.title}? {general.text}",
+        text=t._("Do you need help with {course}?", course=course.title) + " " + general.text,
         blocks=[
             Text(
-                f"Do you need help with *{course.title}*? I can ask your learning manager "
-                "to get in touch, privately."
+                t._(
+                    "Do you need help with *{course}*? I can ask your learning manager to get in touch, "
+                    "privately.",
+                    course=course.title,
+                )
             ),
-            Buttons([Button("Yes, I need help with the course", actions.HELP, str(assignment_id))]),
+            Buttons([Button(t._("Yes, I need help with the course"), actions.HELP, str(assignment_id))]),
             *general.blocks,
         ],
     )
+
+
+def clarify(t: Translator, course: Course, assignment_id: int) -> Message:
+    """One short question back when a reply could mean several things ("yes", "c'est bon")."""
+    text = t._("About *{course}*: have you finished it, or shall I remind you later?", course=course.title)
+    value = str(assignment_id)
+    return Message(
+        text=text,
+        blocks=[
+            Text(text),
+            Buttons(
+                [
+                    Button(t._("I've finished it"), actions.DONE, value, style="primary"),
+                    Button(t._("Remind me later"), actions.LATER, value),
+                    Button(t._("I need help"), actions.HELP, value),
+                ]
+            ),
+        ],
+    )
+
+
+def manager_notice(
+    t: Translator, contact: str, course: Course, due: str, what: str, assignment_id: int
+) -> Message:
+    """What a learning manager is told privately when someone says the course is not for them,
+    that they are exempt, on leave, or want the reminders to stop: reminders pause meanwhile."""
+    text = t._(
+        "{contact} about *{course}* (due {day}): {what}. Reminders for it are paused until you decide. "
+        "Only you can see this.",
+        contact=contact,
+        course=course.title,
+        day=due,
+        what=what,
+    )
+    value = str(assignment_id)
+    return Message(
+        text=text,
+        blocks=[Text(text), Buttons([Button(t._("Resume reminders"), actions.RESUME, value)])],
+        dm=True,
+    )
+
+
+def help_notice(t: Translator, contact: str, course: Course, due: str, reason: str) -> Message:
+    text = t._(
+        "{contact} asked for help with *{course}* (due {day}): {reason}. Only you can see this.",
+        contact=contact,
+        course=course.title,
+        day=due,
+        reason=reason,
+    )
+    return Message(text=text, blocks=[Text(text)], dm=True)
+
+
+def question_notice(t: Translator, contact: str, course: Course, due: str, question: str) -> Message:
+    text = t._(
+        '{contact} has a question about *{course}* (due {day}): "{question}". Only you can see this.',
+        contact=contact,
+        course=course.title,
+        day=due,
+        question=question,
+    )
+    return Message(text=text, blocks=[Text(text)], dm=True)

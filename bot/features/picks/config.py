@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from bot.config_base import Strict
+from bot.i18n import N_
 
 
 class Feed(Strict):
@@ -29,7 +30,7 @@ class PicksPolicy(Strict):
     auto_approve_suggestions: bool = False
     allow_private_hosts: bool = False
     """Let ``/learning share`` read pages on private or loopback addresses (tests, intranets)."""
-    title: str = "This week's picks"
+    title: str = N_("This week's picks")
 
     @field_validator("mix")
     @classmethod

@@ -8,10 +8,11 @@ from typing import Any
 from bot.features.picks import actions
 from bot.features.picks.store import SuggestedBy
 from bot.features.picks.text import format_duration, shorten
+from bot.i18n import N_, Translator
 from bot.messages import Button, Buttons, Header, LinkCard, Message, Note
 from storage.picks import PickItem
 
-KIND_LABEL = {"talk": "Talk", "article": "Article"}
+KIND_LABEL = {"talk": N_("Talk"), "article": N_("Article")}
 
 
 def byline(item: PickItem) -> str:
@@ -20,16 +21,24 @@ def byline(item: PickItem) -> str:
     return " · ".join(parts)
 
 
-def digest_message(title: str, items: Sequence[PickItem], suggested: Mapping[int, SuggestedBy]) -> Message:
+def digest_message(
+    t: Translator, title: str, items: Sequence[PickItem], suggested: Mapping[int, SuggestedBy]
+) -> Message:
+    """The digest in the channel's language (the office's locale); feed texts stay as written."""
+    title = t._(title)
     blocks: list[Any] = [Header(title)]
     lines = [title]
     for item in items:
         description = item.summary
         by = suggested.get(item.id)
         if by is not None:
-            why = f": “{by.why}”" if by.why else ""
-            description = shorten(f"{description} (Suggested by {by.name}{why})".strip(), 400)
-        kind = KIND_LABEL.get(item.kind, item.kind.title())
+            credit = (
+                t._("Suggested by {name}: “{why}”", name=by.name, why=by.why)
+                if by.why
+                else t._("Suggested by {name}", name=by.name)
+            )
+            description = shorten(f"{description} ({credit})".strip(), 400)
+        kind = t._(KIND_LABEL[item.kind]) if item.kind in KIND_LABEL else item.kind.title()
         blocks.append(
             LinkCard(
                 title=f"{kind}: {item.title}",
@@ -39,12 +48,14 @@ def digest_message(title: str, items: Sequence[PickItem], suggested: Mapping[int
                 image_url=item.image_url,
             )
         )
-        blocks.append(Buttons([Button("Useful", actions.USEFUL, value=str(item.id))]))
+        blocks.append(Buttons([Button(t._("Useful"), actions.USEFUL, value=str(item.id))]))
         lines.append(f"• {item.title} ({byline(item)}) {item.url}")
     blocks.append(
         Note(
-            "Press “Useful” on what helped you: it shapes next week's picks. "
-            "Found something worth sharing? `/learning share <link> why`"
+            t._(
+                "Press “Useful” on what helped you: it shapes next week's picks. "
+                "Found something worth sharing? `/learning share <link> why`"
+            )
         )
     )
     return Message(text="\n".join(lines), blocks=blocks)

@@ -14,13 +14,15 @@ import html
 import ipaddress
 import logging
 import re
+import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
+import charset_normalizer
 import httpx
 
 from bot.features.picks.config import Feed
@@ -29,6 +31,8 @@ from bot.features.picks.opengraph import PageInfo, read_page
 from storage.picks import FetchStatus
 
 logger = logging.getLogger(__name__)
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 MAX_FEED_BYTES = 5 * 1024 * 1024
 MAX_PAGE_BYTES = 512 * 1024
@@ -198,19 +202,101 @@ def check_share_url(text: str) -> str:
     return url
 
 
-async def _refuse_private(host: str, port: int) -> None:
-    """Refuse links to this network's own machines, so ``share`` can't probe internal services."""
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+"""``(host, port) -> addresses``; the event loop's ``getaddrinfo`` unless a test injects one."""
+
+
+async def _system_resolver(host: str, port: int) -> list[str]:
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+async def _public_address(
+    host: str, port: int, resolve: Resolver, allowed: Callable[[IPAddress], bool]
+) -> str:
+    """The one address to connect to, after checking every address ``host`` resolves to is
+    public, so ``share`` can't probe this network's own services. The caller connects to
+    exactly this address: were httpx to resolve the name again, a DNS answer that changed in
+    between (DNS rebinding) could point the request at a private machine after the check."""
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port)
-    except OSError:
+        addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in await resolve(host, port)]
+    except (OSError, ValueError):
         raise PageError(f"I couldn't find the site {host}. Is the link spelled right?") from None
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]))
-        if not address.is_global:
-            raise PageError(f"I can only read public web pages, and {host} is on a private network.")
+    if not addresses:
+        raise PageError(f"I couldn't find the site {host}. Is the link spelled right?")
+    if not all(allowed(address) for address in addresses):
+        raise PageError(f"I can only read public web pages, and {host} is on a private network.")
+    return str(addresses[0])
 
 
-async def fetch_page(client: httpx.AsyncClient, url: str, *, allow_private: bool) -> PageInfo:
+def pinned_request(url: str, address: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    """``url`` rewritten to connect to ``address``, with the ``Host`` header and the TLS server
+    name (SNI, and the name the certificate is checked against) still the original host."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    literal = f"[{address}]" if ":" in address else address
+    netloc = literal if parts.port is None else f"{literal}:{parts.port}"
+    host_header = host if parts.port is None else f"{host}:{parts.port}"
+    return (
+        urlunsplit(parts._replace(netloc=netloc)),
+        {"Host": host_header},
+        {"sni_hostname": host},
+    )
+
+
+def decode_page(body: bytes, content_type: str) -> str:
+    """The page's text: the charset the server declared, else the page's own ``<meta charset>``,
+    else charset-normalizer's detection (pages without any declaration decoded as mojibake)."""
+    for declared in (_charset_param(content_type), _meta_charset(body[:4096])):
+        if declared:
+            try:
+                return body.decode(declared, errors="replace")
+            except LookupError:
+                continue
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    matches = charset_normalizer.from_bytes(body)
+    best = matches.best()
+    if best is None:
+        return body.decode("utf-8", errors="replace")
+    # Western European single-byte code pages often score alike on a short page; HTML's own
+    # legacy default (WHATWG) is windows-1252, so it wins a tie.
+    legacy = next(
+        (m for m in matches if WEB_LEGACY in m.could_be_from_charset and m.chaos <= best.chaos + 0.01),
+        None,
+    )
+    return str(legacy or best)
+
+
+WEB_LEGACY = "cp1252"
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
+
+
+def _charset_param(content_type: str) -> str | None:
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip("\"'"):
+            return value.strip().strip("\"'")
+    return None
+
+
+def _meta_charset(head: bytes) -> str | None:
+    match = _META_CHARSET.search(head)
+    return match.group(1).decode("ascii") if match else None
+
+
+async def fetch_page(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    allow_private: bool,
+    resolve: Resolver | None = None,
+    address_allowed: Callable[[IPAddress], bool] = lambda address: address.is_global,
+) -> PageInfo:
     """Read a shared page's head and return what to show; :class:`PageError` when it can't."""
     current = url
     try:
@@ -218,9 +304,18 @@ async def fetch_page(client: httpx.AsyncClient, url: str, *, allow_private: bool
             parts = urlsplit(current)
             if parts.scheme not in {"http", "https"} or not parts.hostname:
                 raise PageError("That link redirects somewhere that isn't a web page.")
+            target, headers = current, {"Accept": "text/html,*/*;q=0.5"}
+            extensions: dict[str, str] = {}
             if not allow_private:
-                await _refuse_private(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-            async with client.stream("GET", current, headers={"Accept": "text/html,*/*;q=0.5"}) as response:
+                port = parts.port or (443 if parts.scheme == "https" else 80)
+                address = await _public_address(
+                    parts.hostname, port, resolve or _system_resolver, address_allowed
+                )
+                target, pinned, extensions = pinned_request(current, address)
+                headers.update(pinned)
+            request = client.build_request("GET", target, headers=headers, extensions=extensions)
+            response = await client.send(request, stream=True)
+            try:
                 if response.is_redirect and "location" in response.headers:
                     current = urljoin(current, response.headers["location"])
                     continue
@@ -233,7 +328,9 @@ async def fetch_page(client: httpx.AsyncClient, url: str, *, allow_private: bool
                 if "html" not in kind:
                     return read_page(url, "")
                 body = await _read_limited(response, MAX_PAGE_BYTES)
-                return read_page(url, body.decode(response.encoding or "utf-8", errors="replace"))
+                return read_page(url, decode_page(body, kind))
+            finally:
+                await response.aclose()
     except httpx.HTTPError as exc:
         raise PageError(
             f"I couldn't reach that page ({_describe(exc)}). Check that the link works in a "

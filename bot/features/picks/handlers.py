@@ -38,10 +38,12 @@ from bot.features.picks.fetch import (
 )
 from bot.features.picks.links import link_key
 from bot.features.picks.text import clean
+from bot.i18n import N_, Translator
 from bot.messages import Button, Buttons, Fields, Header, LinkCard, Message, Note, Text, plain
 from bot.outbox import ToChannel, ToPerson, already_planned
 from bot.people import get_or_create_by_email
 from bot.router import Context, Reply, Router
+from bot.scope import recipients_for
 from storage.models import Person
 from storage.picks import SUGGESTION_SOURCE, FeedState, FetchStatus, PickItem, Suggestion, SuggestionStatus
 
@@ -51,8 +53,14 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 ClientFactory = Callable[[float], httpx.AsyncClient]
+DECIDED: dict[str, str] = {
+    SuggestionStatus.APPROVED: N_("approved"),
+    SuggestionStatus.REJECTED: N_("rejected"),
+}
 SUGGESTIONS_SHOWN = 15  # 3 blocks each stays well under Slack's 50-block limit
-SHARE_USAGE = "Share a link like this: `/learning share https://example.org/article why it's worth reading`"
+SHARE_USAGE = N_(
+    "Share a link like this: `/learning share https://example.org/article why it's worth reading`"
+)
 
 
 # -- fetching -------------------------------------------------------------------------------
@@ -135,7 +143,8 @@ async def weekly_picks(
             continue
         ids = [c.item_id for c in chosen]
         rows = await store.items(session, ids)
-        message = digest_message(policy.title, rows, await store.suggested_by(session, ids))
+        language = app.i18n.choose(office.locale)  # a channel post speaks the office's language
+        message = digest_message(language, policy.title, rows, await store.suggested_by(session, ids))
         planned = await app.plan(session, destination=ToChannel(channel.key), message=message, key=key)
         if not any(p.created for p in planned):
             # Another replica planned this week's digest first, or the channel is on no enabled
@@ -160,18 +169,23 @@ async def report_failures(
     were skipped and why, so a dead address gets fixed instead of silently thinning the picks."""
     now = app.clock.now()
     lines = [f"• {f.feed.name or f.feed.id} ({f.feed.url}): {f.error}" for f in failed]
-    message = Message(
-        text="Some picks feeds could not be read:\n" + "\n".join(lines),
-        blocks=[
-            Header("Picks feeds skipped"),
-            Text("This week's picks were chosen without these feeds:\n" + "\n".join(lines)),
-            Note(
-                "If one keeps failing, check its address in app.yaml. "
-                "`/learning feeds` shows each feed's state."
-            ),
-        ],
-        dm=True,
-    )
+
+    def message(t: Translator) -> Message:
+        return Message(
+            text=t._("Some picks feeds could not be read:") + "\n" + "\n".join(lines),
+            blocks=[
+                Header(t._("Picks feeds skipped")),
+                Text(t._("This week's picks were chosen without these feeds:") + "\n" + "\n".join(lines)),
+                Note(
+                    t._(
+                        "If one keeps failing, check its address in app.yaml. "
+                        "`/learning feeds` shows each feed's state."
+                    )
+                ),
+            ],
+            dm=True,
+        )
+
     digest = hashlib.sha256(",".join(sorted(f.feed.id for f in failed)).encode()).hexdigest()[:12]
     seen: set[str] = set()
     for office in {o.id: o for o in offices}.values():
@@ -184,7 +198,7 @@ async def report_failures(
             await app.plan(
                 session,
                 destination=ToPerson(person.id),
-                message=message,
+                message=message(app.translator_for(person)),
                 key=f"picks-feeds-failed:{week}:{digest}:{person.id}",
             )
 
@@ -193,33 +207,31 @@ async def report_failures(
 async def useful(ctx: Context, value: str) -> Reply:
     item = await ctx.session.get(PickItem, int(value)) if value.isdigit() else None
     if item is None:
-        return plain("That pick is no longer available, so I couldn't count your vote.")
+        return plain(ctx._("That pick is no longer available, so I couldn't count your vote."))
     counted, total = await store.vote(ctx.session, item.id, ctx.person.id, ctx.now)
-    others = f"{total} people found it useful so far." if total > 1 else "You're the first to say so."
+    others = (
+        ctx._("{n} people found it useful so far.", n=total)
+        if total > 1
+        else ctx._("You're the first to say so.")
+    )
     if not counted:
-        return plain(f"You already marked “{item.title}” as useful; each person counts once. {others}")
-    return plain(f"Thanks! I noted that “{item.title}” was useful. {others}")
+        said = ctx._("You already marked “{title}” as useful; each person counts once.", title=item.title)
+        return plain(f"{said} {others}")
+    return plain(ctx._("Thanks! I noted that “{title}” was useful.", title=item.title) + " " + others)
 
 
 # -- suggestions ----------------------------------------------------------------------------
 async def share(ctx: Context, args: str, *, client_factory: ClientFactory = make_client) -> Reply:
     link, _, why_text = unwrap_links(args).strip().partition(" ")
     if not link:
-        raise UserError(SHARE_USAGE)
+        raise UserError(ctx._(SHARE_USAGE))
     try:
         url = check_share_url(link)
     except PageError as refusal:
         raise UserError(refusal.args[0]) from None
     existing = await store.suggestion_for_url(ctx.session, url)
     if existing is not None:
-        state: dict[str, str] = {
-            SuggestionStatus.PENDING: "is waiting for the learning manager",
-            SuggestionStatus.APPROVED: "is already in the picks",
-        }
-        return plain(
-            f"Thanks! Someone already shared “{existing.title}”; it "
-            f"{state.get(existing.status, 'was looked at already')}."
-        )
+        return _already_shared(ctx, existing)
     policy = ctx.config.picks
     timeout = policy.page_timeout_seconds
     try:
@@ -227,8 +239,11 @@ async def share(ctx: Context, args: str, *, client_factory: ClientFactory = make
             page = await fetch_page(client, url, allow_private=policy.allow_private_hosts)
     except TimeoutError:
         raise UserError(
-            f"That page took longer than {timeout:g} s to answer, so I couldn't read it. "
-            "Check that the link works in a browser and try again."
+            ctx._(
+                "That page took longer than {seconds} s to answer, so I couldn't read it. "
+                "Check that the link works in a browser and try again.",
+                seconds=f"{timeout:g}",
+            )
         ) from None
     except PageError as refusal:
         raise UserError(refusal.args[0]) from None
@@ -248,30 +263,71 @@ async def share(ctx: Context, args: str, *, client_factory: ClientFactory = make
     await ctx.session.flush()
     if policy.auto_approve_suggestions or ctx.is_learning_manager:
         await _approve(ctx.session, suggestion, ctx.person, ctx.now)
-        return plain(f"Thanks! “{page.title}” will be in an upcoming weekly picks.")
-    office = ctx.config.office(ctx.person.office_id)
-    for email in office.learning_managers:
-        manager = await get_or_create_by_email(ctx.session, ctx.config, email, ctx.now)
+        return plain(ctx._("Thanks! “{title}” will be in an upcoming weekly picks.", title=page.title))
+    return await _pass_on(ctx, suggestion)
+
+
+def _already_shared(ctx: Context, existing: Suggestion) -> Message:
+    if existing.status == SuggestionStatus.PENDING:
+        said = ctx._(
+            "Thanks! Someone already shared “{title}”; it is waiting for the learning manager.",
+            title=existing.title,
+        )
+    elif existing.status == SuggestionStatus.APPROVED:
+        said = ctx._(
+            "Thanks! Someone already shared “{title}”; it is already in the picks.", title=existing.title
+        )
+    else:
+        said = ctx._(
+            "Thanks! Someone already shared “{title}”; it was looked at already.", title=existing.title
+        )
+    return plain(said)
+
+
+async def _pass_on(ctx: Context, suggestion: Suggestion) -> Reply:
+    """To the suggester's own office's learning managers (never back to themselves), each in
+    their own language."""
+    recipients = await recipients_for(ctx.session, ctx.config, ctx.person, ctx.now)
+    for manager in recipients.people:
         await ctx.send(
             ToPerson(manager.id),
-            _review_message(suggestion, ctx.person, heading="New suggestion for the weekly picks"),
+            _review_message(ctx.app.translator_for(manager), suggestion, ctx.person),
             key=f"picks-suggestion:{suggestion.id}:{manager.id}",
         )
-    who = "your learning manager" if office.learning_managers else "a learning manager"
-    return plain(f"Thanks! I've passed “{page.title}” to {who}; I'll tell you when it's decided.")
+    if not recipients.people:
+        return plain(
+            ctx._("Thanks! I've kept “{title}” for review, but", title=suggestion.title)
+            + " "
+            + recipients.nobody(ctx.t)
+        )
+    return plain(
+        ctx._(
+            "Thanks! I've passed “{title}” to your learning manager ({who}); "
+            "I'll tell you when it's decided.",
+            title=suggestion.title,
+            who=", ".join(m.name for m in recipients.people),
+        )
+    )
 
 
-def _review_message(suggestion: Suggestion, by: Person | None, *, heading: str) -> Message:
-    name = by.name if by is not None else "a colleague"
+def _review_message(t: Translator, suggestion: Suggestion, by: Person | None) -> Message:
+    heading = t._("New suggestion for the weekly picks")
+    name = by.name if by is not None else t._("a colleague")
     why = f" “{suggestion.why}”" if suggestion.why else ""
     return Message(
-        text=f"{heading}: {suggestion.title} ({suggestion.url}), from {name}",
-        blocks=[Header(heading), *_review_blocks(suggestion, name, why)],
+        text=t._(
+            "{heading}: {title} ({url}), from {name}",
+            heading=heading,
+            title=suggestion.title,
+            url=suggestion.url,
+            name=name,
+        ),
+        blocks=[Header(heading), *_review_blocks(t, suggestion, name, why)],
         dm=True,
     )
 
 
-def _review_blocks(suggestion: Suggestion, name: str, why: str) -> list[Any]:
+def _review_blocks(t: Translator, suggestion: Suggestion, name: str, why: str) -> list[Any]:
     return [
         LinkCard(
             title=suggestion.title,
@@ -280,28 +336,37 @@ def _review_blocks(suggestion: Suggestion, name: str, why: str) -> list[Any]:
             source=suggestion.site_name,
             image_url=suggestion.image_url,
         ),
-        Note(f"Suggested by {name}{why} · {suggestion.kind}"),
+        Note(t._("Suggested by {name}", name=name) + f"{why} · {suggestion.kind}"),
         Buttons(
             [
-                Button("Approve", actions.APPROVE, value=str(suggestion.id), style="primary"),
-                Button("Reject", actions.REJECT, value=str(suggestion.id), style="danger"),
+                Button(t._("Approve"), actions.APPROVE, value=str(suggestion.id), style="primary"),
+                Button(t._("Reject"), actions.REJECT, value=str(suggestion.id), style="danger"),
             ]
         ),
     ]
 
 
+async def _reviews(ctx: Context, suggestion: Suggestion) -> bool:
+    """A suggestion is reviewed by the managers of the suggester's office (anyone's if the
+    suggester is gone)."""
+    by = await store.person(ctx.session, suggestion.suggested_by_id)
+    return by is None or ctx.manages(by.office_id)
+
+
 async def pending_suggestions(ctx: Context, args: str) -> Reply:
-    rows = await store.pending_suggestions(ctx.session)
+    rows = [s for s in await store.pending_suggestions(ctx.session) if await _reviews(ctx, s)]
     if not rows:
-        return plain("No suggestions are waiting. People can share links with `/learning share <link> why`.")
-    blocks: list[Any] = [Header(f"Suggestions waiting ({len(rows)})")]
+        return plain(
+            ctx._("No suggestions are waiting. People can share links with `/learning share <link> why`.")
+        )
+    blocks: list[Any] = [Header(ctx._("Suggestions waiting ({n})", n=len(rows)))]
     for suggestion in rows[:SUGGESTIONS_SHOWN]:
         by = await store.person(ctx.session, suggestion.suggested_by_id)
         why = f" “{suggestion.why}”" if suggestion.why else ""
-        blocks += _review_blocks(suggestion, by.name if by else "a colleague", why)
+        blocks += _review_blocks(ctx.t, suggestion, by.name if by else ctx._("a colleague"), why)
     if len(rows) > SUGGESTIONS_SHOWN:
-        blocks.append(Note(f"…and {len(rows) - SUGGESTIONS_SHOWN} more; decide these first."))
-    text = "Suggestions waiting: " + "; ".join(s.title for s in rows[:SUGGESTIONS_SHOWN])
+        blocks.append(Note(ctx._("…and {n} more; decide these first.", n=len(rows) - SUGGESTIONS_SHOWN)))
+    text = ctx._("Suggestions waiting:") + " " + "; ".join(s.title for s in rows[:SUGGESTIONS_SHOWN])
     return Message(text=text, blocks=blocks, dm=True)
 
 
@@ -340,24 +405,34 @@ async def reject(ctx: Context, value: str) -> Reply:
 
 async def decide(ctx: Context, value: str, *, approve: bool) -> Reply:
     if not ctx.is_learning_manager:
-        raise UserError("Only a learning manager can approve or reject suggestions.")
+        raise UserError(ctx._("Only a learning manager can approve or reject suggestions."))
     suggestion = await ctx.session.get(Suggestion, int(value)) if value.isdigit() else None
     if suggestion is None:
-        return plain("That suggestion no longer exists.")
+        return plain(ctx._("That suggestion no longer exists."))
+    if not await _reviews(ctx, suggestion):
+        raise UserError(
+            ctx._("Sorry, that suggestion came from an office you don't manage, so I left it as it was.")
+        )
     if suggestion.status != SuggestionStatus.PENDING:
         decider = await store.person(ctx.session, suggestion.decided_by_id)
-        by = f" by {decider.name}" if decider else ""
-        return plain(f"“{suggestion.title}” was already {suggestion.status}{by}.")
+        status = ctx._(DECIDED.get(suggestion.status, suggestion.status))
+        said = ctx._("“{title}” was already {status}.", title=suggestion.title, status=status)
+        return plain(f"{said} ({decider.name})" if decider else said)
+    author = await store.person(ctx.session, suggestion.suggested_by_id)
+    t = ctx.app.translator_for(author) if author is not None else ctx.t
     if approve:
         await _approve(ctx.session, suggestion, ctx.person, ctx.now)
-        news = f"Good news: your suggestion “{suggestion.title}” was approved for the weekly picks."
+        news = t._(
+            "Good news: your suggestion “{title}” was approved for the weekly picks.", title=suggestion.title
+        )
     else:
         suggestion.status = SuggestionStatus.REJECTED
         suggestion.decided_at = ctx.now
         suggestion.decided_by_id = ctx.person.id
-        news = (
-            f"Thanks for suggesting “{suggestion.title}”. It won't be in the weekly picks this time; "
-            "please keep sharing what you find useful."
+        news = t._(
+            "Thanks for suggesting “{title}”. It won't be in the weekly picks this time; "
+            "please keep sharing what you find useful.",
+            title=suggestion.title,
         )
     if suggestion.suggested_by_id and suggestion.suggested_by_id != ctx.person.id:
         await ctx.send(
@@ -365,31 +440,39 @@ async def decide(ctx: Context, value: str, *, approve: bool) -> Reply:
             plain(news, dm=True),
             key=f"picks-suggestion-decided:{suggestion.id}",
         )
-    return plain(f"{'Approved' if approve else 'Rejected'}: “{suggestion.title}”.")
+    if approve:
+        return plain(ctx._("Approved: “{title}”.", title=suggestion.title))
+    return plain(ctx._("Rejected: “{title}”.", title=suggestion.title))
 
 
 async def feed_health(ctx: Context, args: str) -> Reply:
     if not ctx.config.feeds:
-        return plain("No feeds are configured. Add them under `feeds:` in app.yaml.")
+        return plain(ctx._("No feeds are configured. Add them under `feeds:` in app.yaml."))
     states = await store.feed_states(ctx.session)
     rows: list[tuple[str, str]] = []
     for feed in ctx.config.feeds:
         state = states.get(feed.id)
-        rows.append((feed.name or feed.id, _health(state)))
+        rows.append((feed.name or feed.id, _health(ctx.t, state)))
     return Message(
         text="\n".join(f"{name}: {what}" for name, what in rows),
-        blocks=[Header("Picks feeds"), Fields(rows)],
+        blocks=[Header(ctx._("Picks feeds")), Fields(rows)],
         dm=True,
     )
 
 
-def _health(state: FeedState | None) -> str:
+def _health(t: Translator, state: FeedState | None) -> str:
     if state is None or state.last_fetched_at is None:
-        return "not fetched yet"
+        return t._("not fetched yet")
     when = f"{state.last_fetched_at:%Y-%m-%d %H:%M} UTC"
     if state.last_status == FetchStatus.FAILED:
-        return f"failed {state.consecutive_failures} time(s) in a row, last at {when}: {state.last_error}"
-    return f"OK, last read {when}"
+        return t.ngettext(
+            "failed {n} time in a row, last at {when}: {error}",
+            "failed {n} times in a row, last at {when}: {error}",
+            state.consecutive_failures,
+            when=when,
+            error=state.last_error,
+        )
+    return t._("OK, last read {when}", when=when)
 
 
 # -- registration --------------------------------------------------------------------------------
@@ -419,14 +502,18 @@ def register_with(router: Router, *, client_factory: ClientFactory) -> None:
     router.job("refresh_feeds")(partial(refresh_feeds, client_factory=client_factory))
     router.job("weekly_picks")(partial(weekly_picks_job, client_factory=client_factory))
     router.command(
-        "learning", "share", usage="<link> [why]", help="suggest a talk or article for the weekly picks"
+        "learning", "share", usage="<link> [why]", help=N_("suggest a talk or article for the weekly picks")
     )(partial(share, client_factory=client_factory))
     router.command(
-        "learning", "suggestions", help="review links people suggested for the picks", managers_only=True
+        "learning",
+        "suggestions",
+        help=N_("review links people of your office(s) suggested for the picks"),
+        managers_only=True,
+        private=True,
     )(pending_suggestions)
-    router.command("learning", "feeds", help="how each picks feed answered lately", managers_only=True)(
+    router.command("learning", "feeds", help=N_("how each picks feed answered lately"), managers_only=True)(
         feed_health
     )
     router.action(actions.USEFUL)(useful)
-    router.action(actions.APPROVE)(approve)
-    router.action(actions.REJECT)(reject)
+    router.action(actions.APPROVE, private=True)(approve)
+    router.action(actions.REJECT, private=True)(reject)

@@ -1,9 +1,9 @@
 """Title, description, image and kind of a shared page, from its OpenGraph and meta tags.
 
-The standard library's :class:`html.parser.HTMLParser` is enough here: we read a handful of
-``<meta>`` tags and the ``<title>`` from the page head, and it tolerates broken HTML without
-adding a dependency (BeautifulSoup or lxml would be heavier than the job needs). Reading stops at
-``<body>``, so a large page costs little.
+The standard library's :class:`html.parser.HTMLParser` reads the head: a handful of ``<meta>``
+tags and the ``<title>``; reading stops at ``<body>``, so a large page costs little. Text that
+may carry markup (titles, descriptions) is then made plain by :func:`bot.picks.text.clean`,
+which uses BeautifulSoup.
 """
 
 from __future__ import annotations

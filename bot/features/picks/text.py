@@ -7,11 +7,15 @@ also cleaned *before it is stored*: a page title such as ``<!channel> read this`
 
 from __future__ import annotations
 
-import html
 import re
+import warnings
+from datetime import timedelta
 
-_TAGS = re.compile(r"<[^>]*>")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f]")
+import isodate
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f]")
+_INVISIBLE_ELEMENTS = ("script", "style", "noscript", "template", "head", "iframe", "object")
 _SPACE = re.compile(r"\s+")
 _SLACK_SPECIAL = re.compile(r"<\s*[!@#]")
 _MASS_MENTION = re.compile(r"@(?=(channel|here|everyone|all|team)\b)", re.IGNORECASE)
@@ -26,11 +30,27 @@ def defang(text: str) -> str:
     return _MASS_MENTION.sub("@" + ZERO_WIDTH_SPACE, text)
 
 
+def html_to_text(text: str) -> str:
+    """The text a browser would show for an HTML fragment (a feed summary, a title).
+
+    BeautifulSoup's tolerant parser reads it: ``<script>`` and ``<style>`` contents never become
+    text, entities are decoded once, and a ``<`` that opens no tag (``a < b``) stays text, where
+    a regex ate everything up to the next ``>``."""
+    if "<" not in text and "&" not in text:
+        return text
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)  # a bare URL is fine
+        soup = BeautifulSoup(text, "html.parser")
+    for element in soup(_INVISIBLE_ELEMENTS):
+        element.decompose()
+    return soup.get_text(" ")
+
+
 def clean(text: str | None, limit: int) -> str:
     """Plain, single-line, defanged text of at most ``limit`` characters (HTML removed)."""
     if not text:
         return ""
-    text = html.unescape(_TAGS.sub(" ", text))
+    text = html_to_text(text)
     text = _SPACE.sub(" ", _CONTROL.sub("", text)).strip()
     return shorten(defang(text), limit)
 
@@ -50,13 +70,16 @@ def one_line_summary(text: str | None, limit: int = 200) -> str:
 
 
 def parse_duration(value: str | int | None) -> int | None:
-    """Seconds from ``itunes:duration`` / ``media:content duration``: ``"00:18:43"``, ``"18:43"``
-    or ``"1123"``. Anything else is unknown (``None``), never a guess."""
+    """Seconds from ``itunes:duration`` / ``media:content duration``: ``"00:18:43"``, ``"18:43"``,
+    ``"1123"`` or ISO 8601 (``"PT18M43S"``, read by isodate). Anything else is unknown (``None``),
+    never a guess."""
     if value is None:
         return None
     text = str(value).strip()
     if not text:
         return None
+    if text[:1] in {"P", "p"}:
+        return _iso_duration(text)
     parts = text.split(":")
     if len(parts) > 3 or not all(p.strip().isdigit() for p in parts):
         try:
@@ -68,6 +91,17 @@ def parse_duration(value: str | int | None) -> int | None:
     for part in parts:
         total = total * 60 + int(part)
     return total or None
+
+
+def _iso_duration(text: str) -> int | None:
+    try:
+        duration = isodate.parse_duration(text.upper(), as_timedelta_if_possible=True)
+    except (isodate.ISO8601Error, ValueError, OverflowError):
+        return None
+    if not isinstance(duration, timedelta):  # years or months: no fixed length
+        return None
+    seconds = int(duration.total_seconds())
+    return seconds if seconds > 0 else None
 
 
 def format_duration(seconds: int | None) -> str:

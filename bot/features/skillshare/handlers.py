@@ -20,6 +20,7 @@ from bot.features.skillshare import actions, offers, peer, store
 from bot.features.skillshare import text as usertext
 from bot.features.skillshare.search import Ranked, offers_for_request, search_offers
 from bot.features.skillshare.views import MAX_SHOWN, offer_blocks, own_offer_buttons, request_text
+from bot.i18n import N_, Translator
 from bot.messages import Block, Button, Buttons, Header, Message, Note, Text, plain
 from bot.router import Context, Reply, Router
 from storage.models import Person
@@ -52,6 +53,7 @@ async def _offer_list(
         for offer in chunk:
             extra = buttons(offer) if buttons else ()
             blocks += offer_blocks(
+                ctx.t,
                 offer,
                 owners.get(offer.person_id),
                 ctx.config,
@@ -60,49 +62,53 @@ async def _offer_list(
             )
         messages.append(Message(text=f"{heading} ({len(chunk)})", blocks=blocks))
     if total > len(found) and messages:
-        messages[-1].blocks.append(Note(f"{total - len(found)} more. {more_hint}"))
+        more = ctx._("{n} more.", n=total - len(found))
+        messages[-1].blocks.append(Note(f"{more} {more_hint}".strip()))
     return messages
 
 
-def _offer_id(args: str) -> int | None:
+def _offer_id(ctx: Context, args: str) -> int | None:
     word = args.strip().lstrip("#")
     if not word:
         return None
     if not word.isdigit():
-        raise UserError(f"'{args.strip()}' is not an offer number. See yours with `/skillshare mine`.")
+        raise UserError(
+            ctx._("'{text}' is not an offer number. See yours with `/skillshare mine`.", text=args.strip())
+        )
     return int(word)
 
 
-def _withdraw_button(offer: SkillOffer) -> Button:
-    return Button("Withdraw", actions.WITHDRAW, str(offer.id))
+def _withdraw_button(t: Translator, offer: SkillOffer) -> Button:
+    return Button(t._("Withdraw"), actions.WITHDRAW, str(offer.id))
 
 
-def _edit_button(offer: SkillOffer) -> Button:
-    return Button("Edit", actions.EDIT, str(offer.id))
+def _edit_button(t: Translator, offer: SkillOffer) -> Button:
+    return Button(t._("Edit"), actions.EDIT, str(offer.id))
 
 
 async def _pick_offer(
-    ctx: Context, args: str, verb: str, button: Callable[[SkillOffer], Button]
+    ctx: Context, args: str, question: str, button: Callable[[Translator, SkillOffer], Button]
 ) -> SkillOffer | Message:
     """The offer named in ``args``, the only one the person has, or a list to choose from."""
-    offer_id = _offer_id(args)
+    offer_id = _offer_id(ctx, args)
     if offer_id is not None:
         return await offers.owned_offer(ctx, offer_id)
     mine = await store.active_offers_of(ctx.session, ctx.person.id)
     if not mine:
-        raise UserError("You have no active offers. Make one with `/skillshare offer`.")
+        raise UserError(ctx._("You have no active offers. Make one with `/skillshare offer`."))
     if len(mine) == 1:
         return mine[0]
-    blocks: list[Block] = [Text(f"Which offer would you like to {verb}?")]
+    blocks: list[Block] = [Text(question)]
     for offer in mine:
         blocks += offer_blocks(
+            ctx.t,
             offer,
             None,
             ctx.config,
             viewer_office=offer.office_id,
-            buttons=[button(offer)],
+            buttons=[button(ctx.t, offer)],
         )
-    return Message(text=f"Which offer would you like to {verb}?", blocks=blocks, dm=True)
+    return Message(text=question, blocks=blocks, dm=True)
 
 
 async def _withdraw(ctx: Context, offer: SkillOffer) -> Message:
@@ -110,7 +116,11 @@ async def _withdraw(ctx: Context, offer: SkillOffer) -> Message:
     offer.withdrawn_at = ctx.now
     offer.updated_at = ctx.now
     return plain(
-        f"Withdrawn: your offer #{offer.id} \u201c{offer.skill}\u201d no longer shows in list and search.",
+        ctx._(
+            "Withdrawn: your offer #{number} “{skill}” no longer shows in list and search.",
+            number=offer.id,
+            skill=offer.skill,
+        ),
         dm=True,
     )
 
@@ -123,31 +133,34 @@ async def offer(ctx: Context, args: str) -> Reply:
 async def list_offers(ctx: Context, args: str) -> Reply:
     total = await store.count_active_offers(ctx.session)
     if not total:
-        return plain("No offers yet. Be the first: `/skillshare offer`.")
+        return plain(ctx._("No offers yet. Be the first: `/skillshare offer`."))
     newest = await store.newest_active_offers(ctx.session, MAX_SHOWN)
     return await _offer_list(
         ctx,
         newest,
-        "Skillshare offers",
+        ctx._("Skillshare offers"),
         total=total,
-        more_hint="Narrow it with `/skillshare search <words>`.",
+        more_hint=ctx._("Narrow it with `/skillshare search <words>`."),
     )
 
 
 async def search(ctx: Context, args: str) -> Reply:
-    query = usertext.clean(args, usertext.REQUEST, required=False)
+    query = usertext.clean(ctx.t, args, usertext.REQUEST, required=False)
     if not usertext.terms(query):
-        return plain("What are you looking for? e.g. `/skillshare search excel`.")
+        return plain(ctx._("What are you looking for? e.g. `/skillshare search excel`."))
     found = await search_offers(ctx.session, query, limit=MAX_SHOWN)
     if not found:
         return plain(
-            f"No offers match \u201c{query}\u201d yet. Ask for it with `/skillshare request {query}` "
-            "and I'll tell you when someone offers it."
+            ctx._(
+                "No offers match “{query}” yet. Ask for it with `/skillshare request {query}` "
+                "and I'll tell you when someone offers it.",
+                query=query,
+            )
         )
     return await _offer_list(
         ctx,
         [r.offer for r in found],
-        f"Offers matching \u201c{query}\u201d",
+        ctx._("Offers matching “{query}”", query=query),
         total=len(found),
         more_hint="",
     )
@@ -158,7 +171,12 @@ def _own_offers(ctx: Context, offered: list[SkillOffer]) -> list[Block]:
     blocks: list[Block] = []
     for each in offered[:MAX_SHOWN]:
         blocks += offer_blocks(
-            each, None, ctx.config, viewer_office=each.office_id, buttons=own_offer_buttons(each)
+            ctx.t,
+            each,
+            None,
+            ctx.config,
+            viewer_office=each.office_id,
+            buttons=own_offer_buttons(ctx.t, each),
         )
     return blocks
 
@@ -166,32 +184,42 @@ def _own_offers(ctx: Context, offered: list[SkillOffer]) -> list[Block]:
 async def mine(ctx: Context, args: str) -> Reply:
     offered = await store.active_offers_of(ctx.session, ctx.person.id)
     requests = await store.open_requests_of(ctx.session, ctx.person.id)
-    blocks: list[Block] = [Header("Your skillshare")]
+    blocks: list[Block] = [Header(ctx._("Your skillshare"))]
     if not offered:
-        blocks.append(Text("You have no active offers. Share what you know: `/skillshare offer`."))
+        blocks.append(Text(ctx._("You have no active offers. Share what you know: `/skillshare offer`.")))
     blocks += _own_offers(ctx, offered)
     if requests:
         shown = requests[:MAX_REQUEST_BUTTONS]
-        blocks.append(Text("Your open requests:"))
+        blocks.append(Text(ctx._("Your open requests:")))
         blocks.append(Text("\n".join(request_text(r) for r in shown), markdown=False))
         blocks.append(
-            Buttons([Button(f"Close request #{r.id}", actions.REQUEST_CLOSE, str(r.id)) for r in shown])
+            Buttons(
+                [
+                    Button(ctx._("Close request #{number}", number=r.id), actions.REQUEST_CLOSE, str(r.id))
+                    for r in shown
+                ]
+            )
         )
     profile = await peer.profile_of(ctx)
     if profile is not None:
-        blocks.append(Note(f"Peer assist: {'paused' if profile.paused else 'active'} (`/skillshare peer`)."))
+        state = ctx._("paused") if profile.paused else ctx._("active")
+        blocks.append(Note(ctx._("Peer assist: {state} (`/skillshare peer`).", state=state)))
+    offers_count = ctx.ngettext("{n} offer", "{n} offers", len(offered))
+    requests_count = ctx.ngettext("{n} request", "{n} requests", len(requests))
     return Message(
-        text=f"Your skillshare: {len(offered)} offer(s), {len(requests)} request(s)", blocks=blocks, dm=True
+        text=ctx._("Your skillshare: {offers}, {requests}", offers=offers_count, requests=requests_count),
+        blocks=blocks,
+        dm=True,
     )
 
 
 async def withdraw(ctx: Context, args: str) -> Reply:
-    picked = await _pick_offer(ctx, args, "withdraw", _withdraw_button)
+    picked = await _pick_offer(ctx, args, ctx._("Which offer would you like to withdraw?"), _withdraw_button)
     return picked if isinstance(picked, Message) else await _withdraw(ctx, picked)
 
 
 async def edit(ctx: Context, args: str) -> Reply:
-    picked = await _pick_offer(ctx, args, "edit", _edit_button)
+    picked = await _pick_offer(ctx, args, ctx._("Which offer would you like to edit?"), _edit_button)
     return picked if isinstance(picked, Message) else await offers.start_edit(ctx, picked)
 
 
@@ -229,31 +257,38 @@ async def _introduce(ctx: Context, request: SkillRequest, matches: list[Ranked])
 
 async def request(ctx: Context, args: str) -> Reply:
     if not args.strip():
-        return plain("What would you like to learn? e.g. `/skillshare request Excel pivot tables`.")
-    skill = usertext.clean(args, usertext.REQUEST)
+        return plain(ctx._("What would you like to learn? e.g. `/skillshare request Excel pivot tables`."))
+    skill = usertext.clean(ctx.t, args, usertext.REQUEST)
     if not usertext.terms(skill):
-        raise UserError("Please name the skill in a few words, e.g. `/skillshare request public speaking`.")
+        raise UserError(
+            ctx._("Please name the skill in a few words, e.g. `/skillshare request public speaking`.")
+        )
     asked, repeated = await _open_request(ctx, skill)
     matches = await offers_for_request(ctx.session, asked)
     owners = await _introduce(ctx, asked, matches)
     intro = (
-        "You already asked for this; it's still open."
+        ctx._("You already asked for this; it's still open.")
         if repeated
-        else f"Noted: you'd like to learn \u201c{skill}\u201d."
+        else ctx._("Noted: you'd like to learn “{skill}”.", skill=skill)
     )
     if not matches:
-        text = f"{intro} Nobody offers it yet; I'll tell you privately as soon as someone does."
+        text = intro + " " + ctx._("Nobody offers it yet; I'll tell you privately as soon as someone does.")
         return plain(text, dm=True)
     blocks: list[Block] = [
         Text(intro),
-        Text("These colleagues offer something close (I've let them know you're interested):"),
+        Text(ctx._("These colleagues offer something close (I've let them know you're interested):")),
     ]
     for ranked in matches[:MAX_SHOWN]:
         blocks += offer_blocks(
-            ranked.offer, owners[ranked.offer.person_id], ctx.config, viewer_office=ctx.person.office_id
+            ctx.t,
+            ranked.offer,
+            owners[ranked.offer.person_id],
+            ctx.config,
+            viewer_office=ctx.person.office_id,
         )
-    blocks.append(Note("Close the request when you're sorted: `/skillshare mine`."))
-    return Message(text=f"{intro} {len(matches)} matching offer(s).", blocks=blocks, dm=True)
+    blocks.append(Note(ctx._("Close the request when you're sorted: `/skillshare mine`.")))
+    count = ctx.ngettext("{n} matching offer.", "{n} matching offers.", len(matches))
+    return Message(text=f"{intro} {count}", blocks=blocks, dm=True)
 
 
 async def peer_assist(ctx: Context, args: str) -> Reply:
@@ -261,41 +296,45 @@ async def peer_assist(ctx: Context, args: str) -> Reply:
 
 
 async def _open_requests_messages(ctx: Context) -> list[Message]:
-    requests = await store.all_open_requests(ctx.session)
+    requests = [r for r in await store.all_open_requests(ctx.session) if ctx.manages(r.office_id)]
     if not requests:
         return []
     people = await store.people(ctx.session, {r.person_id for r in requests})
     lines = [request_text(r, people.get(r.person_id)) for r in requests]
-    request_blocks: list[Block] = [Header(f"Open requests ({len(requests)})")]
+    heading = ctx._("Open requests ({n})", n=len(requests))
+    request_blocks: list[Block] = [Header(heading)]
     # Slack caps a text block at 3000 characters: a request line is at most ~200.
     for start in range(0, len(lines), REQUEST_LINES_PER_BLOCK):
         chunk = lines[start : start + REQUEST_LINES_PER_BLOCK]
         request_blocks.append(Text("\n".join(chunk), markdown=False))
     return [
-        Message(text=f"Open requests ({len(requests)})", blocks=request_blocks[start : start + 45])
+        Message(text=heading, blocks=request_blocks[start : start + 45])
         for start in range(0, len(request_blocks), 45)
     ]
 
 
-def _invite_button(offer: SkillOffer) -> list[Button]:
-    return [Button("Invite to a learning day", actions.INVITE, str(offer.id))]
+def _invite_button(t: Translator) -> Callable[[SkillOffer], list[Button]]:
+    def buttons(offer: SkillOffer) -> list[Button]:
+        return [Button(t._("Invite to a learning day"), actions.INVITE, str(offer.id))]
+
+    return buttons
 
 
 async def all_offers(ctx: Context, args: str) -> Reply:
-    """Every offer and open request, for a learning manager planning learning days."""
-    active = await store.all_active_offers(ctx.session)
+    """Every offer and open request in the manager's offices, for planning learning days."""
+    active = [o for o in await store.all_active_offers(ctx.session) if ctx.manages(o.office_id)]
     messages: list[Message] = []
     if active:
         messages += await _offer_list(
             ctx,
             active,
-            f"All skillshare offers ({len(active)})",
+            ctx._("All skillshare offers ({n})", n=len(active)),
             total=len(active),
             more_hint="",
-            buttons=_invite_button,
+            buttons=_invite_button(ctx.t),
         )
     else:
-        messages.append(plain("No active offers yet."))
+        messages.append(plain(ctx._("No active offers yet.")))
     messages += await _open_requests_messages(ctx)
     for message in messages:
         message.dm = True
@@ -304,29 +343,31 @@ async def all_offers(ctx: Context, args: str) -> Reply:
 
 # -- buttons -------------------------------------------------------------------------------------
 async def edit_pressed(ctx: Context, value: str) -> Reply:
-    return await offers.start_edit(ctx, await offers.owned_offer(ctx, _offer_id(value) or 0))
+    return await offers.start_edit(ctx, await offers.owned_offer(ctx, _offer_id(ctx, value) or 0))
 
 
 async def withdraw_pressed(ctx: Context, value: str) -> Reply:
-    return await _withdraw(ctx, await offers.owned_offer(ctx, _offer_id(value) or 0))
+    return await _withdraw(ctx, await offers.owned_offer(ctx, _offer_id(ctx, value) or 0))
 
 
 async def close_request(ctx: Context, value: str) -> Reply:
-    asked = await ctx.session.get(SkillRequest, _offer_id(value) or 0)
+    asked = await ctx.session.get(SkillRequest, _offer_id(ctx, value) or 0)
     if asked is None or asked.person_id != ctx.person.id or asked.status != RequestStatus.OPEN:
-        raise UserError("That request is already closed. See yours with `/skillshare mine`.")
+        raise UserError(ctx._("That request is already closed. See yours with `/skillshare mine`."))
     asked.status = RequestStatus.CLOSED
     asked.closed_at = ctx.now
-    return plain(f"Closed your request \u201c{asked.skill}\u201d. Glad you found what you needed!", dm=True)
+    return plain(
+        ctx._("Closed your request “{skill}”. Glad you found what you needed!", skill=asked.skill), dm=True
+    )
 
 
 async def home(ctx: Context) -> list[Message]:
     offered = await store.active_offers_of(ctx.session, ctx.person.id)
-    blocks: list[Block] = [Header("Your skillshare offers")]
+    blocks: list[Block] = [Header(ctx._("Your skillshare offers"))]
     if not offered:
-        blocks.append(Text("Share what you know with colleagues: `/skillshare offer`."))
+        blocks.append(Text(ctx._("Share what you know with colleagues: `/skillshare offer`.")))
     blocks += _own_offers(ctx, offered)
-    return [Message(text=f"Your skillshare offers ({len(offered)})", blocks=blocks)]
+    return [Message(text=ctx._("Your skillshare offers ({n})", n=len(offered)), blocks=blocks)]
 
 
 async def pairing(app: Learnbot, session: AsyncSession, args: dict[str, Any]) -> str:
@@ -335,29 +376,47 @@ async def pairing(app: Learnbot, session: AsyncSession, args: dict[str, Any]) ->
 
 # -- registration --------------------------------------------------------------------------------
 def register(router: Router) -> None:
-    router.describe("skillshare", "offer to teach what you know, find colleagues to learn from, peer assist")
+    router.describe(
+        "skillshare", N_("offer to teach what you know, find colleagues to learn from, peer assist")
+    )
     router.dialog(offers.DIALOG_SPEC)
     command = router.command
-    command("skillshare", "offer", usage="[skill]", help="offer to teach or coach a skill")(offer)
-    command("skillshare", "list", help="browse what colleagues offer to teach")(list_offers)
-    command("skillshare", "search", usage="<words>", help="find offers (best matches first)")(search)
-    command("skillshare", "mine", help="your offers, requests and peer assist")(mine)
-    command("skillshare", "withdraw", usage="[offer number]", help="withdraw one of your offers")(withdraw)
-    command("skillshare", "edit", usage="[offer number]", help="change one of your offers")(edit)
-    command("skillshare", "request", usage="<skill>", help="ask to learn a skill; I'll find who offers it")(
-        request
-    )
-    command("skillshare", "peer", usage="[needs|strengths|pause|resume|leave] ...", help="peer-assist pairs")(
-        peer_assist
+    command("skillshare", "offer", usage="[skill]", help=N_("offer to teach or coach a skill"))(offer)
+    command("skillshare", "list", help=N_("browse what colleagues offer to teach"))(list_offers)
+    command("skillshare", "search", usage="<words>", help=N_("find offers (best matches first)"))(search)
+    command("skillshare", "mine", help=N_("your offers, requests and peer assist"), private=True)(mine)
+    command(
+        "skillshare", "withdraw", usage="[offer number]", help=N_("withdraw one of your offers"), private=True
+    )(withdraw)
+    command("skillshare", "edit", usage="[offer number]", help=N_("change one of your offers"), private=True)(
+        edit
     )
     command(
-        "skillshare", "all", help="every offer and open request, to plan learning days", managers_only=True
+        "skillshare",
+        "request",
+        usage="<skill>",
+        help=N_("ask to learn a skill; I'll find who offers it"),
+        private=True,
+    )(request)
+    command(
+        "skillshare",
+        "peer",
+        usage="[needs|strengths|pause|resume|leave] ...",
+        help=N_("peer-assist pairs"),
+        private=True,
+    )(peer_assist)
+    command(
+        "skillshare",
+        "all",
+        help=N_("every offer and open request in your office(s), to plan learning days"),
+        managers_only=True,
+        private=True,
     )(all_offers)
-    router.action(actions.OFFER_FORM)(offers.form)
-    router.action(actions.OFFER_FORM_SUBMIT)(offers.form_submitted)
-    router.action(actions.PEER_MET)(peer.met)
-    router.action(actions.EDIT)(edit_pressed)
-    router.action(actions.WITHDRAW)(withdraw_pressed)
-    router.action(actions.REQUEST_CLOSE)(close_request)
+    router.action(actions.OFFER_FORM, private=True)(offers.form)
+    router.action(actions.OFFER_FORM_SUBMIT, private=True)(offers.form_submitted)
+    router.action(actions.PEER_MET, private=True)(peer.met)
+    router.action(actions.EDIT, private=True)(edit_pressed)
+    router.action(actions.WITHDRAW, private=True)(withdraw_pressed)
+    router.action(actions.REQUEST_CLOSE, private=True)(close_request)
     router.home_section(30)(home)
     router.job("peer_pairing")(pairing)

@@ -24,6 +24,7 @@ from bot.features.skillshare import actions
 from bot.features.skillshare import text as usertext
 from bot.features.skillshare.search import offer_search_text, requests_for_offer
 from bot.features.skillshare.views import contact
+from bot.i18n import N_, Translator
 from bot.messages import Button, Buttons, Fields, Form, FormField, Header, Message, Note, Text, plain
 from bot.outbox import ToPerson
 from bot.router import Context, Reply
@@ -35,15 +36,22 @@ logger = logging.getLogger(__name__)
 DIALOG = "skillshare.offer"
 STEPS = ("skill", "description", "format", "level", "availability")
 LABELS = {
-    "skill": "Skill",
-    "description": "Description",
-    "format": "Format",
-    "level": "Level",
-    "availability": "Availability",
+    "skill": N_("Skill"),
+    "description": N_("Description"),
+    "format": N_("Format"),
+    "level": N_("Level"),
+    "availability": N_("Availability"),
 }
-ALIASES = {"when": "availability", "available": "availability", "what": "skill", "topic": "skill"}
-CONFIRM_WORDS = {"confirm", "yes", "y", "ok", "okay", "save", "looks good"}
-EDIT_WORDS = {"edit", "change", "no"}
+ALIASES = {
+    "when": "availability", "available": "availability", "what": "skill", "topic": "skill",
+    "competence": "skill", "habilidad": "skill", "niveau": "level", "nivel": "level",
+    "disponibilite": "availability", "disponibilidad": "availability", "formato": "format",
+}  # fmt: skip
+CONFIRM_WORDS = {
+    "confirm", "yes", "y", "ok", "okay", "save", "looks good",
+    "confirmer", "oui", "enregistrer", "confirmar", "si", "sí", "guardar", "vale",
+}  # fmt: skip
+EDIT_WORDS = {"edit", "change", "no", "modifier", "changer", "non", "editar", "cambiar"}
 DRAFT = "form_draft"
 """Key in the dialog data holding a refused form's answers as typed, to pre-fill it again."""
 
@@ -55,13 +63,15 @@ class Question:
 
 
 QUESTIONS = {
-    "skill": Question("What would you like to teach?", "A skill in a few words, e.g. Excel pivot tables."),
-    "description": Question(
-        "In one line, what will people learn?", "e.g. Build a pivot table and chart in 30 minutes."
+    "skill": Question(
+        N_("What would you like to teach?"), N_("A skill in a few words, e.g. Excel pivot tables.")
     ),
-    "format": Question("Which format suits it?"),
-    "level": Question("What level is it for?"),
-    "availability": Question("When are you available?", "e.g. Tuesday afternoons from January."),
+    "description": Question(
+        N_("In one line, what will people learn?"), N_("e.g. Build a pivot table and chart in 30 minutes.")
+    ),
+    "format": Question(N_("Which format suits it?")),
+    "level": Question(N_("What level is it for?")),
+    "availability": Question(N_("When are you available?"), N_("e.g. Tuesday afternoons from January.")),
 }
 
 
@@ -79,25 +89,32 @@ def _parse_choice(ctx: Context, step: str, answer: str) -> str | None:
     wanted = usertext.normalise(answer)
     if wanted.isdigit() and 1 <= int(wanted) <= len(choices):
         return choices[int(wanted) - 1]
-    exact = [c for c in choices if usertext.normalise(c) == wanted]
+    exact = [c for c in choices if wanted in {usertext.normalise(c), usertext.normalise(ctx._(c))}]
     if exact:
         return exact[0]
-    starts = [c for c in choices if wanted and usertext.normalise(c).startswith(wanted)]
+    starts = [
+        c
+        for c in choices
+        if wanted
+        and (usertext.normalise(c).startswith(wanted) or usertext.normalise(ctx._(c)).startswith(wanted))
+    ]
     return starts[0] if len(starts) == 1 else None
 
 
 def _parse(ctx: Context, step: str, answer: str) -> str:
     """Validate one answer; refuse (keeping the dialog where it is) with a clear message."""
     if step == "skill":
-        return usertext.clean(answer, usertext.SKILL)
+        return usertext.clean(ctx.t, answer, usertext.SKILL)
     if step == "description":
-        return usertext.clean(answer, usertext.DESCRIPTION)
+        return usertext.clean(ctx.t, answer, usertext.DESCRIPTION)
     if step == "availability":
-        return usertext.clean(answer, usertext.AVAILABILITY)
+        return usertext.clean(ctx.t, answer, usertext.AVAILABILITY)
     choice = _parse_choice(ctx, step, answer)
     if choice is None:
-        options = ", ".join(_choices(ctx, step))
-        raise UserError(f"Please pick one of: {options} (type it, its number, or use a button).")
+        options = ", ".join(ctx._(c) for c in _choices(ctx, step))
+        raise UserError(
+            ctx._("Please pick one of: {options} (type it, its number, or use a button).", options=options)
+        )
     return choice
 
 
@@ -106,49 +123,55 @@ def _question(ctx: Context, step: str, data: dict[str, Any], *, intro: str = "")
     blocks: list[Any] = []
     if intro:
         blocks.append(Text(intro))
-    blocks.append(Text(question.text))
+    blocks.append(Text(ctx._(question.text)))
     if step in {"format", "level"}:
         choices = _choices(ctx, step)
-        blocks.append(Text("\n".join(f"{i}. {c}" for i, c in enumerate(choices, 1)), markdown=False))
-        blocks.append(Buttons([Button(c, actions.OFFER_ANSWER, f"{step}:{c}") for c in choices]))
+        blocks.append(Text("\n".join(f"{i}. {ctx._(c)}" for i, c in enumerate(choices, 1)), markdown=False))
+        blocks.append(Buttons([Button(ctx._(c), actions.OFFER_ANSWER, f"{step}:{c}") for c in choices]))
     elif question.example:
-        blocks.append(Note(question.example))
+        blocks.append(Note(ctx._(question.example)))
     if step == "skill" or (step == "description" and not data.get("offer_id")):
-        blocks.append(Buttons([Button("Use a form instead", actions.OFFER_FORM)]))
-    blocks.append(Note("Type cancel at any time to stop; nothing is saved until you confirm."))
-    text = f"{intro} {question.text}".strip()
+        blocks.append(Buttons([Button(ctx._("Use a form instead"), actions.OFFER_FORM)]))
+    blocks.append(Note(ctx._("Type cancel at any time to stop; nothing is saved until you confirm.")))
+    text = f"{intro} {ctx._(question.text)}".strip()
     return Message(text=text, blocks=blocks, dm=True)
 
 
-def summary(data: dict[str, Any], *, heading: str = "Here's your offer") -> Message:
-    fields = [(LABELS[step], str(data.get(step) or "—")) for step in STEPS]
+def _shown(t: Translator, data: dict[str, Any], step: str) -> str:
+    value = str(data.get(step) or "—")
+    return t._(value) if step in {"format", "level"} else value
+
+
+def summary(t: Translator, data: dict[str, Any]) -> Message:
+    heading = t._("Here's your offer")
+    fields = [(t._(LABELS[step]), _shown(t, data, step)) for step in STEPS]
     return Message(
-        text=f"{heading}: {data.get('skill')}. Confirm, edit or cancel?",
+        text=t._("{heading}: {skill}. Confirm, edit or cancel?", heading=heading, skill=data.get("skill")),
         blocks=[
             Header(heading),
             Fields(fields),
             Buttons(
                 [
-                    Button("Confirm", actions.OFFER_CONFIRM, style="primary"),
-                    Button("Edit", actions.OFFER_EDIT),
-                    Button("Cancel", actions.OFFER_CANCEL, style="danger"),
+                    Button(t._("Confirm"), actions.OFFER_CONFIRM, style="primary"),
+                    Button(t._("Edit"), actions.OFFER_EDIT),
+                    Button(t._("Cancel"), actions.OFFER_CANCEL, style="danger"),
                 ]
             ),
-            Note("Or type confirm, edit or cancel."),
+            Note(t._("Or type confirm, edit or cancel.")),
         ],
         dm=True,
     )
 
 
-def _which_field(data: dict[str, Any]) -> Message:
+def _which_field(t: Translator, data: dict[str, Any]) -> Message:
     return Message(
-        text="What would you like to change? skill, description, format, level or availability",
+        text=t._("What would you like to change? skill, description, format, level or availability"),
         blocks=[
-            Text("What would you like to change?"),
-            Fields([(LABELS[step], str(data.get(step) or "—")) for step in STEPS]),
-            Buttons([Button(LABELS[step], actions.OFFER_FIELD, step) for step in STEPS]),
-            Buttons([Button("Use a form instead", actions.OFFER_FORM)]),
-            Note("Type the part to change (e.g. level), or cancel."),
+            Text(t._("What would you like to change?")),
+            Fields([(t._(LABELS[step]), _shown(t, data, step)) for step in STEPS]),
+            Buttons([Button(t._(LABELS[step]), actions.OFFER_FIELD, step) for step in STEPS]),
+            Buttons([Button(t._("Use a form instead"), actions.OFFER_FORM)]),
+            Note(t._("Type the part to change (e.g. level), or cancel.")),
         ],
         dm=True,
     )
@@ -162,22 +185,22 @@ async def _advance(ctx: Context, data: dict[str, Any], *, intro: str = "") -> Me
                 await dialogs.save(ctx.session, ctx.person.id, DIALOG, step, data, ctx.now, _idle(ctx))
                 return _question(ctx, step, data, intro=intro)
     await dialogs.save(ctx.session, ctx.person.id, DIALOG, "confirm", data, ctx.now, _idle(ctx))
-    return summary(data)
+    return summary(ctx.t, data)
 
 
 async def start(ctx: Context, args: str) -> Reply:
     """``/skillshare offer [skill]``: the skill given on the command line skips the first question."""
     data: dict[str, Any] = {}
     if args.strip():
-        data["skill"] = usertext.clean(args, usertext.SKILL)
-    return await _advance(ctx, data, intro="Thanks for sharing what you know!")
+        data["skill"] = usertext.clean(ctx.t, args, usertext.SKILL)
+    return await _advance(ctx, data, intro=ctx._("Thanks for sharing what you know!"))
 
 
 async def start_edit(ctx: Context, offer: SkillOffer) -> Reply:
     data: dict[str, Any] = {step: getattr(offer, step) for step in STEPS}
     data["offer_id"] = offer.id
     await dialogs.save(ctx.session, ctx.person.id, DIALOG, "edit_which", data, ctx.now, _idle(ctx))
-    return _which_field(data)
+    return _which_field(ctx.t, data)
 
 
 async def on_text(ctx: Context, state: DialogState, answer: str) -> Reply:
@@ -193,14 +216,15 @@ async def on_text(ctx: Context, state: DialogState, answer: str) -> Reply:
             return await confirm(ctx, data, state)
         if word in EDIT_WORDS:
             await dialogs.save(ctx.session, ctx.person.id, DIALOG, "edit_which", data, ctx.now, _idle(ctx))
-            return _which_field(data)
-        return plain("Please type confirm, edit or cancel (or use the buttons).", dm=True)
+            return _which_field(ctx.t, data)
+        return plain(ctx._("Please type confirm, edit or cancel (or use the buttons)."), dm=True)
     if step == "edit_which":
         wanted = usertext.normalise(answer)
         field = ALIASES.get(wanted, wanted)
         if field not in STEPS:
             return plain(
-                "Which part? Type skill, description, format, level or availability (or cancel).", dm=True
+                ctx._("Which part? Type skill, description, format, level or availability (or cancel)."),
+                dm=True,
             )
         return await ask_field(ctx, state, field)
     logger.warning("skillshare dialog in unknown step %s; starting over", step)
@@ -212,14 +236,15 @@ async def ask_field(ctx: Context, state: DialogState, field: str) -> Message:
     data["editing"] = True
     await dialogs.save(ctx.session, ctx.person.id, DIALOG, field, data, ctx.now, _idle(ctx))
     current = data.get(field)
-    return _question(ctx, field, data, intro=f"Now: {current}." if current else "")
+    shown = _shown(ctx.t, data, field)
+    return _question(ctx, field, data, intro=ctx._("Now: {value}.", value=shown) if current else "")
 
 
 async def answer_button(ctx: Context, state: DialogState, value: str) -> Reply:
     step, _, choice = value.partition(":")
     if state.step != step:
         return [
-            plain("That question was already answered; here is where we are.", dm=True),
+            plain(ctx._("That question was already answered; here is where we are."), dm=True),
             where_we_are(ctx, state),
         ]
     return await on_text(ctx, state, choice)
@@ -230,7 +255,7 @@ async def on_action(ctx: Context, state: DialogState, action_id: str, value: str
     if action_id == actions.OFFER_ANSWER:
         return await answer_button(ctx, state, value)
     if action_id == actions.OFFER_CANCEL:
-        return await dialogs.cancel(ctx.session, state.person_id, DIALOG_SPEC, dm=True)
+        return await dialogs.cancel(ctx.session, state.person_id, DIALOG_SPEC, dm=True, t=ctx.t)
     if action_id == actions.OFFER_CONFIRM:
         return (
             await confirm(ctx, dict(state.data), state)
@@ -249,8 +274,8 @@ def where_we_are(ctx: Context, state: DialogState) -> Message:
     if state.step in STEPS:
         return _question(ctx, state.step, data)
     if state.step == "edit_which":
-        return _which_field(data)
-    return summary(data)
+        return _which_field(ctx.t, data)
+    return summary(ctx.t, data)
 
 
 async def confirm(ctx: Context, data: dict[str, Any], state: DialogState | None = None) -> Reply:
@@ -260,19 +285,29 @@ async def confirm(ctx: Context, data: dict[str, Any], state: DialogState | None 
     if missing:
         return await _advance(ctx, {k: v for k, v in data.items() if k not in missing})
     if state is not None and not await _claim(ctx, state):
-        return plain("That offer is already saved. See it with `/skillshare mine`.", dm=True)
+        return plain(ctx._("That offer is already saved. See it with `/skillshare mine`."), dm=True)
     offer, requests = await save_offer(ctx, data)
     await dialogs.finish(ctx.session, ctx.person.id)
-    verb = "updated" if data.get("offer_id") else "saved"
-    lines = [f"Thank you! Your offer #{offer.id} \u201c{offer.skill}\u201d is {verb}."]
-    lines.append("Colleagues can find it with `/skillshare list` and `/skillshare search`.")
+    if data.get("offer_id"):
+        lines = [
+            ctx._("Thank you! Your offer #{number} “{skill}” is updated.", number=offer.id, skill=offer.skill)
+        ]
+    else:
+        lines = [
+            ctx._("Thank you! Your offer #{number} “{skill}” is saved.", number=offer.id, skill=offer.skill)
+        ]
+    lines.append(ctx._("Colleagues can find it with `/skillshare list` and `/skillshare search`."))
     if requests:
         lines.append(
-            f"{len(requests)} colleague(s) asked to learn this; I've sent you and them a private note."
+            ctx.ngettext(
+                "{n} colleague asked to learn this; I've sent you and them a private note.",
+                "{n} colleagues asked to learn this; I've sent you and them a private note.",
+                len(requests),
+            )
         )
     return Message(
         text=" ".join(lines),
-        blocks=[Text("\n".join(lines)), Note("See or change your offers with `/skillshare mine`.")],
+        blocks=[Text("\n".join(lines)), Note(ctx._("See or change your offers with `/skillshare mine`."))],
         dm=True,
     )
 
@@ -317,7 +352,9 @@ async def save_offer(ctx: Context, data: dict[str, Any]) -> tuple[SkillOffer, li
 async def owned_offer(ctx: Context, offer_id: int) -> SkillOffer:
     offer = await ctx.session.get(SkillOffer, offer_id)
     if offer is None or offer.person_id != ctx.person.id or offer.status != OfferStatus.ACTIVE:
-        raise UserError(f"You have no active offer #{offer_id}. See yours with `/skillshare mine`.")
+        raise UserError(
+            ctx._("You have no active offer #{number}. See yours with `/skillshare mine`.", number=offer_id)
+        )
     return offer
 
 
@@ -345,39 +382,50 @@ async def record_match(
 ) -> None:
     ctx.session.add(SkillMatch(request_id=request.id, offer_id=offer.id, created_at=ctx.now))
     await ctx.session.flush()
-    to_offerer = (
-        f"{contact(requester)} would like to learn \u201c{request.skill}\u201d, and your offer "
-        f"#{offer.id} \u201c{offer.skill}\u201d looks like a match. If you can help, drop them a message."
+    t = ctx.app.translator_for(offerer)
+    to_offerer = t._(
+        "{name} would like to learn “{skill}”, and your offer #{number} “{offer}” looks like a match. "
+        "If you can help, drop them a message.",
+        name=contact(requester),
+        skill=request.skill,
+        number=offer.id,
+        offer=offer.skill,
     )
     await ctx.send(
         ToPerson(offerer.id),
         Message(
             text=to_offerer,
-            blocks=[Header("Someone would like to learn from you"), Text(to_offerer, markdown=False)],
+            blocks=[Header(t._("Someone would like to learn from you")), Text(to_offerer, markdown=False)],
         ),
         key=f"skillshare-match:{request.id}:{offer.id}:offerer",
     )
     if tell_requester:
-        to_requester = (
-            f"Good news: {contact(offerer)} now offers \u201c{offer.skill}\u201d ({offer.format}, "
-            f"{offer.level}), which matches your request \u201c{request.skill}\u201d. "
-            "They know you're interested; say hello!"
+        rt = ctx.app.translator_for(requester)
+        to_requester = rt._(
+            "Good news: {name} now offers “{offer}” ({format}, {level}), which matches your request "
+            "“{skill}”. "
+            "They know you're interested; say hello!",
+            name=contact(offerer),
+            offer=offer.skill,
+            format=rt._(offer.format),
+            level=rt._(offer.level),
+            skill=request.skill,
         )
         await ctx.send(
             ToPerson(requester.id),
             Message(
                 text=to_requester,
-                blocks=[Header("A match for your request"), Text(to_requester, markdown=False)],
+                blocks=[Header(rt._("A match for your request")), Text(to_requester, markdown=False)],
             ),
             key=f"skillshare-match:{request.id}:{offer.id}:requester",
         )
 
 
 # -- the form alternative -------------------------------------------------------------------------
-def _known(value: Any, choices: list[str]) -> str:
+def _known(t: Translator, value: Any, choices: list[str]) -> str:
     """A choice to pre-select, only if it is one of the options (a Slack modal refuses an
-    initial option that is not in its list)."""
-    return str(value) if value in choices else ""
+    initial option that is not in its list), as shown in the person's language."""
+    return t._(str(value)) if value in choices else ""
 
 
 async def form(ctx: Context, value: str) -> Reply:
@@ -389,40 +437,40 @@ async def form(ctx: Context, value: str) -> Reply:
     fields = [
         FormField(
             "skill",
-            "What would you like to teach?",
+            ctx._("What would you like to teach?"),
             initial=data.get("skill", ""),
             max_length=usertext.SKILL.max_length,
         ),
         FormField(
             "description",
-            "In one line, what will people learn?",
+            ctx._("In one line, what will people learn?"),
             kind="long_text",
             initial=data.get("description", ""),
             max_length=usertext.DESCRIPTION.max_length,
         ),
         FormField(
             "format",
-            "Format",
+            ctx._("Format"),
             kind="choice",
-            options=list(settings.formats),
-            initial=_known(data.get("format"), settings.formats),
+            options=[ctx._(c) for c in settings.formats],
+            initial=_known(ctx.t, data.get("format"), settings.formats),
         ),
         FormField(
             "level",
-            "Level",
+            ctx._("Level"),
             kind="choice",
-            options=list(settings.levels),
-            initial=_known(data.get("level"), settings.levels),
+            options=[ctx._(c) for c in settings.levels],
+            initial=_known(ctx.t, data.get("level"), settings.levels),
         ),
         FormField(
             "availability",
-            "When are you available?",
+            ctx._("When are you available?"),
             initial=data.get("availability", ""),
             optional=True,
             max_length=usertext.AVAILABILITY.max_length,
         ),
     ]
-    title = "Edit your offer" if data.get("offer_id") else "Offer a skill"
+    title = ctx._("Edit your offer") if data.get("offer_id") else ctx._("Offer a skill")
     return Message(
         text=title,
         blocks=[
@@ -430,7 +478,9 @@ async def form(ctx: Context, value: str) -> Reply:
                 title=title,
                 submit_action_id=actions.OFFER_FORM_SUBMIT,
                 fields=fields,
-                submit_label="Save offer",
+                submit_label=ctx._("Save offer"),
+                step_by_step=ctx._("Reply here step by step."),
+                required=ctx._("Please fill in {label}."),
             )
         ],
         dm=True,
@@ -441,9 +491,11 @@ async def form_submitted(ctx: Context, value: str) -> Reply:
     try:
         answers = json.loads(value or "{}")
     except json.JSONDecodeError:
-        raise UserError("I couldn't read that form. Please try again with `/skillshare offer`.") from None
+        raise UserError(
+            ctx._("I couldn't read that form. Please try again with `/skillshare offer`.")
+        ) from None
     if not isinstance(answers, dict):
-        raise UserError("I couldn't read that form. Please try again with `/skillshare offer`.")
+        raise UserError(ctx._("I couldn't read that form. Please try again with `/skillshare offer`."))
     state = await dialogs.current(ctx.session, ctx.person.id)
     data: dict[str, Any] = {}
     if state is not None and state.dialog == DIALOG and state.data.get("offer_id"):
@@ -454,7 +506,7 @@ async def form_submitted(ctx: Context, value: str) -> Reply:
         if step == "availability" and not raw.strip():
             data[step] = ""
         elif not raw.strip():
-            problems.append((step, f"Please fill in {LABELS[step].lower()}."))
+            problems.append((step, ctx._("Please fill in {field}.", field=ctx._(LABELS[step]).lower())))
         else:
             try:
                 data[step] = _parse(ctx, step, raw)
@@ -467,14 +519,14 @@ async def form_submitted(ctx: Context, value: str) -> Reply:
     data[DRAFT] = {step: str(answers.get(step) or "")[:2000] for step in STEPS}
     first = problems[0][0]
     await dialogs.save(ctx.session, ctx.person.id, DIALOG, first, data, ctx.now, _idle(ctx))
-    lines = [f"{LABELS[step]}: {problem}" for step, problem in problems]
+    lines = [f"{ctx._(LABELS[step])}: {problem}" for step, problem in problems]
     return Message(
-        text="I couldn't save the form: " + " ".join(lines),
+        text=ctx._("I couldn't save the form:") + " " + " ".join(lines),
         blocks=[
-            Text("I couldn't save the form yet; your answers are kept."),
+            Text(ctx._("I couldn't save the form yet; your answers are kept.")),
             Text("\n".join(lines), markdown=False),
-            Buttons([Button("Open the form again", actions.OFFER_FORM, style="primary")]),
-            Note(f"Or type the {LABELS[first].lower()} here. Type cancel to stop."),
+            Buttons([Button(ctx._("Open the form again"), actions.OFFER_FORM, style="primary")]),
+            Note(ctx._("Or type the {field} here. Type cancel to stop.", field=ctx._(LABELS[first]).lower())),
         ],
         dm=True,
     )
@@ -482,8 +534,8 @@ async def form_submitted(ctx: Context, value: str) -> Reply:
 
 DIALOG_SPEC = Dialog(
     name=DIALOG,
-    topic="your skillshare offer",
-    restart_hint="Type `/skillshare offer` to start again.",
+    topic=N_("your skillshare offer"),
+    restart_hint=N_("Type `/skillshare offer` to start again."),
     on_text=on_text,
     on_action=on_action,
     actions=frozenset(

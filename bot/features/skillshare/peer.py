@@ -23,6 +23,7 @@ from bot.features.skillshare import actions
 from bot.features.skillshare import text as usertext
 from bot.features.skillshare.pairing import Candidate, pair_key, propose
 from bot.features.skillshare.views import contact
+from bot.i18n import N_, Translator
 from bot.messages import Button, Buttons, Fields, Header, Message, Note, Text, plain
 from bot.outbox import ToPerson
 from bot.router import Context, Reply
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-USAGE = (
+USAGE = N_(
     "Peer assist pairs you with a colleague each round: you help with what you know, they help "
     "with what you need.\n"
     "• `/skillshare peer needs <what you'd like help with>`\n"
@@ -53,23 +54,26 @@ async def profile_of(ctx: Context) -> PeerProfile | None:
     return await ctx.session.get(PeerProfile, ctx.person.id)
 
 
-def describe(profile: PeerProfile | None, intro: str = "") -> Message:
+def describe(t: Translator, profile: PeerProfile | None, intro: str = "") -> Message:
     if profile is None:
-        return Message(text=USAGE, blocks=[Header("Peer assist"), Text(USAGE)])
-    status = "paused (you won't be paired)" if profile.paused else "taking part in the next round"
+        return Message(text=t._(USAGE), blocks=[Header(t._("Peer assist")), Text(t._(USAGE))])
+    status = t._("paused (you won't be paired)") if profile.paused else t._("taking part in the next round")
     return Message(
-        text=f"{intro} Peer assist: {status}".strip(),
+        text=f"{intro} " + t._("Peer assist: {status}", status=status),
         blocks=[
             *([Text(intro)] if intro else []),
-            Header("Your peer-assist profile"),
+            Header(t._("Your peer-assist profile")),
             Fields(
                 [
-                    ("Needs", profile.needs or "— (add with `/skillshare peer needs ...`)"),
-                    ("Strengths", profile.strengths or "— (add with `/skillshare peer strengths ...`)"),
-                    ("Status", status),
+                    (t._("Needs"), profile.needs or t._("— (add with `/skillshare peer needs ...`)")),
+                    (
+                        t._("Strengths"),
+                        profile.strengths or t._("— (add with `/skillshare peer strengths ...`)"),
+                    ),
+                    (t._("Status"), status),
                 ]
             ),
-            Note("`/skillshare peer pause` to skip rounds, `/skillshare peer resume` to come back."),
+            Note(t._("`/skillshare peer pause` to skip rounds, `/skillshare peer resume` to come back.")),
         ],
     )
 
@@ -79,14 +83,18 @@ async def command(ctx: Context, args: str) -> Reply:
     word = word.lower()
     profile = await profile_of(ctx)
     if word in {"", "status", "me"}:
-        return describe(profile)
+        return describe(ctx.t, profile)
     if profile is not None:
         # Follow the person if they moved office: rounds are per office.
         profile.office_id = ctx.config.office(ctx.person.office_id).id
     if word in {"need", "needs", "strength", "strengths"}:
         if not rest.strip():
-            return plain(f"Please say what, e.g. `/skillshare peer {word} budgeting, public speaking`.")
-        value = usertext.clean(rest, usertext.PEER_TEXT)
+            return plain(
+                ctx._(
+                    "Please say what, e.g. `/skillshare peer {word} budgeting, public speaking`.", word=word
+                )
+            )
+        value = usertext.clean(ctx.t, rest, usertext.PEER_TEXT)
         if profile is None:
             profile = PeerProfile(
                 person_id=ctx.person.id,
@@ -104,24 +112,24 @@ async def command(ctx: Context, args: str) -> Reply:
             profile.strengths = value
         profile.updated_at = ctx.now
         await ctx.session.flush()
-        return describe(profile, intro="Saved.")
+        return describe(ctx.t, profile, intro=ctx._("Saved."))
     if word in {"pause", "resume"}:
         if profile is None:
-            raise UserError("You're not in peer assist yet. Start with `/skillshare peer needs ...`.")
+            raise UserError(ctx._("You're not in peer assist yet. Start with `/skillshare peer needs ...`."))
         profile.paused = word == "pause"
         profile.updated_at = ctx.now
         done = (
-            "Paused: you won't be paired until you type `/skillshare peer resume`."
+            ctx._("Paused: you won't be paired until you type `/skillshare peer resume`.")
             if profile.paused
-            else "Welcome back: you'll be in the next round."
+            else ctx._("Welcome back: you'll be in the next round.")
         )
         return plain(done)
     if word == "leave":
         if profile is None:
-            return plain("You're not in peer assist, so there was nothing to forget.")
+            return plain(ctx._("You're not in peer assist, so there was nothing to forget."))
         await ctx.session.delete(profile)
-        return plain("Done: you've left peer assist and I've forgotten your needs and strengths.")
-    return plain(f"I don't know `/skillshare peer {word}`.\n{USAGE}")
+        return plain(ctx._("Done: you've left peer assist and I've forgotten your needs and strengths."))
+    return plain(ctx._("I don't know `/skillshare peer {word}`.", word=word) + "\n" + ctx._(USAGE))
 
 
 # -- the pairing job ---------------------------------------------------------------------------------
@@ -196,12 +204,15 @@ async def _pair_office(
             await _introduce(app, session, pairing, person_id, partners, now)
     if proposal.sit_out is not None:
         pairing = await _add_pairing(session, round_.id, "sit_out", (proposal.sit_out,), now)
+        sitting_out = await session.get_one(Person, proposal.sit_out)
         await app.plan(
             session,
             destination=ToPerson(proposal.sit_out),
             message=plain(
-                "Peer assist: with an odd number of people this round, you sit this one out. "
-                "You'll be first in line next round."
+                app.translator_for(sitting_out)._(
+                    "Peer assist: with an odd number of people this round, you sit this one out. "
+                    "You'll be first in line next round."
+                )
             ),
             key=f"peer-sitout:{pairing.id}:{proposal.sit_out}",
         )
@@ -232,32 +243,37 @@ async def _introduce(
     partners: list[Candidate],
     now: datetime,
 ) -> None:
+    t = app.translator_for(await session.get_one(Person, person_id))
     lines = []
     names = []
     for partner in partners:
         person = await session.get_one(Person, partner.person_id)
         names.append(person.name)
-        lines.append(
-            f"{contact(person)}\n  can help with: {partner.strengths or '—'}\n"
-            f"  would like help with: {partner.needs or '—'}"
-        )
-    who = " and ".join(names)
-    intro = f"Your peer-assist {'partners' if len(partners) > 1 else 'partner'} this round: {who}."
+        can = t._("can help with: {what}", what=partner.strengths or "—")
+        would = t._("would like help with: {what}", what=partner.needs or "—")
+        lines.append(f"{contact(person)}\n  {can}\n  {would}")
+    who = t.list(names)
+    intro = t.ngettext(
+        "Your peer-assist partner this round: {who}.",
+        "Your peer-assist partners this round: {who}.",
+        len(partners),
+        who=who,
+    )
     await app.plan(
         session,
         destination=ToPerson(person_id),
         message=Message(
             text=intro,
             blocks=[
-                Header("Peer assist"),
+                Header(t._("Peer assist")),
                 Text(intro),
                 Text("\n".join(lines), markdown=False),
-                Note("Suggest 30 minutes: ask what they need, share what you know. No slides needed."),
+                Note(t._("Suggest 30 minutes: ask what they need, share what you know. No slides needed.")),
             ],
         ),
         key=f"peer-pair:{pairing.id}:{person_id}",
     )
-    question = f"Did you meet {who} for peer assist?"
+    question = t._("Did you meet {who} for peer assist?", who=who)
     await app.plan(
         session,
         destination=ToPerson(person_id),
@@ -267,8 +283,8 @@ async def _introduce(
                 Text(question),
                 Buttons(
                     [
-                        Button("Yes, we met", actions.PEER_MET, f"{pairing.id}:yes", style="primary"),
-                        Button("Not yet", actions.PEER_MET, f"{pairing.id}:no"),
+                        Button(t._("Yes, we met"), actions.PEER_MET, f"{pairing.id}:yes", style="primary"),
+                        Button(t._("Not yet"), actions.PEER_MET, f"{pairing.id}:no"),
                     ]
                 ),
             ],
@@ -281,16 +297,16 @@ async def _introduce(
 async def met(ctx: Context, value: str) -> Reply:
     pairing_text, _, answer = value.partition(":")
     if not pairing_text.isdigit() or answer not in {"yes", "no"}:
-        raise UserError("That button is out of date. Type `/skillshare peer` to see your peer assist.")
+        raise UserError(ctx._("That button is out of date. Type `/skillshare peer` to see your peer assist."))
     member = await ctx.session.scalar(
         select(PeerPairMember).where(
             PeerPairMember.pairing_id == int(pairing_text), PeerPairMember.person_id == ctx.person.id
         )
     )
     if member is None:
-        raise UserError("That question wasn't for you, so I didn't record anything.")
+        raise UserError(ctx._("That question wasn't for you, so I didn't record anything."))
     member.met = answer == "yes"
     member.answered_at = ctx.now
     if member.met:
-        return plain("Great, thanks for telling me! I hope it helped.")
-    return plain("Thanks for telling me. No problem: you'll get a new partner next round.")
+        return plain(ctx._("Great, thanks for telling me! I hope it helped."))
+    return plain(ctx._("Thanks for telling me. No problem: you'll get a new partner next round."))

@@ -18,6 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from bot.errors import UserError
+from bot.i18n import N_, Translator
 
 _BROADCAST = re.compile(
     r"<!(?:channel|here|everyone|subteam\^[^>]*)[^>]*>|(?<![\w.])@(?:channel|here|everyone)\b|<at>",
@@ -73,32 +74,39 @@ class Limit:
     max_length: int
 
 
-SKILL = Limit("the skill", 80)
-DESCRIPTION = Limit("the description", 280)
-AVAILABILITY = Limit("your availability", 120)
-REQUEST = Limit("the skill you'd like to learn", 120)
-PEER_TEXT = Limit("the list", 300)
+SKILL = Limit(N_("the skill"), 80)
+DESCRIPTION = Limit(N_("the description"), 280)
+AVAILABILITY = Limit(N_("your availability"), 120)
+REQUEST = Limit(N_("the skill you'd like to learn"), 120)
+PEER_TEXT = Limit(N_("the list"), 300)
 
 
-def clean(text: str, limit: Limit, *, required: bool = True) -> str:
+def clean(t: Translator, text: str, limit: Limit, *, required: bool = True) -> str:
     """One line of user text, safe to show to others, within ``limit``; else :class:`UserError`."""
     if _BROADCAST.search(text):
         raise UserError(
-            "Please leave out @channel, @here and @everyone: skillshare text is shown to other "
-            "people and must not ping a whole channel. Try again without them."
+            t._(
+                "Please leave out @channel, @here and @everyone: skillshare text is shown to other "
+                "people and must not ping a whole channel. Try again without them."
+            )
         )
     text = _SLACK_LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
     text = _SLACK_BARE_LINK.sub(r"\1", text)
-    text = _SLACK_USER.sub(lambda m: m.group(2) or "a colleague", text)
-    text = _SLACK_CHANNEL.sub(lambda m: f"#{m.group(2)}" if m.group(2) else "a channel", text)
+    text = _SLACK_USER.sub(lambda m: m.group(2) or t._("a colleague"), text)
+    text = _SLACK_CHANNEL.sub(lambda m: f"#{m.group(2)}" if m.group(2) else t._("a channel"), text)
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cc" or ch in "\n\t")
     text = _SPACES.sub(" ", text).strip()
     if required and not text:
-        raise UserError(f"Please type {limit.label}; it can't be empty.")
+        raise UserError(t._("Please type {field}; it can't be empty.", field=t._(limit.label)))
     if len(text) > limit.max_length:
         raise UserError(
-            f"That's {len(text)} characters; please keep {limit.label} to {limit.max_length} "
-            "characters or fewer and send it again."
+            t._(
+                "That's {count} characters; please keep {field} to {limit} characters or fewer and send it "
+                "again.",
+                count=len(text),
+                field=t._(limit.label),
+                limit=limit.max_length,
+            )
         )
     return text
 

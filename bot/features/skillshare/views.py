@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from bot.config import AppConfig
 from bot.features.skillshare import actions
+from bot.i18n import Translator
 from bot.messages import Block, Button, Buttons, Text
 from storage.models import Person
 from storage.skillshare import SkillOffer, SkillRequest
@@ -20,24 +21,25 @@ def contact(person: Person) -> str:
 
 
 def offer_text(
-    offer: SkillOffer, owner: Person | None, config: AppConfig, *, viewer_office: str | None
+    t: Translator, offer: SkillOffer, owner: Person | None, config: AppConfig, *, viewer_office: str | None
 ) -> str:
-    lines = [f"#{offer.id} {offer.skill} — {offer.format}, {offer.level}"]
+    lines = [f"#{offer.id} {offer.skill} — {t._(offer.format)}, {t._(offer.level)}"]
     if offer.description:
         lines.append(offer.description)
     details = []
     if owner is not None:
-        details.append(f"by {contact(owner)}")
+        details.append(t._("by {name}", name=contact(owner)))
     if offer.office_id != viewer_office:
         details.append(config.office(offer.office_id).name)
     if offer.availability:
-        details.append(f"available: {offer.availability}")
+        details.append(t._("available: {when}", when=offer.availability))
     if details:
         lines.append(" · ".join(details))
     return "\n".join(lines)
 
 
 def offer_blocks(
+    t: Translator,
     offer: SkillOffer,
     owner: Person | None,
     config: AppConfig,
@@ -46,17 +48,17 @@ def offer_blocks(
     buttons: Sequence[Button] = (),
 ) -> list[Block]:
     blocks: list[Block] = [
-        Text(offer_text(offer, owner, config, viewer_office=viewer_office), markdown=False)
+        Text(offer_text(t, offer, owner, config, viewer_office=viewer_office), markdown=False)
     ]
     if buttons:
         blocks.append(Buttons(list(buttons)))
     return blocks
 
 
-def own_offer_buttons(offer: SkillOffer) -> list[Button]:
+def own_offer_buttons(t: Translator, offer: SkillOffer) -> list[Button]:
     return [
-        Button("Edit", actions.EDIT, str(offer.id)),
-        Button("Withdraw", actions.WITHDRAW, str(offer.id), style="danger"),
+        Button(t._("Edit"), actions.EDIT, str(offer.id)),
+        Button(t._("Withdraw"), actions.WITHDRAW, str(offer.id), style="danger"),
     ]
 
 

@@ -1,7 +1,7 @@
 """reach teams roster
 
 Revision ID: 0011_reach
-Revises: 0013_lms
+Revises: 0016_inbox
 Create Date: 2026-11-29 15:46:02.360421
 """
 from alembic import op
@@ -10,7 +10,7 @@ import storage.types
 
 
 revision = '0011_reach'
-down_revision = '0013_lms'
+down_revision = '0016_inbox'
 branch_labels = None
 depends_on = None
 
