@@ -24,7 +24,7 @@ async def test_each_reminder_button_replaces_the_reminder_in_slack(
         }
         for person in people.values():
             await person.send("hello")
-            await person.expect_reply("Here's what I can do")
+            await person.expect_reply("How can I help")
         clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
         await assign(slack.app, *(f"{email},ethics,2026-12-08" for email in people))
         await slack.run_job("nudge_sweep")
