@@ -158,9 +158,11 @@ async def sync_source(
 async def _tell_managers(app: Learnbot, session: AsyncSession, office_id: str, text: str) -> None:
     now = app.clock.now()
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    message = Message(text=text, blocks=[Header("LMS sync needs your attention"), Text(text, markdown=False)])
     for email in app.config.office(office_id).learning_managers:
         manager = await get_or_create_by_email(session, app.config, email, now)
+        t = app.translator_for(manager)
+        heading = t._("LMS sync needs your attention")
+        message = Message(text=text, blocks=[Header(heading), Text(text, markdown=False)])
         key = f"lms-sync:{office_id}:{now.date().isoformat()}:{digest}"
         await app.plan(session, destination=ToPerson(manager.id), message=message, key=key)
 

@@ -55,22 +55,36 @@ async def _parse(data: bytes, name: str, config: AppConfig, request: ImportReque
 
 def _refused(ctx: Context) -> Message:
     managers = ", ".join(ctx.config.office(ctx.person.office_id).learning_managers)
-    ask = f" Please send it to your learning manager ({managers})." if managers else ""
-    return plain(f"Sorry, only a learning manager can import LMS files.{ask}")
+    if managers:
+        return plain(
+            ctx._(
+                "Sorry, only a learning manager can import LMS files. "
+                "Please send it to your learning manager ({managers}).",
+                managers=managers,
+            )
+        )
+    return plain(ctx._("Sorry, only a learning manager can import LMS files."))
 
 
-def _rejected(name: str, rejected: ImportRejected) -> Message:
+def _rejected(ctx: Context, name: str, rejected: ImportRejected) -> Message:
     """The first problems by line (a chat message is no place for hundreds), and what to do."""
     problems = rejected.problems
     shown = [str(problem) for problem in problems[:SHOWN_IN_CHAT]]
     if len(problems) > SHOWN_IN_CHAT:
         shown.append(
-            f"... and {len(problems) - SHOWN_IN_CHAT} more (`learnbot import --dry-run` lists them all)"
+            ctx._(
+                "... and {n} more (`learnbot import --dry-run` lists them all)",
+                n=len(problems) - SHOWN_IN_CHAT,
+            )
         )
     lines = "\n".join(f"• {line}" for line in shown)
-    return plain(
-        f"I checked {name}: nothing was imported; fix {len(problems)} problem(s) and send it again:\n{lines}"
+    said = ctx.ngettext(
+        "I checked {name}: nothing was imported; fix {n} problem and send it again:",
+        "I checked {name}: nothing was imported; fix {n} problems and send it again:",
+        len(problems),
+        name=name,
     )
+    return plain(f"{said}\n{lines}")
 
 
 async def on_file(ctx: Context) -> Reply:
@@ -81,24 +95,27 @@ async def on_file(ctx: Context) -> Reply:
     if not offices:
         return _refused(ctx)
     limit = ctx.config.lms_import.max_upload_mb * 1024 * 1024
-    if event.size > limit:
-        return plain(
-            f"{event.name} is larger than {ctx.config.lms_import.max_upload_mb} MB; export fewer columns."
+    too_large = plain(
+        ctx._(
+            "{name} is larger than {mb} MB; export fewer columns.",
+            name=event.name,
+            mb=ctx.config.lms_import.max_upload_mb,
         )
+    )
+    if event.size > limit:
+        return too_large
     try:
         data = await event.fetch(limit)
     except FileTooLarge:
-        return plain(
-            f"{event.name} is larger than {ctx.config.lms_import.max_upload_mb} MB; export fewer columns."
-        )
+        return too_large
     except Exception:
         logger.warning("could not download %s from %s", event.name, event.actor.platform, exc_info=True)
-        return plain(f"I couldn't download {event.name}. Please send it again in a minute.")
+        return plain(ctx._("I couldn't download {name}. Please send it again in a minute.", name=event.name))
     request = _request(ctx.config, offices, dry_run=True)
     try:
         parsed = await _parse(data, event.name, ctx.config, request)
     except ImportRejected as rejected:
-        return _rejected(event.name, rejected)
+        return _rejected(ctx, event.name, rejected)
     result = await apply_parsed(ctx.app, ctx.session, parsed, request)
     now: datetime = ctx.now
     await purge_expired(ctx.session, now)
@@ -109,18 +126,21 @@ async def on_file(ctx: Context) -> Reply:
     ctx.session.add(upload)
     await ctx.session.flush()
     return Message(
-        text=f"Dry run of {event.name}: nothing is written until you press Apply.",
+        text=ctx._("Dry run of {name}: nothing is written until you press Apply.", name=event.name),
         blocks=[
-            Header(f"Dry run: {event.name}"),
+            Header(ctx._("Dry run: {name}", name=event.name)),
             Text(result.summary(), markdown=False),
             Buttons(
                 [
-                    Button("Apply", APPLY_ACTION, str(upload.id), style="primary"),
-                    Button("Cancel", CANCEL_ACTION, str(upload.id)),
+                    Button(ctx._("Apply"), APPLY_ACTION, str(upload.id), style="primary"),
+                    Button(ctx._("Cancel"), CANCEL_ACTION, str(upload.id)),
                 ]
             ),
             Note(
-                f"Nothing is written until you press Apply; the file is deleted after {KEEP_MINUTES} minutes."
+                ctx._(
+                    "Nothing is written until you press Apply; the file is deleted after {minutes} minutes.",
+                    minutes=KEEP_MINUTES,
+                )
             ),
         ],
     )
@@ -139,7 +159,9 @@ async def _upload(ctx: Context, value: str) -> LmsUpload | None:
 async def apply_pressed(ctx: Context, value: str) -> Reply:
     upload = await _upload(ctx, value)
     if upload is None:
-        return plain("That file is no longer here (applied, cancelled or expired). Please send it again.")
+        return plain(
+            ctx._("That file is no longer here (applied, cancelled or expired). Please send it again.")
+        )
     offices = managed_offices(ctx.config, ctx.person.email)
     if not offices:
         return _refused(ctx)
@@ -149,11 +171,12 @@ async def apply_pressed(ctx: Context, value: str) -> Reply:
     try:
         parsed = await _parse(data, name, ctx.config, request)
     except ImportRejected as rejected:  # the configuration changed since the dry run
-        return _rejected(name, rejected)
+        return _rejected(ctx, name, rejected)
     result = await apply_parsed(ctx.app, ctx.session, parsed, request)
     logger.info("%s imported %s in chat: %s", ctx.person.email, name, result.summary())
     return Message(
-        text=f"Imported {name}.", blocks=[Header(f"Imported {name}"), Text(result.summary(), markdown=False)]
+        text=ctx._("Imported {name}.", name=name),
+        blocks=[Header(ctx._("Imported {name}", name=name)), Text(result.summary(), markdown=False)],
     )
 
 
@@ -161,7 +184,7 @@ async def cancel_pressed(ctx: Context, value: str) -> Reply:
     upload = await _upload(ctx, value)
     if upload is not None:
         await ctx.session.delete(upload)
-    return plain("Cancelled: nothing was imported, and I deleted the file.")
+    return plain(ctx._("Cancelled: nothing was imported, and I deleted the file."))
 
 
 async def purge_expired(session: AsyncSession, now: datetime) -> int:
