@@ -414,7 +414,7 @@ async def test_rate_limiter_spaces_sends() -> None:
 
 @pytest.mark.postgres
 async def test_two_workers_racing_on_postgres_send_each_row_once(app: Learnbot) -> None:
-    keys = await plan_dms(app, 300)
+    keys = await plan_dms(app, 300, spread=True)  # 300 conversations: one's are sent in order
     deliverer = RecordingDeliverer(delay=0.001)
     settings = WorkerSettings(concurrency=8)
     first, second = worker(app, deliverer, settings=settings), worker(app, deliverer, settings=settings)

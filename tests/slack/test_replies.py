@@ -89,9 +89,9 @@ async def test_replies_to_two_people_share_the_workspace_cap(
     config: AppConfig, sessions: async_sessionmaker[AsyncSession], clock: ManualClock
 ) -> None:
     """The replies to two people share the workspace's pacing: after the first post is refused
-    with a 429 (Retry-After: 1), neither reply is posted before the pause is over, and both are
-    posted (the shared limiter counts sliding windows, so two posts may then follow closely
-    while staying within 60 a minute)."""
+    with a 429 (Retry-After: 1), the refused reply is posted again only after the pause, and both
+    are posted (the shared limiter counts sliding windows, so the other may go before the 429
+    is known, within 60 a minute)."""
     policy = SlackPolicy(per_channel_per_second=1000, workspace_per_minute=60)
     async with slack_world(config, sessions, clock, policy=policy, features=[basics, demo]) as slack:
         ana, ben = slack.person("ana@example.org"), slack.person("ben@example.org")
@@ -103,4 +103,4 @@ async def test_replies_to_two_people_share_the_workspace_cap(
         await slack.settle()
         accepted = slack.fake.accepted_at("chat.postMessage")
         assert len(accepted) == 2
-        assert min(accepted) - started >= 0.95, (started, accepted)
+        assert max(accepted) - started >= 0.95, (started, accepted)  # the refused one waited
